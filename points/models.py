@@ -1,0 +1,217 @@
+"""The point ledger.
+
+An Account holds one member's points in one programme. Every change is an
+Entry (append-only; PostgreSQL refuses UPDATE and DELETE by trigger). Points
+that come in form Lots with an expiry date; points that go out consume lots,
+oldest expiry first, and each consumption is a LotUse, so any point can be
+traced from the store that issued it to the entry that used it.
+
+Invariants (checked by `manage.py verify_ledger`):
+- account.balance - account.debt == sum of the account's entries;
+- account.balance == sum of the remaining points of its lots;
+- lot.points - lot.remaining == sum of the lot's uses;
+- balance, debt and lot remainders are never negative, and balance or debt is zero.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Card, Member
+from stores.models import Store, Terminal
+
+
+class Programme(models.Model):
+    code = models.CharField(_("programme code"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    expiry_months = models.PositiveSmallIntegerField(
+        _("validity (months)"),
+        default=24,
+        help_text=_("Points are valid until the end of the month this many months after they were earned."),
+    )
+    max_backdate_days = models.PositiveSmallIntegerField(
+        _("oldest accepted transaction (days)"),
+        default=7,
+        help_text=_("Offline transactions older than this are refused."),
+    )
+    spend_anywhere = models.BooleanField(
+        _("points can be spent at any participating store"), default=True
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    stores = models.ManyToManyField(Store, through="Participation", related_name="programmes", verbose_name=_("stores"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("programme")
+        verbose_name_plural = _("programmes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Participation(models.Model):
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, verbose_name=_("programme"))
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, verbose_name=_("store"))
+    accepts_spend = models.BooleanField(_("accepts points as payment"), default=True)
+    joined_on = models.DateField(_("joined on"), default=timezone.localdate)
+
+    class Meta:
+        verbose_name = _("participating store")
+        verbose_name_plural = _("participating stores")
+        constraints = [models.UniqueConstraint(fields=["programme", "store"], name="participation_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.programme} / {self.store}"
+
+
+class Account(models.Model):
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("member"))
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("programme"))
+    balance = models.BigIntegerField(_("spendable points"), default=0)
+    debt = models.BigIntegerField(
+        _("debt"), default=0, help_text=_("Points voided after they were spent; repaid first by the next earnings.")
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("point account")
+        verbose_name_plural = _("point accounts")
+        constraints = [
+            models.UniqueConstraint(fields=["member", "programme"], name="account_one_per_member_programme"),
+            models.CheckConstraint(condition=Q(balance__gte=0), name="account_balance_not_negative"),
+            models.CheckConstraint(condition=Q(debt__gte=0), name="account_debt_not_negative"),
+            models.CheckConstraint(condition=Q(balance=0) | Q(debt=0), name="account_balance_or_debt"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} / {self.programme.code}"
+
+    @property
+    def net(self) -> int:
+        return self.balance - self.debt
+
+
+class Entry(models.Model):
+    class Kind(models.TextChoices):
+        EARN = "earn", _("Earn")
+        BONUS = "bonus", _("Bonus")
+        SPEND = "spend", _("Spend")
+        VOID = "void", _("Void / refund")
+        ADJUST = "adjust", _("Manual adjustment")
+        TRANSFER = "transfer", _("Transfer")
+        EXPIRE = "expire", _("Expiry")
+        EXCHANGE = "exchange", _("Gift exchange")
+        DONATION = "donation", _("Donation")
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    points = models.BigIntegerField(_("points"))
+    # One business operation (a purchase with its bonuses, a transfer's two legs) shares an operation id.
+    operation = models.UUIDField(_("operation"), default=uuid.uuid4, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
+    card = models.ForeignKey(Card, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("card"))
+    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store"))
+    terminal = models.ForeignKey(
+        Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("terminal")
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("staff"),
+    )
+    amount_yen = models.BigIntegerField(_("purchase amount (yen)"), null=True, blank=True)
+    receipt_no = models.CharField(_("receipt number"), max_length=50, blank=True)
+    reverses = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", verbose_name=_("reverses")
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        indexes = [
+            models.Index(fields=["account", "-recorded_at"], name="entry_account_recent"),
+            models.Index(fields=["store", "recorded_at"], name="entry_store_recorded"),
+            models.Index(fields=["kind", "recorded_at"], name="entry_kind_recorded"),
+            models.Index(fields=["-recorded_at"], name="entry_recent"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["earn", "bonus"]) | Q(points__gt=0), name="entry_earn_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["spend", "expire", "exchange", "donation"]) | Q(points__lt=0),
+                name="entry_spend_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_yen__isnull=True) | Q(amount_yen__gte=0), name="entry_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="adjust") | (~Q(reason="") & Q(staff__isnull=False)),
+                name="entry_adjust_has_reason_and_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.points:+d}"
+
+
+class Lot(models.Model):
+    """Points that came into an account together and expire together."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="lots", verbose_name=_("account"))
+    # The entry that brought the points in (an earn, a refund, a transfer's incoming leg).
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="lots", verbose_name=_("entry"))
+    # The store that issued these points; a lot moved by a transfer keeps it.
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("issuing store")
+    )
+    origin = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        verbose_name=_("moved from lot"),
+    )
+    points = models.BigIntegerField(_("points"))
+    remaining = models.BigIntegerField(_("remaining"))
+    earned_at = models.DateTimeField(_("earned at"))
+    expires_on = models.DateField(_("valid until"))
+
+    class Meta:
+        verbose_name = _("point lot")
+        verbose_name_plural = _("point lots")
+        indexes = [
+            models.Index(
+                fields=["account", "expires_on", "earned_at", "id"],
+                condition=Q(remaining__gt=0),
+                name="lot_open_fifo",
+            ),
+            models.Index(fields=["expires_on"], condition=Q(remaining__gt=0), name="lot_open_expiry"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(points__gt=0), name="lot_points_positive"),
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=F("points")), name="lot_remaining_in_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.points} until {self.expires_on}"
+
+
+class LotUse(models.Model):
+    """Points of a lot taken by an outgoing entry (spend, void, expiry, transfer, debt repayment)."""
+
+    entry = models.ForeignKey(Entry, on_delete=models.PROTECT, related_name="lot_uses", verbose_name=_("entry"))
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="uses", verbose_name=_("lot"))
+    points = models.BigIntegerField(_("points"))
+
+    class Meta:
+        verbose_name = _("lot use")
+        verbose_name_plural = _("lot uses")
+        constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="lotuse_points_positive")]
