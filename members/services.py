@@ -1,0 +1,214 @@
+"""Every write to members and cards goes through here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from common.crypto import blind_index
+from members.models import Card, CardEvent, Member
+
+PERSONAL_FIELDS = ("name", "name_kana", "address", "phone", "email", "birth_date")
+_BIDX_OF = {"name": "name_bidx", "name_kana": "kana_bidx", "phone": "phone_bidx", "email": "email_bidx"}
+_BIDX_PURPOSE = {"name": "member.name", "name_kana": "member.kana", "phone": "member.phone", "email": "member.email"}
+
+IDM_RE = re.compile(r"^[0-9A-F]{16}$")
+PROGRAMME_RE = re.compile(r"^\d{16}$")
+MOBILE_RE = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+
+
+class CardNumberError(ValueError):
+    pass
+
+
+class CardInUseError(ValueError):
+    """The number already identifies a card; `card.member` says whose it is."""
+
+    def __init__(self, message: str, *, card: Card):
+        super().__init__(message)
+        self.card = card
+
+
+def card_number_normalise(*, number: str, card_type: str) -> str:
+    """Canonical card number for its type; raises CardNumberError when malformed."""
+    raw = re.sub(r"[\s-]", "", number or "")
+    if card_type == Card.CardType.TRANSIT_IC:
+        value = raw.upper()
+        if not IDM_RE.match(value):
+            raise CardNumberError(_("A transit IC card IDm is 16 hexadecimal digits."))
+        return value
+    if card_type == Card.CardType.PROGRAMME:
+        if not PROGRAMME_RE.match(raw):
+            raise CardNumberError(_("A programme card number is 16 digits."))
+        return raw
+    if card_type == Card.CardType.MOBILE:
+        if not MOBILE_RE.match(raw):
+            raise CardNumberError(_("A mobile token is 8 to 64 letters, digits, '-' or '_'."))
+        return raw
+    raise CardNumberError(_("Unknown card type."))
+
+
+def card_number_index(number: str) -> str:
+    return blind_index("card.number", number)
+
+
+def personal_data_indexes(values: dict[str, Any]) -> dict[str, str]:
+    """The blind-index columns for the searchable personal fields present in values."""
+    return {
+        _BIDX_OF[field]: (blind_index(_BIDX_PURPOSE[field], str(value)) if value else "")
+        for field, value in values.items()
+        if field in _BIDX_OF
+    }
+
+
+def member_set_personal_data(*, member: Member, save: bool = True, **values: Any) -> Member:
+    """Set personal fields together with their blind indexes."""
+    unknown = set(values) - set(PERSONAL_FIELDS)
+    if unknown:
+        raise TypeError(f"not personal fields: {sorted(unknown)}")
+    for field, value in values.items():
+        setattr(member, field, value if value is not None else ("" if field != "birth_date" else None))
+    for column, digest in personal_data_indexes(values).items():
+        setattr(member, column, digest)
+    if save:
+        member.save()
+    return member
+
+
+@transaction.atomic
+def member_register(
+    *, member: Member | None = None, terms_version: str, personal: dict[str, Any],
+    attributes: dict[str, Any] | None = None, consents: dict[str, bool] | None = None,
+) -> Member:
+    """Register a person: a new member, or the provisional member behind a card first seen at a till."""
+    member = member or Member()
+    if member.status == Member.Status.WITHDRAWN:
+        raise ValueError(_("A withdrawn member cannot be registered again."))
+    for field, value in (attributes or {}).items():
+        setattr(member, field, value)
+    for field, value in (consents or {}).items():
+        setattr(member, field, bool(value))
+    now = timezone.now()
+    member.terms_version = terms_version
+    member.terms_agreed_at = now
+    if member.status == Member.Status.UNREGISTERED:
+        member.status = Member.Status.ACTIVE
+        member.registered_at = now
+    return member_set_personal_data(member=member, **personal)
+
+
+def member_suspend(*, member: Member) -> Member:
+    # Conditional UPDATE: the in-memory status may be stale (another desk may
+    # have withdrawn the member meanwhile).
+    if not Member.objects.filter(pk=member.pk, status=Member.Status.ACTIVE).update(status=Member.Status.SUSPENDED):
+        raise ValueError(_("Only an active member can be suspended."))
+    member.status = Member.Status.SUSPENDED
+    return member
+
+
+def member_reinstate(*, member: Member) -> Member:
+    if not Member.objects.filter(pk=member.pk, status=Member.Status.SUSPENDED).update(status=Member.Status.ACTIVE):
+        raise ValueError(_("Only a suspended member can be reinstated."))
+    member.status = Member.Status.ACTIVE
+    return member
+
+
+def member_erase(*, member: Member, merged_into: Member | None = None) -> Member:
+    """Erase personal data and end the membership; the pseudonym and the ledger remain.
+
+    Helper: runs inside the caller's transaction (points.services.member_withdraw or member_merge).
+    """
+    member_set_personal_data(member=member, save=False, **{field: None for field in PERSONAL_FIELDS})
+    member.status = Member.Status.WITHDRAWN
+    member.withdrawn_at = timezone.now()
+    member.merged_into = merged_into
+    member.opt_in_mail_magazine = member.opt_in_direct_mail = member.opt_in_targeted_offers = False
+    member.save()
+    for card in member.cards.filter(status=Card.Status.ACTIVE):
+        card_block(card=card, note="withdrawal")
+    return member
+
+
+def card_find(*, number: str) -> Card | None:
+    return Card.objects.select_related("member").filter(number_bidx=card_number_index(number)).first()
+
+
+def card_create(*, number: str, card_type: str, member: Member | None = None, store_code: str = "", staff=None) -> Card:
+    """A new card; without a member, a provisional (unregistered) member is created to hold its points."""
+    number = card_number_normalise(number=number, card_type=card_type)
+    with transaction.atomic():
+        member = member or Member.objects.create()
+        card = Card.objects.create(
+            member=member, card_type=card_type, number=number, number_bidx=card_number_index(number),
+            number_last4=number[-4:], first_seen_store_code=store_code,
+        )
+        CardEvent.objects.create(card=card, member=member, kind=CardEvent.Kind.CREATED, staff=staff)
+    return card
+
+
+def card_get_or_create(*, number: str, card_type: str, store_code: str = "") -> tuple[Card, bool]:
+    """The card for a number touched at a till; an unknown card is created on the spot.
+
+    Safe when two tills touch the same new card at once: the unique blind
+    index decides, and the loser reads the winner's card.
+    """
+    number = card_number_normalise(number=number, card_type=card_type)
+    card = card_find(number=number)
+    if card is not None:
+        return card, False
+    try:
+        with transaction.atomic():
+            return card_create(number=number, card_type=card_type, store_code=store_code), True
+    except IntegrityError:
+        card = card_find(number=number)
+        if card is None:
+            raise
+        return card, False
+
+
+def card_block(*, card: Card, staff=None, note: str = "") -> Card:
+    Card.objects.filter(pk=card.pk).update(status=Card.Status.BLOCKED, status_changed_at=timezone.now())
+    card.status = Card.Status.BLOCKED
+    CardEvent.objects.create(card=card, member=card.member, kind=CardEvent.Kind.BLOCKED, staff=staff, note=note)
+    return card
+
+
+def card_attach(*, member: Member, number: str, card_type: str, staff=None) -> Card:
+    """Give a member a new card from the back office.
+
+    A number that already identifies a card is refused with CardInUseError:
+    a card held by a provisional member carries points, which only the member
+    merge may move (with its ledger transfer), never a plain re-attachment.
+    """
+    number = card_number_normalise(number=number, card_type=card_type)
+    if member.status == Member.Status.WITHDRAWN:
+        raise ValueError(_("A card cannot be attached to a withdrawn member."))
+    existing = card_find(number=number)
+    if existing is not None:
+        raise CardInUseError(card_in_use_message(card=existing, member=member), card=existing)
+    try:
+        with transaction.atomic():
+            return card_create(number=number, card_type=card_type, member=member, staff=staff)
+    except IntegrityError:
+        # Another desk or a till created the same card a moment ago.
+        existing = card_find(number=number)
+        if existing is None:
+            raise
+        raise CardInUseError(card_in_use_message(card=existing, member=member), card=existing) from None
+
+
+def card_in_use_message(*, card: Card, member: Member | None) -> str:
+    """Why a number that already identifies a card cannot be given to member."""
+    holder = card.member
+    if member is not None and holder.pk == member.pk:
+        return _("This card is already attached to this member.")
+    if holder.status == Member.Status.UNREGISTERED:
+        return _(
+            "This card already belongs to the provisional member %(pseudonym)s, who may hold points. "
+            "Use the member merge function to move that member (and the card) into this one."
+        ) % {"pseudonym": holder.pseudonym}
+    return _("This card already belongs to another member (%(pseudonym)s).") % {"pseudonym": holder.pseudonym}

@@ -1,0 +1,53 @@
+"""Why a ledger operation was refused: a stable machine code and a message in the user's language."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class LedgerError(Exception):
+    code = "ledger_error"
+    default_message = _("The operation was refused.")
+
+    def __init__(self, message=None, **params):
+        self.params = params
+        self.message = message or self.default_message
+        super().__init__(str(self.message))
+
+
+class InsufficientPoints(LedgerError):
+    code = "insufficient_points"
+    default_message = _("Not enough points.")
+
+
+class CardNotUsable(LedgerError):
+    code = "card_blocked"
+    default_message = _("This card can no longer be used.")
+
+
+class MemberNotUsable(LedgerError):
+    code = "member_suspended"
+    default_message = _("This membership is suspended or has ended.")
+
+
+class StoreNotInProgramme(LedgerError):
+    code = "store_not_in_programme"
+    default_message = _("This store does not take part in the programme.")
+
+
+class SpendNotAccepted(LedgerError):
+    code = "spend_not_accepted"
+    default_message = _("Points cannot be spent at this store.")
+
+
+class NothingToVoid(LedgerError):
+    code = "nothing_to_void"
+    default_message = _("The transaction has already been voided or refunded in full.")
+
+
+class InvalidAmount(LedgerError):
+    code = "invalid_amount"
+    default_message = _("The amount is not valid.")
+
+
+class InvalidOperation(LedgerError):
+    code = "invalid_operation"
+    default_message = _("This operation is not possible.")

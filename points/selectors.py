@@ -1,0 +1,87 @@
+"""Reads of the ledger worth naming."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q, Sum
+from django.utils import timezone
+
+from points.models import Account, Entry, Lot
+
+
+def card_balance(*, member_id: int, programme) -> Account | None:
+    return Account.objects.filter(member_id=member_id, programme=programme).first()
+
+
+def lots_expiring(*, account: Account, within_days: int = 92, today: datetime.date | None = None) -> list[dict]:
+    """Open lots of an account that expire within the window, summed per expiry date."""
+    today = today or timezone.localdate()
+    return list(
+        Lot.objects.filter(account=account, remaining__gt=0, expires_on__gte=today,
+                           expires_on__lte=today + datetime.timedelta(days=within_days))
+        .values("expires_on").annotate(points=Sum("remaining")).order_by("expires_on")
+    )
+
+
+def member_history(*, member_id: int, limit: int = 200):
+    return (
+        Entry.objects.filter(account__member_id=member_id)
+        .select_related("account__programme", "store", "terminal", "staff", "card")
+        .order_by("-recorded_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class LiabilityLine:
+    programme_id: int
+    store_id: int | None
+    points: int
+
+
+def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None) -> tuple[list[LiabilityLine], int]:
+    """未使用ポイント残高 as the books stood at `at`, by programme and issuing store.
+
+    Counts what had been recorded before `at` (recording time, not purchase
+    time, so a figure once stated never changes). Lots remember their issuing
+    store through transfers; points given by the secretariat have no store.
+    Returns the lines and the members' debt (voided points already spent),
+    which the lines do not include; lines minus debt equals the ledger sum.
+    """
+    params: list = [at, at]
+    programme_filter = ""
+    if programme_id is not None:
+        programme_filter = "AND a.programme_id = %s"
+        params.append(programme_id)
+    sql = f"""
+        SELECT a.programme_id, l.store_id,
+               SUM(l.points) - COALESCE(SUM(u.used), 0)
+        FROM points_lot l
+        JOIN points_entry e ON e.id = l.entry_id
+        JOIN points_account a ON a.id = l.account_id
+        LEFT JOIN (
+            SELECT lu.lot_id, SUM(lu.points) AS used
+            FROM points_lotuse lu JOIN points_entry ue ON ue.id = lu.entry_id
+            WHERE ue.recorded_at < %s
+            GROUP BY lu.lot_id
+        ) u ON u.lot_id = l.id
+        WHERE e.recorded_at < %s {programme_filter}
+        GROUP BY a.programme_id, l.store_id
+        ORDER BY a.programme_id, l.store_id
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        lines = [LiabilityLine(p, s, int(n)) for p, s, n in cursor.fetchall() if n]
+    entries = Entry.objects.filter(recorded_at__lt=at)
+    if programme_id is not None:
+        entries = entries.filter(account__programme_id=programme_id)
+    net = entries.aggregate(n=Sum("points"))["n"] or 0
+    return lines, sum(line.points for line in lines) - net
+
+
+def accounts_with_points(*, programme_id: int | None = None):
+    query = Q(balance__gt=0) | Q(debt__gt=0)
+    accounts = Account.objects.filter(query)
+    return accounts.filter(programme_id=programme_id) if programme_id else accounts

@@ -1,0 +1,120 @@
+"""Real threads on PostgreSQL: what two tills at the same moment can and cannot do."""
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, connections, transaction
+
+from points import errors
+from points.models import Account, Entry
+from points.services import member_merge, points_earn, points_spend
+from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card, make_staff
+from points.verification import ledger_problems
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(count, work):
+    """Run `work(i)` in `count` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(count)
+
+    def call(i):
+        try:
+            barrier.wait()
+            return work(i)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            return exc
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(call, range(count)))
+
+
+@pytest.fixture
+def setup():
+    programme = ProgrammeFactory()
+    store = join(StoreFactory(), programme)
+    card = make_card()
+    return programme, store, card
+
+
+def test_concurrent_spends_never_go_below_zero(setup):
+    programme, store, card = setup
+    points_earn(card=card, store=store, amount_yen=100_000, idempotency_key="seed")  # 1,000 points
+
+    results = run_at_once(
+        16, lambda i: points_spend(card=card, store=store, points=150, idempotency_key=f"spend-{i}")
+    )
+
+    succeeded = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, errors.InsufficientPoints)]
+    assert (len(succeeded), len(refused)) == (6, 10)
+    assert Account.objects.get(programme=programme).balance == 100
+    assert ledger_problems() == []
+
+
+def test_concurrent_retries_with_one_key_write_one_entry(setup):
+    _programme, store, card = setup
+
+    results = run_at_once(8, lambda i: points_earn(card=card, store=store, amount_yen=5_000, idempotency_key="same"))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Entry.objects.count() == 1
+    assert sum(1 for r in results if not r.replayed) == 1
+
+
+def test_concurrent_earns_and_spends_keep_every_invariant(setup):
+    programme, store, card = setup
+    points_earn(card=card, store=store, amount_yen=50_000, idempotency_key="seed")
+
+    def work(i):
+        if i % 2:
+            return points_earn(card=card, store=store, amount_yen=1_000 * i, idempotency_key=f"e{i}")
+        return points_spend(card=card, store=store, points=120, idempotency_key=f"s{i}")
+
+    run_at_once(12, work)
+
+    assert ledger_problems() == []
+    assert Account.objects.get(programme=programme).balance >= 0
+
+
+def test_first_touch_of_one_new_card_at_two_tills_creates_one_card(setup):
+    from members.models import Card
+    from members.services import card_get_or_create
+
+    results = run_at_once(6, lambda i: card_get_or_create(number="ABCDEF0123456789", card_type="transit_ic"))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert Card.objects.filter(number_last4="6789").count() == 1
+
+
+def test_merge_while_tills_earn_loses_no_points(setup):
+    programme, store, card = setup
+    target = make_card()
+    staff = make_staff()
+    points_earn(card=card, store=store, amount_yen=10_000, idempotency_key="seed")
+
+    def work(i):
+        if i == 0:
+            return member_merge(source=card.member, target=target.member, staff=staff)
+        return points_earn(card=card, store=store, amount_yen=1_000, idempotency_key=f"e{i}")
+
+    results = run_at_once(6, work)
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert Account.objects.get(member=target.member, programme=programme).balance == 100 + 5 * 10
+    assert ledger_problems() == []
+
+
+def test_database_refuses_to_change_or_delete_an_entry(setup):
+    _programme, store, card = setup
+    entry = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key=str(uuid.uuid4())).entries[0]
+
+    for statement in ("UPDATE points_entry SET points = 1000 WHERE id = %s", "DELETE FROM points_entry WHERE id = %s"):
+        with pytest.raises((IntegrityError, InternalError, ProgrammingError), match="append-only"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, [entry.pk])
+    assert Entry.objects.get(pk=entry.pk).points == 10
