@@ -4,7 +4,12 @@ from audit.models import AuditEvent
 
 
 def audit_record(
-    *, actor, action: str, obj: models.Model | None = None, object_type: str = "", summary: str = "",
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    summary: str = "",
     detail: dict | None = None,
 ) -> AuditEvent:
     """Write one audit event. Call it inside the transaction of the change it records."""

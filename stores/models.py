@@ -36,9 +36,7 @@ class Merchant(models.Model):
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("billing e-mail"), blank=True)
     bank_code = models.CharField(_("bank code"), max_length=4, blank=True, validators=[bank_code_validator])
-    bank_branch_code = models.CharField(
-        _("branch code"), max_length=3, blank=True, validators=[branch_code_validator]
-    )
+    bank_branch_code = models.CharField(_("branch code"), max_length=3, blank=True, validators=[branch_code_validator])
     bank_account_type = models.CharField(
         _("account type"), max_length=10, choices=AccountType.choices, default=AccountType.ORDINARY
     )
@@ -88,16 +86,12 @@ class Store(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         CLOSED = "closed", _("Closed")
 
-    merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="stores", verbose_name=_("merchant")
-    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="stores", verbose_name=_("merchant"))
     code = models.CharField(_("store code"), max_length=20, unique=True)
     name = models.CharField(_("store name"), max_length=200)
     name_kana = models.CharField(_("store name (kana)"), max_length=200, blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices, db_index=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     postal_code = models.CharField(_("postal code"), max_length=8, blank=True, validators=[postal_code_validator])
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
@@ -115,9 +109,7 @@ class Store(models.Model):
         verbose_name_plural = _("stores")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(
-                condition=Q(earn_rate_bp__lte=10000), name="store_earn_rate_at_most_100_percent"
-            ),
+            models.CheckConstraint(condition=Q(earn_rate_bp__lte=10000), name="store_earn_rate_at_most_100_percent"),
             models.CheckConstraint(
                 condition=Q(contract_end__isnull=True) | Q(contract_end__gt=models.F("contract_start")),
                 name="store_contract_end_after_start",
@@ -141,9 +133,7 @@ class Terminal(models.Model):
     code = models.CharField(_("terminal code"), max_length=30, unique=True)
     name = models.CharField(_("name"), max_length=100, blank=True)
     serial_number = models.CharField(_("serial number"), max_length=50, blank=True)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     # SHA-256 of the bearer secret; the secret itself is shown once and never stored.
     secret_hash = models.CharField(_("secret hash"), max_length=64, unique=True, null=True, blank=True, editable=False)
     secret_issued_at = models.DateTimeField(_("secret issued at"), null=True, blank=True, editable=False)

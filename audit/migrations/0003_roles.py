@@ -1,0 +1,30 @@
+from django.contrib.auth.management import create_permissions
+from django.db import migrations
+
+from loyalty.roles import sync_role_groups
+
+
+def create_role_groups(apps, schema_editor):
+    # Permissions are normally created after all migrations (post_migrate);
+    # the groups need them now.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
+        app_config.models_module = None
+    sync_role_groups(apps)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("audit", "0002_append_only"),
+        ("stores", "0001_initial"),
+        ("members", "0001_initial"),
+        ("points", "0003_expiry_schedule"),
+        ("axes", "0010_accessattemptexpiration"),
+        ("auth", "0012_alter_user_first_name_max_length"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("django_q", "0019_alter_task_options_alter_ormq_key_alter_ormq_lock_and_more"),
+    ]
+
+    # Going back leaves the groups: staff accounts may already belong to them.
+    operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]

@@ -1,0 +1,100 @@
+"""Who may do what in the back office, as data.
+
+Each role is a Django group whose permissions are exactly what `ROLES` grants.
+`sync_role_groups()` makes the groups match the policy; a data migration calls
+it (with the historical app registry) whenever the policy or the models
+change, so a new app's migration that extends a role just calls it again.
+Grants for apps or models not installed (yet) are skipped.
+
+Staff accounts get `is_staff=True` and one of these groups; the admin then
+shows each of them only what their permissions allow.
+"""
+
+from dataclasses import dataclass
+
+SECRETARIAT = "secretariat"
+OPERATOR = "operator"
+AUDITOR = "auditor"
+
+ALL = None
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Permissions on the models of one app.
+
+    `actions` ("view", "add", ...) apply to `models`; ALL actions means every
+    permission of those models, custom ones included; ALL models means every
+    model of the app. `extra` names further permission codenames of the app.
+    """
+
+    app_label: str
+    actions: tuple[str, ...] | None = ALL
+    models: tuple[str, ...] | None = ALL
+    extra: tuple[str, ...] = ()
+
+
+_OUR_APPS = ("audit", "stores", "members", "points")
+
+ROLES: dict[str, tuple[Grant, ...]] = {
+    # 事務局: runs the programme.
+    SECRETARIAT: (
+        *(Grant(app) for app in _OUR_APPS),
+        Grant("auth", actions=("view",)),
+        Grant("django_q", actions=("view", "add")),
+        # To see and clear login lockouts of colleagues.
+        Grant("axes", actions=("view", "delete")),
+    ),
+    # 運用担当: campaigns and reports; no personal data, so nothing of members.
+    OPERATOR: (
+        Grant("stores", actions=("view",)),
+        Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
+    ),
+    # 監査: reads everything, changes nothing.
+    AUDITOR: (
+        *(Grant(app, actions=("view",)) for app in _OUR_APPS),
+        Grant("members", actions=(), extra=("view_personal_data",)),
+    ),
+}
+
+
+def _grants_permission(grant: Grant, codename: str, model: str) -> bool:
+    if codename in grant.extra:
+        return True
+    if grant.models is not ALL and model not in grant.models:
+        return False
+    if grant.actions is ALL:
+        return True
+    return codename in {f"{action}_{model}" for action in grant.actions}
+
+
+def role_permissions(role: str, *, apps=None):
+    """The Permission rows a role's policy grants, among those that exist."""
+    if apps is None:
+        from django.apps import apps
+    Permission = apps.get_model("auth", "Permission")
+    grants = ROLES[role]
+    candidates = Permission.objects.filter(content_type__app_label__in={grant.app_label for grant in grants})
+    return [
+        permission
+        for permission in candidates.select_related("content_type")
+        if any(
+            grant.app_label == permission.content_type.app_label
+            and _grants_permission(grant, permission.codename, permission.content_type.model)
+            for grant in grants
+        )
+    ]
+
+
+def sync_role_groups(apps=None) -> None:
+    """Create the role groups, and set each one's permissions to exactly its policy.
+
+    Pass the migration's `apps` from a data migration. Permissions must exist
+    first (in a migration: `create_permissions` for every app config).
+    """
+    if apps is None:
+        from django.apps import apps
+    Group = apps.get_model("auth", "Group")
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        group.permissions.set(role_permissions(role, apps=apps))
