@@ -33,9 +33,7 @@ def fernet_for(key_name: str) -> MultiFernet:
     keys = settings.FIELD_ENCRYPTION_KEYS.get(key_name) or []
     if not keys:
         if not settings.FIELD_KEYS_DEVELOPMENT_DEFAULTS:
-            raise ImproperlyConfigured(
-                f"FIELD_KEYS_{key_name.upper()} is not set; personal data cannot be encrypted."
-            )
+            raise ImproperlyConfigured(f"FIELD_KEYS_{key_name.upper()} is not set; personal data cannot be encrypted.")
         keys = [_development_key(f"field:{key_name}").decode()]
     try:
         return MultiFernet([Fernet(key) for key in keys])
@@ -80,15 +78,17 @@ def rotate(key_name: str, token: str) -> str:
 
 
 def normalise(value: str) -> str:
-    """Canonical form for exact-match search: NFKC, no spaces or hyphens, lower case,
-    katakana for kana (so ヤマダ, ﾔﾏﾀﾞ and やまだ are one)."""
+    """Canonical form for exact-match search of what people type: NFKC, no spaces
+    or hyphens, lower case, katakana for kana (so ヤマダ, ﾔﾏﾀﾞ and やまだ are one).
+    The long-vowel mark ー is part of a name and stays."""
     text = unicodedata.normalize("NFKC", value or "")
-    text = "".join(ch for ch in text if not ch.isspace() and ch not in "-‐－ー―")
+    text = "".join(ch for ch in text if not ch.isspace() and ch not in "-‐‑‒–—―")
     text = "".join(chr(ord(ch) + 0x60) if "ぁ" <= ch <= "ゖ" else ch for ch in text)
     return text.lower()
 
 
-def blind_index(purpose: str, value: str) -> str:
-    """Keyed hash of a normalised value; the purpose keeps fields from matching each other."""
-    message = f"{purpose}\x00{normalise(value)}".encode()
+def blind_index(purpose: str, value: str, *, exact: bool = False) -> str:
+    """Keyed hash of a value, normalised unless `exact` (for identifiers that are
+    already canonical, such as card numbers); the purpose keeps fields apart."""
+    message = f"{purpose}\x00{value if exact else normalise(value)}".encode()
     return hmac.new(_blind_index_key(), message, hashlib.sha256).hexdigest()

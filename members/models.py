@@ -67,7 +67,12 @@ class Member(models.Model):
     registered_at = models.DateTimeField(_("registered at"), null=True, blank=True, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     merged_into = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False,
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
         verbose_name=_("merged into"),
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -79,8 +84,17 @@ class Member(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="withdrawn")
-                | (Q(name="") & Q(name_kana="") & Q(address="") & Q(phone="") & Q(email="") & Q(phone_bidx="")
-                   & Q(email_bidx="") & Q(name_bidx="") & Q(kana_bidx="")),
+                | (
+                    Q(name="")
+                    & Q(name_kana="")
+                    & Q(address="")
+                    & Q(phone="")
+                    & Q(email="")
+                    & Q(phone_bidx="")
+                    & Q(email_bidx="")
+                    & Q(name_bidx="")
+                    & Q(kana_bidx="")
+                ),
                 name="member_withdrawn_has_no_personal_data",
             ),
         ]
@@ -111,12 +125,15 @@ class Card(models.Model):
     number = EncryptedTextField(_("card number"), key_name="card_number")
     number_bidx = models.CharField(max_length=64, unique=True, editable=False)
     number_last4 = models.CharField(_("last 4"), max_length=4, editable=False)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     replaced_by = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaces",
-        verbose_name=_("replaced by"), editable=False,
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaces",
+        verbose_name=_("replaced by"),
+        editable=False,
     )
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True, editable=False)
     first_seen_store_code = models.CharField(_("first seen at store"), max_length=20, blank=True, editable=False)
@@ -156,7 +173,11 @@ class CardEvent(models.Model):
         Card, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("other card")
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("staff"),
     )
     note = models.CharField(_("note"), max_length=200, blank=True)
@@ -167,3 +188,6 @@ class CardEvent(models.Model):
         verbose_name_plural = _("card events")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["member", "-at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.card}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -35,6 +36,8 @@ class CardInUseError(ValueError):
 
 def card_number_normalise(*, number: str, card_type: str) -> str:
     """Canonical card number for its type; raises CardNumberError when malformed."""
+    # Spaces and hyphens group the digits of printed card numbers; a mobile
+    # token is opaque, so only surrounding whitespace goes.
     raw = re.sub(r"[\s-]", "", number or "")
     if card_type == Card.CardType.TRANSIT_IC:
         value = raw.upper()
@@ -46,6 +49,7 @@ def card_number_normalise(*, number: str, card_type: str) -> str:
             raise CardNumberError(_("A programme card number is 16 digits."))
         return raw
     if card_type == Card.CardType.MOBILE:
+        raw = (number or "").strip()
         if not MOBILE_RE.match(raw):
             raise CardNumberError(_("A mobile token is 8 to 64 letters, digits, '-' or '_'."))
         return raw
@@ -53,13 +57,21 @@ def card_number_normalise(*, number: str, card_type: str) -> str:
 
 
 def card_number_index(number: str) -> str:
-    return blind_index("card.number", number)
+    """Search key of a card number already in its canonical form (card_number_normalise)."""
+    return blind_index("card.number", number, exact=True)
+
+
+def _searchable(field: str, value: str) -> str:
+    """Phone numbers are compared by their digits alone, however they were typed."""
+    if field == "phone":
+        return re.sub(r"\D", "", unicodedata.normalize("NFKC", value))
+    return value
 
 
 def personal_data_indexes(values: dict[str, Any]) -> dict[str, str]:
     """The blind-index columns for the searchable personal fields present in values."""
     return {
-        _BIDX_OF[field]: (blind_index(_BIDX_PURPOSE[field], str(value)) if value else "")
+        _BIDX_OF[field]: (blind_index(_BIDX_PURPOSE[field], _searchable(field, str(value))) if value else "")
         for field, value in values.items()
         if field in _BIDX_OF
     }
@@ -81,8 +93,12 @@ def member_set_personal_data(*, member: Member, save: bool = True, **values: Any
 
 @transaction.atomic
 def member_register(
-    *, member: Member | None = None, terms_version: str, personal: dict[str, Any],
-    attributes: dict[str, Any] | None = None, consents: dict[str, bool] | None = None,
+    *,
+    member: Member | None = None,
+    terms_version: str,
+    personal: dict[str, Any],
+    attributes: dict[str, Any] | None = None,
+    consents: dict[str, bool] | None = None,
 ) -> Member:
     """Register a person: a new member, or the provisional member behind a card first seen at a till."""
     member = member or Member()
@@ -143,8 +159,12 @@ def card_create(*, number: str, card_type: str, member: Member | None = None, st
     with transaction.atomic():
         member = member or Member.objects.create()
         card = Card.objects.create(
-            member=member, card_type=card_type, number=number, number_bidx=card_number_index(number),
-            number_last4=number[-4:], first_seen_store_code=store_code,
+            member=member,
+            card_type=card_type,
+            number=number,
+            number_bidx=card_number_index(number),
+            number_last4=number[-4:],
+            first_seen_store_code=store_code,
         )
         CardEvent.objects.create(card=card, member=member, kind=CardEvent.Kind.CREATED, staff=staff)
     return card

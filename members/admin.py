@@ -1,0 +1,505 @@
+"""Members and cards in the back office.
+
+Personal data is encrypted, so searching goes through blind indexes
+(members.selectors) and every write through members.services. Staff without
+members.view_personal_data see members by pseudonym and clear attributes only.
+
+points/admin.py subclasses MemberAdmin (ledger inlines, card replacement,
+merge, withdrawal); keep `inlines`, `actions` and `get_urls` extendable.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from common.admin import BackofficeAdmin, ReadOnlyAdmin
+from members.forms import AttachCardForm, CardCreateForm, MemberForm
+from members.models import Card, CardEvent, Member
+from members.resources import CardResource, MemberResource
+from members.selectors import card_search, member_search
+from members.services import (
+    PERSONAL_FIELDS,
+    CardInUseError,
+    CardNumberError,
+    card_attach,
+    card_create,
+    member_register,
+    member_reinstate,
+    member_set_personal_data,
+    member_suspend,
+)
+
+MASK = "●●●"
+MEMBER_ENCRYPTED_FIELDS = PERSONAL_FIELDS
+
+
+def can_view_personal_data(request) -> bool:
+    return request.user.has_perm("members.view_personal_data")
+
+
+def _defer_related_member(prefix: str) -> list[str]:
+    # A member loaded alongside a card or an event would decrypt six fields nobody reads there.
+    return [f"{prefix}__{field}" for field in MEMBER_ENCRYPTED_FIELDS]
+
+
+class PageDeferringChangeList(ChangeList):
+    """Loads the shown page without the columns the list does not display.
+
+    Encrypted columns cost a decryption each; the page leaves them out. The
+    full queryset (actions, export) is untouched: get_queryset is not changed.
+    """
+
+    def get_results(self, request):
+        self.queryset = self.queryset.defer(*self.model_admin.get_changelist_deferred_fields(request))
+        super().get_results(request)
+
+
+# --- Members --------------------------------------------------------------
+
+
+class CardInline(admin.TabularInline):
+    model = Card
+    fk_name = "member"
+    fields = ("card_type", "masked_number", "status", "created_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("number")
+
+    @admin.display(description=_("card number"))
+    def masked_number(self, obj: Card) -> str:
+        return obj.masked_number
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CardEventInline(admin.TabularInline):
+    model = CardEvent
+    fk_name = "member"
+    fields = ("at", "card", "kind", "other_card", "staff", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = _("card history")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("card", "other_card", "staff")
+            .defer("card__number", "other_card__number")
+        )
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Member)
+class MemberAdmin(BackofficeAdmin):
+    form = MemberForm
+    resource_classes = [MemberResource]
+    list_display = ["pseudonym", "status", "display_name", "registered_at", "postal_code", "gender", "card_count"]
+    list_display_links = ["pseudonym"]
+    list_filter = [
+        "status",
+        "gender",
+        ("registered_at", admin.DateFieldListFilter),
+        "opt_in_mail_magazine",
+        "opt_in_direct_mail",
+        "opt_in_targeted_offers",
+    ]
+    # Only switches the search box (and autocomplete) on: get_search_results does the searching.
+    search_fields = ["pseudonym"]
+    search_help_text = _(
+        "Exact match on member id, name, kana, phone number, e-mail address, card number or transit IC IDm. "
+        "Parts of a word do not match: personal data is encrypted."
+    )
+    list_select_related = []
+    ordering = ["-pk"]
+    show_facets = admin.ShowFacets.NEVER
+    readonly_fields = [
+        "pseudonym",
+        "status",
+        "terms_agreed_at",
+        "registered_at",
+        "withdrawn_at",
+        "merged_into",
+        "created_at",
+    ]
+    inlines = [CardInline, CardEventInline]
+    actions = ["suspend_members", "reinstate_members"]
+    attach_card_template = "admin/members/member/attach_card.html"
+
+    # Queryset and list -----------------------------------------------------
+
+    def get_queryset(self, request):
+        active_cards = (
+            Card.objects.filter(member=OuterRef("pk"), status=Card.Status.ACTIVE)
+            .order_by()
+            .values("member")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        # A correlated subquery runs for the rows of the page only, unlike a JOIN with GROUP BY.
+        return super().get_queryset(request).annotate(active_card_count=Coalesce(Subquery(active_cards), 0))
+
+    def get_changelist(self, request, **kwargs):
+        return PageDeferringChangeList
+
+    def get_changelist_deferred_fields(self, request) -> list[str]:
+        shown = {"name"} if can_view_personal_data(request) else set()
+        return [field for field in MEMBER_ENCRYPTED_FIELDS if field not in shown]
+
+    def get_list_display(self, request):
+        list_display = list(super().get_list_display(request))
+        if not can_view_personal_data(request):
+            list_display = ["masked_name" if column == "display_name" else column for column in list_display]
+        return list_display
+
+    @admin.display(description=_("name"))
+    def display_name(self, obj: Member) -> str:
+        return obj.name
+
+    @admin.display(description=_("name"))
+    def masked_name(self, obj: Member) -> str:
+        return MASK if obj.is_registered else ""
+
+    @admin.display(description=_("active cards"))
+    def card_count(self, obj: Member) -> int:
+        return obj.active_card_count
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=member_search(query=search_term).values("pk")), False
+
+    # Change form -----------------------------------------------------------
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = []
+        if obj is not None:
+            fieldsets.append((None, {"fields": ["pseudonym", "status"]}))
+        if can_view_personal_data(request):
+            fieldsets.append(
+                (
+                    _("Personal data (encrypted)"),
+                    {"fields": ["name", "name_kana", "birth_date", "phone", "email", "address"]},
+                )
+            )
+        fieldsets.append(
+            (
+                _("Attributes (kept in clear for statistics)"),
+                {"fields": ["gender", ("birth_year", "birth_month"), "postal_code"]},
+            )
+        )
+        consent = ["terms_version", "opt_in_mail_magazine", "opt_in_direct_mail", "opt_in_targeted_offers"]
+        if obj is not None:
+            consent.insert(1, "terms_agreed_at")
+        fieldsets.append((_("Consent"), {"fields": consent}))
+        if obj is not None:
+            fieldsets.append((_("History"), {"fields": ["registered_at", "withdrawn_at", "merged_into", "created_at"]}))
+        return fieldsets
+
+    def get_inlines(self, request, obj):
+        # A member being registered has no cards or history yet.
+        return self.inlines if obj is not None else []
+
+    def get_exclude(self, request, obj=None):
+        # The form carries personal fields as its own fields; never let the
+        # ModelForm copy them onto the instance (that would skip the blind indexes).
+        return [*(super().get_exclude(request, obj) or []), *PERSONAL_FIELDS]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        if not can_view_personal_data(request):
+            # Declared form fields survive `fields`/`exclude`; remove them for staff
+            # who may not see them, so they are neither shown nor saved as empty.
+            form = type(form.__name__, (form,), dict.fromkeys(PERSONAL_FIELDS))
+        return form
+
+    def save_model(self, request, obj, form, change):
+        personal = form.personal_data()
+        if form.is_registration or "terms_version" in form.changed_data:
+            member_register(member=obj, terms_version=form.cleaned_data["terms_version"], personal=personal)
+        else:
+            member_set_personal_data(member=obj, **personal)
+
+    def has_change_permission(self, request, obj=None):
+        # A withdrawn member's record is history: nothing about it changes any more.
+        if obj is not None and obj.status == Member.Status.WITHDRAWN:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # Members end by withdrawal, which keeps the pseudonym and the ledger.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "can_attach_card": self.can_attach_card(request)}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    # Actions ---------------------------------------------------------------
+
+    @admin.action(description=_("Suspend selected members"), permissions=["change"])
+    def suspend_members(self, request, queryset):
+        done, skipped = self._run_status_service(request, queryset, member_suspend, summary="member suspended")
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d member was suspended.", "%(count)d members were suspended.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d member was not active and was left unchanged.",
+                    "%(count)d members were not active and were left unchanged.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    @admin.action(description=_("Reinstate selected members"), permissions=["change"])
+    def reinstate_members(self, request, queryset):
+        done, skipped = self._run_status_service(request, queryset, member_reinstate, summary="member reinstated")
+        if done:
+            self.message_user(
+                request,
+                ngettext("%(count)d member was reinstated.", "%(count)d members were reinstated.", done)
+                % {"count": done},
+                messages.SUCCESS,
+            )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d member was not suspended and was left unchanged.",
+                    "%(count)d members were not suspended and were left unchanged.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+    def _run_status_service(self, request, queryset, service, *, summary: str) -> tuple[int, int]:
+        done = skipped = 0
+        # Only what the services read: no personal data is decrypted for a status change.
+        for member in queryset.only("pk", "pseudonym", "status").order_by("pk"):
+            try:
+                with transaction.atomic():
+                    service(member=member)
+                    audit_record(
+                        actor=request.user,
+                        action=AuditEvent.Action.ACTION,
+                        obj=member,
+                        summary=summary,
+                        detail={"service": service.__name__},
+                    )
+            except ValueError:
+                skipped += 1
+            else:
+                done += 1
+        return done, skipped
+
+    # Attach a card -----------------------------------------------------------
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/attach-card/",
+                self.admin_site.admin_view(self.attach_card_view),
+                name="{}_{}_attach_card".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def can_attach_card(self, request, member: Member | None = None) -> bool:
+        return self.has_change_permission(request, member) and request.user.has_perm("members.add_card")
+
+    def attach_card_view(self, request, object_id):
+        member = self.get_object(request, unquote(object_id))
+        if member is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.can_attach_card(request, member):
+            raise PermissionDenied
+        form = AttachCardForm(request.POST or None, member=member)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    card = card_attach(
+                        member=member,
+                        number=form.cleaned_data["number"],
+                        card_type=form.cleaned_data["card_type"],
+                        staff=request.user,
+                    )
+                    audit_record(
+                        actor=request.user,
+                        action=AuditEvent.Action.ACTION,
+                        obj=member,
+                        summary="card attached",
+                        detail={"card": card.pk, "card_type": card.card_type},
+                    )
+            except (CardInUseError, CardNumberError) as exc:
+                form.add_error("number", str(exc))
+            except ValueError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, _("The card %(card)s was attached.") % {"card": card}, messages.SUCCESS)
+                return redirect(reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[member.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Attach a card"),
+            "subtitle": member.pseudonym,
+            "opts": self.opts,
+            "original": member,
+            "form": form,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, self.attach_card_template, context)
+
+
+# --- Cards ----------------------------------------------------------------
+
+
+@admin.register(Card)
+class CardAdmin(BackofficeAdmin):
+    add_form = CardCreateForm
+    resource_classes = [CardResource]
+    list_display = ["masked_number", "card_type", "status", "member", "created_at"]
+    list_filter = ["card_type", "status", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["member__pseudonym"]
+    search_help_text = _("Exact match on the card number, the transit IC IDm, or the holder's member id.")
+    list_select_related = ["member"]
+    autocomplete_fields = ["member"]
+    ordering = ["-pk"]
+    show_facets = admin.ShowFacets.NEVER
+    detail_fields = [
+        "member",
+        "card_type",
+        "card_number",
+        "status",
+        "replaced_by",
+        "status_changed_at",
+        "first_seen_store_code",
+        "created_at",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("member").defer(*_defer_related_member("member"))
+
+    def get_changelist(self, request, **kwargs):
+        return PageDeferringChangeList
+
+    def get_changelist_deferred_fields(self, request) -> list[str]:
+        return ["number"]
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=card_search(query=search_term).values("pk")), False
+
+    @admin.display(description=_("card number"), ordering="number_last4")
+    def masked_number(self, obj: Card) -> str:
+        return obj.masked_number
+
+    @admin.display(description=_("card number"))
+    def clear_number(self, obj: Card) -> str:
+        return obj.number
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["card_type", "number", "member"]})]
+        return [(None, {"fields": self.get_detail_fields(request)})]
+
+    def get_detail_fields(self, request) -> list[str]:
+        number = "clear_number" if can_view_personal_data(request) else "masked_number"
+        return [number if field == "card_number" else field for field in self.detail_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        # After creation a card changes only through services (replacement, blocking, merge).
+        return self.get_detail_fields(request) if obj is not None else []
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = self.add_form
+            # Model fields of the form; the declared number field comes with it regardless.
+            kwargs["fields"] = ["card_type", "member"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        # The ledger refers to cards; a card ends by being blocked or replaced.
+        return False
+
+    def save_model(self, request, obj, form, change):
+        card = card_create(
+            number=form.cleaned_data["number"],
+            card_type=form.cleaned_data["card_type"],
+            member=form.cleaned_data.get("member"),
+            staff=request.user,
+        )
+        # The admin goes on with obj (log entry, redirect): make it the card the service created.
+        obj.pk = card.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+
+@admin.register(CardEvent)
+class CardEventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "card", "kind", "member", "staff", "note"]
+    list_filter = ["kind", ("at", admin.DateFieldListFilter)]
+    search_fields = ["member__pseudonym"]
+    search_help_text = _("Exact match on the card number, the transit IC IDm, or the member id.")
+    list_select_related = ["card", "member", "staff"]
+    ordering = ["-pk"]
+    show_facets = admin.ShowFacets.NEVER
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).defer("card__number", "other_card__number", *_defer_related_member("member"))
+        )
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        # Both lists are a handful of ids; literal lists keep the OR on indexed columns.
+        cards = list(card_search(query=search_term).values_list("pk", flat=True))
+        members = list(member_search(query=search_term).values_list("pk", flat=True))
+        return queryset.filter(Q(card__in=cards) | Q(member__in=members)), False

@@ -1,0 +1,205 @@
+"""Back-office forms for members and cards.
+
+Personal fields are plain form fields, not model fields of the form: the
+admin hands their cleaned values to members.services, which encrypts them and
+sets the blind indexes together. A ModelForm writing them straight onto the
+instance would leave the indexes stale.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django import forms
+from django.contrib.admin import widgets
+from django.utils.translation import gettext_lazy as _
+
+from members.models import Card, Member
+from members.services import (
+    PERSONAL_FIELDS,
+    CardNumberError,
+    card_find,
+    card_in_use_message,
+    card_number_normalise,
+)
+
+PHONE_RE = re.compile(r"^[\d-]+$")
+POSTAL_CODE_RE = re.compile(r"^(\d{3})-?(\d{4})$")
+KANA_RE = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u309b\u309c\s]+$")
+
+
+def _nfkc(value: str) -> str:
+    # Full-width digits, letters and hyphens typed on a Japanese keyboard become ASCII.
+    return unicodedata.normalize("NFKC", value or "").strip()
+
+
+class MemberForm(forms.ModelForm):
+    name = forms.CharField(label=_("name"), max_length=100, required=False)
+    name_kana = forms.CharField(label=_("name (kana)"), max_length=100, required=False)
+    birth_date = forms.DateField(label=_("birth date"), required=False, widget=widgets.AdminDateWidget)
+    phone = forms.CharField(
+        label=_("phone"),
+        max_length=20,
+        required=False,
+        help_text=_("Digits, with or without hyphens (10 or 11 digits)."),
+    )
+    email = forms.EmailField(label=_("e-mail"), required=False)
+    address = forms.CharField(
+        label=_("address"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "gender",
+            "birth_year",
+            "birth_month",
+            "postal_code",
+            "terms_version",
+            "opt_in_mail_magazine",
+            "opt_in_direct_mail",
+            "opt_in_targeted_offers",
+        ]
+        help_texts = {
+            "birth_year": _("Filled in from the birth date when one is given."),
+            "birth_month": _("Filled in from the birth date when one is given."),
+            "terms_version": _("Required to register a member."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk is not None:
+            for field in self.personal_fields:
+                self.initial.setdefault(field, getattr(self.instance, field))
+
+    @property
+    def personal_fields(self) -> list[str]:
+        """The personal fields this form carries (none for staff who may not see them)."""
+        return [field for field in PERSONAL_FIELDS if field in self.fields]
+
+    @property
+    def is_registration(self) -> bool:
+        return self.instance.pk is None or self.instance.status == Member.Status.UNREGISTERED
+
+    def personal_data(self) -> dict:
+        """Cleaned personal values for members.services (only the fields this form has)."""
+        return {field: self.cleaned_data.get(field) for field in self.personal_fields}
+
+    def clean_name(self):
+        return " ".join(_nfkc(self.cleaned_data["name"]).split())
+
+    def clean_name_kana(self):
+        kana = " ".join(_nfkc(self.cleaned_data["name_kana"]).split())
+        if kana and not KANA_RE.match(kana):
+            raise forms.ValidationError(_("Enter the name in hiragana or katakana."))
+        return kana
+
+    def clean_phone(self):
+        phone = _nfkc(self.cleaned_data["phone"]).replace(" ", "")
+        phone = re.sub(r"[‐－ー―]", "-", phone)
+        if not phone:
+            return ""
+        digits = phone.replace("-", "")
+        if not PHONE_RE.match(phone) or not 10 <= len(digits) <= 11:
+            raise forms.ValidationError(_("Enter a phone number of 10 or 11 digits, with or without hyphens."))
+        return phone
+
+    def clean_email(self):
+        return _nfkc(self.cleaned_data["email"])
+
+    def clean_address(self):
+        return self.cleaned_data["address"].strip()
+
+    def clean_postal_code(self):
+        postal_code = _nfkc(self.cleaned_data.get("postal_code", "")).replace("−", "-")
+        if not postal_code:
+            return ""
+        match = POSTAL_CODE_RE.match(postal_code)
+        if not match:
+            raise forms.ValidationError(_("A postal code is 7 digits (123-4567)."))
+        return f"{match[1]}-{match[2]}"
+
+    def clean(self):
+        cleaned = super().clean()
+        birth_date = cleaned.get("birth_date")
+        if birth_date:
+            # The clear year and month are what statistics read; they follow the full date.
+            cleaned["birth_year"] = birth_date.year
+            cleaned["birth_month"] = birth_date.month
+        if self.is_registration:
+            if not cleaned.get("terms_version"):
+                self.add_error("terms_version", _("Enter the terms version the member agreed to."))
+            if "name" in self.fields and not cleaned.get("name") and "name" not in self.errors:
+                self.add_error("name", _("Enter the member's name to register them."))
+        return cleaned
+
+
+class CardNumberFormMixin:
+    """Card type and number, normalised for the type; refuses a number already in use."""
+
+    def clean_card_number(self, *, member: Member | None) -> str | None:
+        card_type = self.cleaned_data.get("card_type")
+        number = self.cleaned_data.get("number")
+        if not card_type or not number:
+            return None
+        try:
+            number = card_number_normalise(number=number, card_type=card_type)
+        except CardNumberError as exc:
+            self.add_error("number", str(exc))
+            return None
+        existing = card_find(number=number)
+        if existing is not None:
+            self.add_error("number", card_in_use_message(card=existing, member=member))
+            return None
+        self.cleaned_data["number"] = number
+        return number
+
+
+class AttachCardForm(CardNumberFormMixin, forms.Form):
+    card_type = forms.ChoiceField(label=_("card type"), choices=Card.CardType.choices)
+    number = forms.CharField(
+        label=_("card number"),
+        max_length=80,
+        help_text=_("Transit IC: the 16 hexadecimal digits of the IDm. Programme card: 16 digits."),
+    )
+
+    def __init__(self, *args, member: Member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.member.status == Member.Status.WITHDRAWN:
+            raise forms.ValidationError(_("A card cannot be attached to a withdrawn member."))
+        self.clean_card_number(member=self.member)
+        return cleaned
+
+
+class CardCreateForm(CardNumberFormMixin, forms.ModelForm):
+    """Adding a card in the admin: with no member, a provisional member is created to hold its points."""
+
+    number = forms.CharField(
+        label=_("card number"),
+        max_length=80,
+        help_text=_("Transit IC: the 16 hexadecimal digits of the IDm. Programme card: 16 digits."),
+    )
+
+    class Meta:
+        model = Card
+        # The number is a plain form field: card_create normalises, encrypts and indexes it.
+        fields = ["card_type", "member"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "member" in self.fields:
+            self.fields["member"].required = False
+            self.fields["member"].help_text = _("Leave empty to create a provisional member for the card.")
+
+    def clean(self):
+        cleaned = super().clean()
+        member = cleaned.get("member")
+        if member is not None and member.status == Member.Status.WITHDRAWN:
+            self.add_error("member", _("A card cannot be attached to a withdrawn member."))
+        self.clean_card_number(member=member)
+        return cleaned
