@@ -42,7 +42,9 @@ class MakeAppendOnly(migrations.operations.base.Operation):
         if schema_editor.connection.vendor != "postgresql":
             return
         function, trigger = self._names()
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {self.table}; DROP FUNCTION IF EXISTS {function}();")
+        schema_editor.execute(
+            f"DROP TRIGGER IF EXISTS {trigger} ON {self.table}; DROP FUNCTION IF EXISTS {function}();"
+        )
 
     def describe(self):
         return f"Make {self.table} append-only"

@@ -1,0 +1,306 @@
+"""Members and cards: personal data and card numbers only ever through members.services."""
+
+import datetime
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from common.imports import CSVExportCP932, CSVImport, import_problems
+from common.tests.conftest import csv_text, dataset
+from members.models import Card, CardEvent, Member
+from members.resources import CardResource, MemberResource
+from members.services import card_create, card_find, member_set_personal_data, personal_data_indexes
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+MEMBER_HEADERS = ["pseudonym", "status", "name", "name_kana", "phone", "email", "birth_date", "postal_code"]
+IDM = "0123456789ABCDEF"
+
+
+@pytest.fixture
+def staff(django_user_model):
+    """Secretariat staff who may change members but not see their personal data."""
+    user = django_user_model.objects.create_user(username="staff", password="x", is_staff=True)
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["change_member", "view_member"]))
+    return user
+
+
+def test_an_imported_phone_is_found_by_its_blind_index_and_never_stored_in_clear(superuser):
+    # given
+    data = dataset(
+        MEMBER_HEADERS,
+        [["", "active", "山田 太郎", "ヤマダ タロウ", "090-1234-5678", "taro@example.com", "1980-05-17", "100-0001"]],
+    )
+
+    # when
+    result = MemberResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == []
+    member = Member.objects.get(**personal_data_indexes({"phone": "09012345678"}))
+    assert (member.name, member.phone, member.birth_date) == ("山田 太郎", "090-1234-5678", datetime.date(1980, 5, 17))
+    assert (member.birth_year, member.birth_month) == (1980, 5)
+    assert member.registered_at is not None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT phone, email, name FROM members_member WHERE id = %s", [member.pk])
+        phone, email, name = cursor.fetchone()
+    assert "1234" not in phone and "example.com" not in email and "山田" not in name
+
+
+def test_a_row_with_a_pseudonym_updates_that_member_and_keeps_its_indexes_in_step(superuser):
+    # given
+    member = member_set_personal_data(member=Member(status=Member.Status.ACTIVE), phone="03-0000-0000", name="旧姓")
+    data = dataset(["pseudonym", "phone"], [[member.pseudonym, "090-1234-5678"]])
+
+    # when
+    MemberResource(user=superuser).import_data(data)
+
+    # then
+    member.refresh_from_db()
+    assert member.phone == "090-1234-5678"
+    assert member.name == "旧姓"
+    assert Member.objects.filter(**personal_data_indexes({"phone": "09012345678"})).get() == member
+    assert not Member.objects.filter(**personal_data_indexes({"phone": "0300000000"})).exists()
+
+
+def test_an_unknown_pseudonym_and_a_bad_email_are_reported_and_nothing_is_imported(superuser):
+    # given
+    data = dataset(
+        ["pseudonym", "name", "email"],
+        [["", "山田 花子", "hanako@example.com"], ["MNOSUCH0000", "佐藤", ""], ["", "鈴木", "not-an-address"]],
+    )
+
+    # when
+    result = MemberResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == [
+        "Row 2: pseudonym: No member with id “MNOSUCH0000”; leave it empty to add a member.",
+        "Row 3: email: Enter a valid email address.",
+    ]
+    assert not Member.objects.exists()
+
+
+def test_withdrawal_is_not_done_by_import(superuser):
+    # given
+    member = Member.objects.create(status=Member.Status.ACTIVE)
+    data = dataset(["pseudonym", "status"], [[member.pseudonym, "withdrawn"]])
+
+    # when
+    result = MemberResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == [
+        "Row 1: status: Withdrawal erases personal data; it is done in the admin, not by import."
+    ]
+    member.refresh_from_db()
+    assert member.status == Member.Status.ACTIVE
+
+
+def test_suspension_by_import_goes_through_the_service(superuser):
+    # given
+    member = Member.objects.create(status=Member.Status.ACTIVE)
+
+    # when
+    MemberResource(user=superuser).import_data(dataset(["pseudonym", "status"], [[member.pseudonym, "suspended"]]))
+
+    # then
+    member.refresh_from_db()
+    assert member.status == Member.Status.SUSPENDED
+
+
+def test_an_exported_members_file_imports_back_as_unchanged(superuser):
+    # given
+    member = member_set_personal_data(
+        member=Member(
+            status=Member.Status.ACTIVE,
+            registered_at=timezone.now(),
+            gender=Member.Gender.FEMALE,
+            birth_year=1990,
+            birth_month=1,
+        ),
+        phone="+81-90-1234-5678",
+        name="山田 花子",
+        birth_date=datetime.date(1990, 1, 31),
+    )
+    exported = CSVExportCP932().export_data(MemberResource(user=superuser).export())
+
+    # when
+    result = MemberResource(user=superuser).import_data(CSVImport().create_dataset(exported), dry_run=True)
+
+    # then
+    assert import_problems(result) == []
+    assert [row.import_type for row in result.rows] == ["skip"]
+    assert Member.objects.get() == member
+
+
+def test_personal_data_is_exported_only_to_those_who_may_see_it(superuser, staff):
+    # given
+    member_set_personal_data(member=Member(status=Member.Status.ACTIVE), phone="090-1234-5678", name="山田 太郎")
+
+    # when
+    with_permission = MemberResource(user=superuser).export()
+    without = MemberResource(user=staff).export()
+
+    # then
+    assert with_permission.dict[0]["phone"] == "090-1234-5678"
+    assert with_permission.dict[0]["name"] == "山田 太郎"
+    assert "phone" not in without.headers and "name" not in without.headers
+    assert "090-1234-5678" not in without.export("csv")
+    assert without.headers[:2] == ["pseudonym", "status"]
+
+
+def test_the_import_preview_masks_personal_data_for_those_who_may_not_see_it(staff):
+    # given
+    data = dataset(["pseudonym", "name", "postal_code"], [["", "山田 太郎", "100-0001"]])
+
+    # when
+    result = MemberResource(user=staff).import_data(data, dry_run=True)
+
+    # then
+    preview = " ".join(str(cell) for cell in result.rows[0].diff)
+    assert "山田" not in preview
+    assert "●●●●" in preview and "100-0001" in preview
+    assert not Member.objects.exists()
+
+
+def test_a_card_is_created_through_card_create_for_the_member_named(superuser):
+    # given
+    member = Member.objects.create(status=Member.Status.ACTIVE)
+    data = dataset(["card_type", "number", "member"], [["transit_ic", "01 23 45 67 89 ab cd ef", member.pseudonym]])
+
+    # when
+    result = CardResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == []
+    card = card_find(number=IDM)
+    assert card.member == member
+    assert card.number == IDM and card.number_last4 == "CDEF"
+    assert CardEvent.objects.filter(card=card, kind=CardEvent.Kind.CREATED, staff=superuser).exists()
+
+
+def test_a_card_without_a_member_gets_a_new_unregistered_member(superuser):
+    # when
+    CardResource(user=superuser).import_data(dataset(["card_type", "number"], [["programme", "1234-5678-9012-3456"]]))
+
+    # then
+    card = card_find(number="1234567890123456")
+    assert card.member.status == Member.Status.UNREGISTERED
+
+
+def test_a_card_file_with_a_malformed_idm_is_rejected_with_the_reason(superuser):
+    # given
+    data = dataset(
+        ["card_type", "number"],
+        [["transit_ic", IDM], ["transit_ic", "0123456789ABCDEG"], ["suica", "0123456789ABCDEE"]],
+    )
+
+    # when
+    result = CardResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == [
+        "Row 2: number: A transit IC card IDm is 16 hexadecimal digits.",
+        "Row 3: card_type: Unknown card type “suica”; use one of: transit_ic, programme, mobile.",
+    ]
+    assert not Card.objects.exists()
+    assert not Member.objects.exists()
+
+
+def test_the_same_card_twice_in_a_file_is_a_duplicate_however_it_is_written(superuser):
+    # given
+    data = dataset(["card_type", "number"], [["transit_ic", IDM], ["transit_ic", "01234567-89abcdef"]])
+
+    # when
+    result = CardResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == [
+        f"Row 1: number: Duplicate key {IDM}: also in row 2.",
+        f"Row 2: number: Duplicate key {IDM}: also in row 1.",
+    ]
+
+
+def test_an_existing_card_can_be_blocked_but_not_moved_to_another_member(superuser):
+    # given
+    card = card_create(number=IDM, card_type=Card.CardType.TRANSIT_IC)
+    other = Member.objects.create(status=Member.Status.ACTIVE)
+
+    # when
+    moved = CardResource(user=superuser).import_data(
+        dataset(["card_type", "number", "member"], [["transit_ic", IDM, other.pseudonym]])
+    )
+    blocked = CardResource(user=superuser).import_data(
+        dataset(["card_type", "number", "status"], [["transit_ic", IDM.lower(), "blocked"]])
+    )
+
+    # then
+    assert import_problems(moved) == [
+        "Row 1: member: A card moves to another member by replacement or merge, in the admin."
+    ]
+    assert import_problems(blocked) == []
+    card.refresh_from_db()
+    assert (card.status, card.member_id) == (Card.Status.BLOCKED, card.member_id)
+    assert CardEvent.objects.filter(card=card, kind=CardEvent.Kind.BLOCKED).exists()
+
+
+def test_card_export_has_the_number_in_clear_only_for_those_who_may_see_it(superuser, staff):
+    # given
+    card = card_create(number=IDM, card_type=Card.CardType.TRANSIT_IC)
+
+    # when
+    with_permission = CardResource(user=superuser).export()
+    without = CardResource(user=staff).export()
+
+    # then
+    assert with_permission.headers == ["card_type", "number", "status", "member", "created_at"]
+    row = with_permission.dict[0]
+    assert (row["card_type"], row["number"], row["status"], row["member"]) == (
+        "transit_ic",
+        IDM,
+        "active",
+        card.member.pseudonym,
+    )
+    assert without.headers == ["card_type", "status", "member", "created_at"]
+
+
+@pytest.mark.urls("common.tests.urls")
+def test_a_member_import_confirmed_in_the_admin_is_audited_without_personal_data(superuser_client, superuser):
+    # given
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = csv_text(MEMBER_HEADERS, [["", "active", "山田 太郎", "", "090-1234-5678", "", "", "100-0001"]])
+    upload = SimpleUploadedFile("members.csv", data.encode("cp932"))
+    dry_run = superuser_client.post("/admin/members/member/import/", {"format": "0", "import_file": upload})
+
+    # when
+    superuser_client.post("/admin/members/member/process_import/", dry_run.context["confirm_form"].initial)
+
+    # then
+    assert Member.objects.filter(**personal_data_indexes({"phone": "09012345678"})).exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.IMPORT)
+    assert (event.object_type, event.summary, event.actor) == ("members.Member", "1 rows: 1 new, 0 updated", superuser)
+    assert "090" not in str(event.detail) and "山田" not in str(event.detail)
+
+
+@pytest.mark.urls("common.tests.urls")
+def test_a_card_file_with_a_malformed_idm_is_rejected_in_the_admin(superuser_client):
+    # given
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = csv_text(["card_type", "number"], [["transit_ic", IDM], ["transit_ic", "XYZ"]]).encode()
+
+    # when
+    response = superuser_client.post(
+        "/admin/members/card/import/", {"format": "0", "import_file": SimpleUploadedFile("cards.csv", data)}
+    )
+
+    # then
+    messages = [str(message) for message in response.context["messages"]]
+    assert "Row 2: number: A transit IC card IDm is 16 hexadecimal digits." in messages
+    assert "confirm_form" not in response.context
+    assert not Card.objects.exists()
