@@ -1,19 +1,90 @@
 import os
+import shutil
 
 import pytest
 from django.db import connection
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 
 def pytest_collection_modifyitems(config, items):
     # Decided at collection: the database vendor comes from DATABASE_URL.
     url = os.environ.get("DATABASE_URL", "")
     on_postgres = url.startswith(("postgres://", "postgresql://"))
-    skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...); SQLite ignores row locks")
+    skip_pg = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL=postgres://...); SQLite ignores row locks")
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(skip)
+            item.add_marker(skip_pg)
 
 
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    if not shutil.which(CHROMIUM):
+        message = f"Debian's chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail(message + "; CI requires the browser tests to run")
+        pytest.skip(message)
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous and safe.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def _browser(_playwright):
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(_browser, live_server):
+    """A fresh browser page speaking Japanese, like the secretariat's."""
+    context = _browser.new_context(locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def admin_login(page, live_server, django_user_model):
+    """Log a secretariat staff member in through the real login form."""
+
+    def login(username="jimu", password="correct-horse-battery-9"):
+        from django.contrib.auth.models import Group
+
+        user = django_user_model.objects.create_user(username=username, password=password, is_staff=True)
+        group = Group.objects.filter(name="secretariat").first()
+        if group:
+            user.groups.add(group)
+        else:
+            user.is_superuser = True
+            user.save()
+        page.goto(f"{live_server.url}/admin/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("input[type=submit]")
+        page.wait_for_url(f"{live_server.url}/admin/")
+        return user
+
+    return login

@@ -190,9 +190,12 @@ EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.conso
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_query": {"()": "common.logging.RedactQueryStrings"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_query"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # SQL parameters would carry ciphertext and hashes; never log them.
         "django.db.backends": {"level": "WARNING"},
     },

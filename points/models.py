@@ -38,9 +38,7 @@ class Programme(models.Model):
         default=7,
         help_text=_("Offline transactions older than this are refused."),
     )
-    spend_anywhere = models.BooleanField(
-        _("points can be spent at any participating store"), default=True
-    )
+    spend_anywhere = models.BooleanField(_("points can be spent at any participating store"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     stores = models.ManyToManyField(Store, through="Participation", related_name="programmes", verbose_name=_("stores"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -71,7 +69,9 @@ class Participation(models.Model):
 
 class Account(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("member"))
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("programme"))
+    programme = models.ForeignKey(
+        Programme, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("programme")
+    )
     balance = models.BigIntegerField(_("spendable points"), default=0)
     debt = models.BigIntegerField(
         _("debt"), default=0, help_text=_("Points voided after they were spent; repaid first by the next earnings.")
@@ -114,13 +114,21 @@ class Entry(models.Model):
     # One business operation (a purchase with its bonuses, a transfer's two legs) shares an operation id.
     operation = models.UUIDField(_("operation"), default=uuid.uuid4, db_index=True)
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True)
-    card = models.ForeignKey(Card, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("card"))
-    store = models.ForeignKey(Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store"))
+    card = models.ForeignKey(
+        Card, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("card")
+    )
+    store = models.ForeignKey(
+        Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("store")
+    )
     terminal = models.ForeignKey(
         Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("terminal")
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("staff"),
     )
     amount_yen = models.BigIntegerField(_("purchase amount (yen)"), null=True, blank=True)
@@ -174,7 +182,11 @@ class Lot(models.Model):
         Store, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("issuing store")
     )
     origin = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name=_("moved from lot"),
     )
     points = models.BigIntegerField(_("points"))
@@ -215,3 +227,6 @@ class LotUse(models.Model):
         verbose_name = _("lot use")
         verbose_name_plural = _("lot uses")
         constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="lotuse_points_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.points} of lot {self.lot_id} by entry {self.entry_id}"

@@ -20,9 +20,15 @@ def lots_expiring(*, account: Account, within_days: int = 92, today: datetime.da
     """Open lots of an account that expire within the window, summed per expiry date."""
     today = today or timezone.localdate()
     return list(
-        Lot.objects.filter(account=account, remaining__gt=0, expires_on__gte=today,
-                           expires_on__lte=today + datetime.timedelta(days=within_days))
-        .values("expires_on").annotate(points=Sum("remaining")).order_by("expires_on")
+        Lot.objects.filter(
+            account=account,
+            remaining__gt=0,
+            expires_on__gte=today,
+            expires_on__lte=today + datetime.timedelta(days=within_days),
+        )
+        .values("expires_on")
+        .annotate(points=Sum("remaining"))
+        .order_by("expires_on")
     )
 
 

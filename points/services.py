@@ -66,10 +66,20 @@ class _Context:
 
     def entry(self, *, account: Account, kind: str, points: int, key: str, **extra) -> Entry:
         return Entry.objects.create(
-            account=account, kind=kind, points=points, idempotency_key=key, operation=self.operation,
-            card=self.card, store=self.store, terminal=self.terminal, staff=self.staff,
-            receipt_no=self.receipt_no, reason=self.reason, occurred_at=self.occurred_at,
-            recorded_at=self.recorded_at, **extra,
+            account=account,
+            kind=kind,
+            points=points,
+            idempotency_key=key,
+            operation=self.operation,
+            card=self.card,
+            store=self.store,
+            terminal=self.terminal,
+            staff=self.staff,
+            receipt_no=self.receipt_no,
+            reason=self.reason,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            **extra,
         )
 
 
@@ -151,9 +161,7 @@ def _lock_card(card: Card) -> Card:
 
 
 def _lock_account(*, member_id: int, programme: Programme) -> Account:
-    account, _created = Account.objects.select_for_update().get_or_create(
-        member_id=member_id, programme=programme
-    )
+    account, _created = Account.objects.select_for_update().get_or_create(member_id=member_id, programme=programme)
     return account
 
 
@@ -169,13 +177,26 @@ def _save(account: Account) -> None:
 
 
 def _credit(
-    account: Account, entry: Entry, points: int, *, store: Store | None, earned_at, expires_on, origin: Lot | None = None,
+    account: Account,
+    entry: Entry,
+    points: int,
+    *,
+    store: Store | None,
+    earned_at,
+    expires_on,
+    origin: Lot | None = None,
 ) -> Lot:
     """Points come in as a lot; any debt on the account is repaid from it first."""
     repay = min(account.debt, points)
     lot = Lot.objects.create(
-        account=account, entry=entry, store=store, origin=origin, points=points, remaining=points - repay,
-        earned_at=earned_at, expires_on=expires_on,
+        account=account,
+        entry=entry,
+        store=store,
+        origin=origin,
+        points=points,
+        remaining=points - repay,
+        earned_at=earned_at,
+        expires_on=expires_on,
     )
     if repay:
         LotUse.objects.create(entry=entry, lot=lot, points=repay)
@@ -227,7 +248,10 @@ def _expire_lapsed(account: Account, *, today: datetime.date, ctx: _Context) -> 
     if not total:
         return 0
     entry = ctx.entry(
-        account=account, kind=Entry.Kind.EXPIRE, points=-total, key=f"expire:{account.pk}:{lapsed[0].pk}:{today}",
+        account=account,
+        kind=Entry.Kind.EXPIRE,
+        points=-total,
+        key=f"expire:{account.pk}:{lapsed[0].pk}:{today}",
     )
     _debit(account, entry, total, first=lapsed)
     return total
@@ -237,11 +261,20 @@ def _expire_lapsed(account: Account, *, today: datetime.date, ctx: _Context) -> 
 
 
 def points_earn(
-    *, card: Card, store: Store, amount_yen: int, idempotency_key: str, occurred_at=None, terminal=None,
-    receipt_no: str = "", programme: Programme | None = None,
+    *,
+    card: Card,
+    store: Store,
+    amount_yen: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+    programme: Programme | None = None,
 ) -> Posting:
     """Earn points on a purchase at the store's rate. A purchase worth no points writes nothing."""
-    _check_whole(amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen."))
+    _check_whole(
+        amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
+    )
     programme = programme_for_store(store=store, programme=programme)
     points = earn_points_for(store=store, amount_yen=amount_yen)
 
@@ -255,8 +288,14 @@ def points_earn(
             entry = ctx.entry(
                 account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen
             )
-            _credit(account, entry, points, store=store, earned_at=ctx.occurred_at,
-                    expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at))
+            _credit(
+                account,
+                entry,
+                points,
+                store=store,
+                earned_at=ctx.occurred_at,
+                expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+            )
             _save(account)
             return Posting(account=account, entries=[entry])
 
@@ -264,13 +303,23 @@ def points_earn(
 
 
 def points_spend(
-    *, card: Card, store: Store, points: int, idempotency_key: str, occurred_at=None, terminal=None,
-    receipt_no: str = "", amount_yen: int | None = None, programme: Programme | None = None,
+    *,
+    card: Card,
+    store: Store,
+    points: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+    amount_yen: int | None = None,
+    programme: Programme | None = None,
 ) -> Posting:
     """Spend points (1 point = 1 yen) at a store; never more than the spendable balance."""
     _check_whole(points, low=1, high=MAX_POINTS, message=_("Points to spend must be a positive whole number."))
     if amount_yen is not None:
-        _check_whole(amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen."))
+        _check_whole(
+            amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
+        )
     programme = programme_for_store(store=store, programme=programme, spending=True)
 
     def post() -> Posting:
@@ -314,8 +363,14 @@ def _reverse_target(original: Entry, refunded_yen: int | None) -> int:
 
 
 def points_void(
-    *, entry: Entry, idempotency_key: str, refund_amount_yen: int | None = None, terminal=None, staff=None,
-    reason: str = "", occurred_at=None,
+    *,
+    entry: Entry,
+    idempotency_key: str,
+    refund_amount_yen: int | None = None,
+    terminal=None,
+    staff=None,
+    reason: str = "",
+    occurred_at=None,
 ) -> Posting:
     """Void a purchase's points (all of them), or refund part of the purchase.
 
@@ -324,7 +379,12 @@ def points_void(
     they were taken from, with those lots' store and expiry.
     """
     if refund_amount_yen is not None:
-        _check_whole(refund_amount_yen, low=1, high=MAX_AMOUNT_YEN, message=_("The refund amount must be a positive whole number of yen."))
+        _check_whole(
+            refund_amount_yen,
+            low=1,
+            high=MAX_AMOUNT_YEN,
+            message=_("The refund amount must be a positive whole number of yen."),
+        )
 
     def post() -> Posting:
         with transaction.atomic(durable=True):
@@ -333,13 +393,18 @@ def points_void(
                 raise errors.InvalidOperation(_("Only purchases can be voided."))
             account = _lock_accounts([originals[0].account_id])[originals[0].account_id]
             ctx = _context(
-                occurred_at=occurred_at, card=originals[0].card, store=originals[0].store, terminal=terminal,
-                staff=staff, receipt_no=originals[0].receipt_no, reason=reason,
+                occurred_at=occurred_at,
+                card=originals[0].card,
+                store=originals[0].store,
+                terminal=terminal,
+                staff=staff,
+                receipt_no=originals[0].receipt_no,
+                reason=reason,
             )
             written = []
             for number, original in enumerate(originals):
-                refunded_before = (
-                    Entry.objects.filter(reverses=original).aggregate(y=Sum("amount_yen"), p=Sum("points"))
+                refunded_before = Entry.objects.filter(reverses=original).aggregate(
+                    y=Sum("amount_yen"), p=Sum("points")
                 )
                 refunded_yen = None
                 this_refund = refund_amount_yen
@@ -354,8 +419,12 @@ def points_void(
                     continue
                 sign = -1 if original.points > 0 else 1
                 void = ctx.entry(
-                    account=account, kind=Entry.Kind.VOID, points=sign * delta, reverses=original,
-                    key=idempotency_key if not written else f"{idempotency_key}/{number}", amount_yen=this_refund,
+                    account=account,
+                    kind=Entry.Kind.VOID,
+                    points=sign * delta,
+                    reverses=original,
+                    key=idempotency_key if not written else f"{idempotency_key}/{number}",
+                    amount_yen=this_refund,
                 )
                 if original.points > 0:
                     _debit(account, void, delta, allow_debt=True, first=original.lots.filter(remaining__gt=0))
@@ -372,14 +441,14 @@ def points_void(
 
 def _restore_spent(account: Account, void: Entry, spend: Entry, points: int) -> None:
     """Give spent points back into copies of the lots they came from, latest-expiring first."""
-    restored = dict(
-        Lot.objects.filter(entry__reverses=spend).values_list("origin").annotate(n=Sum("points"))
-    )
+    restored = dict(Lot.objects.filter(entry__reverses=spend).values_list("origin").annotate(n=Sum("points")))
     for use in spend.lot_uses.select_related("lot").order_by("-lot__expires_on", "-lot__earned_at", "-lot_id"):
         give = min(points, use.points - restored.get(use.lot_id, 0))
         if give > 0:
             lot = use.lot
-            _credit(account, void, give, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot)
+            _credit(
+                account, void, give, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot
+            )
             points -= give
         if not points:
             break
@@ -389,7 +458,13 @@ def _restore_spent(account: Account, void: Entry, spend: Entry, points: int) -> 
 
 
 def points_adjust(
-    *, member: Member, programme: Programme, points: int, reason: str, staff, idempotency_key: str | None = None,
+    *,
+    member: Member,
+    programme: Programme,
+    points: int,
+    reason: str,
+    staff,
+    idempotency_key: str | None = None,
     store: Store | None = None,
 ) -> Posting:
     """A manual correction by staff, with a mandatory reason; a deduction cannot exceed the balance."""
@@ -398,8 +473,12 @@ def points_adjust(
         raise errors.InvalidOperation(_("A manual adjustment needs a reason."))
     if staff is None or not getattr(staff, "pk", None):
         raise errors.InvalidOperation(_("A manual adjustment must name the staff member who made it."))
-    _check_whole(abs(points) if isinstance(points, int) else points, low=1, high=MAX_POINTS,
-                 message=_("Adjust by a non-zero whole number of points."))
+    _check_whole(
+        abs(points) if isinstance(points, int) else points,
+        low=1,
+        high=MAX_POINTS,
+        message=_("Adjust by a non-zero whole number of points."),
+    )
     key = idempotency_key or f"adjust:{uuid.uuid4()}"
 
     def post() -> Posting:
@@ -412,8 +491,14 @@ def points_adjust(
                     raise errors.InsufficientPoints(balance=account.balance)
             entry = ctx.entry(account=account, kind=Entry.Kind.ADJUST, points=points, key=key)
             if points > 0:
-                _credit(account, entry, points, store=store, earned_at=ctx.occurred_at,
-                        expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at))
+                _credit(
+                    account,
+                    entry,
+                    points,
+                    store=store,
+                    earned_at=ctx.occurred_at,
+                    expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+                )
             else:
                 _debit(account, entry, -points)
             _save(account)
@@ -479,17 +564,22 @@ def _merge(*, source: Member, target: Member, staff, ctx: _Context) -> list[Entr
     if Member.Status.WITHDRAWN in (source.status, target.status):
         raise errors.InvalidOperation(_("A withdrawn member cannot be merged."))
     if source.is_registered and not target.is_registered:
-        raise errors.InvalidOperation(_("Merge the unregistered card holder into the registered member, not the other way round."))
+        raise errors.InvalidOperation(
+            _("Merge the unregistered card holder into the registered member, not the other way round.")
+        )
     cards = [card for card in _lock_cards_of([source.pk, target.pk]) if card.member_id == source.pk]
     written = []
     for account in Account.objects.filter(member=source).select_related("programme").order_by("pk"):
         target_account, _created = Account.objects.get_or_create(member=target, programme=account.programme)
         locked = _lock_accounts([account.pk, target_account.pk])
-        written += _transfer(locked[account.pk], locked[target_account.pk], ctx, key=f"merge:{source.pk}:{account.programme_id}")
+        written += _transfer(
+            locked[account.pk], locked[target_account.pk], ctx, key=f"merge:{source.pk}:{account.programme_id}"
+        )
     for card in cards:
         Card.objects.filter(pk=card.pk).update(member=target)
-        CardEvent.objects.create(card=card, member=target, kind=CardEvent.Kind.ATTACHED, staff=staff,
-                                 note=f"merged from {source.pseudonym}")
+        CardEvent.objects.create(
+            card=card, member=target, kind=CardEvent.Kind.ATTACHED, staff=staff, note=f"merged from {source.pseudonym}"
+        )
     member_services.member_erase(member=source, merged_into=target)
     return written
 
@@ -531,13 +621,21 @@ def card_replace(*, old_card: Card, new_number: str, new_card_type: str, staff, 
             if new.member_id != member.pk:
                 other = Member.objects.select_for_update().get(pk=new.member_id)
                 if other.is_registered:
-                    raise errors.InvalidOperation(_("The new card belongs to another registered member; merge the members first."))
+                    raise errors.InvalidOperation(
+                        _("The new card belongs to another registered member; merge the members first.")
+                    )
                 ctx = _context(staff=staff, reason=reason or _("card replacement"))
                 _merge(source=other, target=member, staff=staff, ctx=ctx)
                 new.refresh_from_db()
-        Card.objects.filter(pk=old.pk).update(status=Card.Status.REPLACED, replaced_by=new, status_changed_at=timezone.now())
-        CardEvent.objects.create(card=old, member=member, kind=CardEvent.Kind.REPLACED, other_card=new, staff=staff, note=reason[:200])
-        CardEvent.objects.create(card=new, member=member, kind=CardEvent.Kind.ATTACHED, other_card=old, staff=staff, note=reason[:200])
+        Card.objects.filter(pk=old.pk).update(
+            status=Card.Status.REPLACED, replaced_by=new, status_changed_at=timezone.now()
+        )
+        CardEvent.objects.create(
+            card=old, member=member, kind=CardEvent.Kind.REPLACED, other_card=new, staff=staff, note=reason[:200]
+        )
+        CardEvent.objects.create(
+            card=new, member=member, kind=CardEvent.Kind.ATTACHED, other_card=old, staff=staff, note=reason[:200]
+        )
         return new
 
 
@@ -555,8 +653,12 @@ def member_withdraw(*, member: Member, staff, reason: str = "") -> Member:
         accounts = _lock_accounts(Account.objects.filter(member=member).values_list("pk", flat=True))
         for account in accounts.values():
             if account.balance:
-                entry = ctx.entry(account=account, kind=Entry.Kind.EXPIRE, points=-account.balance,
-                                  key=f"withdraw:{member.pk}:{account.programme_id}")
+                entry = ctx.entry(
+                    account=account,
+                    kind=Entry.Kind.EXPIRE,
+                    points=-account.balance,
+                    key=f"withdraw:{member.pk}:{account.programme_id}",
+                )
                 _debit(account, entry, account.balance)
                 _save(account)
         return member_services.member_erase(member=member)

@@ -45,9 +45,7 @@ def test_concurrent_spends_never_go_below_zero(setup):
     programme, store, card = setup
     points_earn(card=card, store=store, amount_yen=100_000, idempotency_key="seed")  # 1,000 points
 
-    results = run_at_once(
-        16, lambda i: points_spend(card=card, store=store, points=150, idempotency_key=f"spend-{i}")
-    )
+    results = run_at_once(16, lambda i: points_spend(card=card, store=store, points=150, idempotency_key=f"spend-{i}"))
 
     succeeded = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, errors.InsufficientPoints)]

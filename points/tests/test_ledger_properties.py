@@ -4,10 +4,10 @@ import datetime
 import itertools
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 from django.db.models import Sum
 from django.utils import timezone
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from points import errors
 from points.models import Account, Entry
@@ -39,7 +39,9 @@ operation = st.one_of(
 )
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(steps=st.lists(operation, min_size=3, max_size=30))
 def test_random_operations_keep_the_ledger_consistent(steps, db):
     programme = ProgrammeFactory()
@@ -54,8 +56,13 @@ def test_random_operations_keep_the_ledger_consistent(steps, db):
         try:
             if name == "earn":
                 # Some purchases lie in the past, so that their points have lapsed.
-                points_earn(card=card, store=store, amount_yen=amount, idempotency_key=key,
-                            occurred_at=now - datetime.timedelta(days=30 * extra))
+                points_earn(
+                    card=card,
+                    store=store,
+                    amount_yen=amount,
+                    idempotency_key=key,
+                    occurred_at=now - datetime.timedelta(days=30 * extra),
+                )
             elif name == "spend":
                 points_spend(card=card, store=store, points=amount, idempotency_key=key)
             elif name == "void":

@@ -169,7 +169,11 @@ def test_void_of_spend_returns_points_to_their_original_lots(card, store, other_
 
     assert refund.points == 30
     lot = Lot.objects.get(entry=refund.entries[0])
-    assert (lot.store, lot.expires_on, lot.origin.entry_id) == (other_store, datetime.date(2028, 2, 29), earned.entries[0].pk)
+    assert (lot.store, lot.expires_on, lot.origin.entry_id) == (
+        other_store,
+        datetime.date(2028, 2, 29),
+        earned.entries[0].pk,
+    )
     assert balance(card, programme) == (50, 0)
 
 
@@ -223,7 +227,9 @@ def test_lapsed_points_cannot_be_spent_before_the_nightly_job(card, store, progr
 def test_card_replacement_moves_nothing_but_stops_the_old_card(card, store, programme, staff):
     earn(card, store, 4_000)
 
-    new = card_replace(old_card=card, new_number="0000AAAA0000BBBB", new_card_type=Card.CardType.TRANSIT_IC, staff=staff)
+    new = card_replace(
+        old_card=card, new_number="0000AAAA0000BBBB", new_card_type=Card.CardType.TRANSIT_IC, staff=staff
+    )
 
     card.refresh_from_db()
     assert (card.status, card.replaced_by) == (Card.Status.REPLACED, new)
@@ -277,7 +283,9 @@ def test_merge_moves_debt_too(card, store, programme, staff):
 
 
 def test_withdrawal_forfeits_points_erases_personal_data_keeps_ledger(card, store, programme, staff):
-    member = member_register(member=card.member, terms_version="v1", personal={"name": "山田 太郎", "phone": "090-1111-2222"})
+    member = member_register(
+        member=card.member, terms_version="v1", personal={"name": "山田 太郎", "phone": "090-1111-2222"}
+    )
     earn(card, store, 5_000)
 
     member_withdraw(member=member, staff=staff)
@@ -286,7 +294,10 @@ def test_withdrawal_forfeits_points_erases_personal_data_keeps_ledger(card, stor
     assert (member.status, member.name, member.phone, member.phone_bidx) == (Member.Status.WITHDRAWN, "", "", "")
     assert Card.objects.get(pk=card.pk).status == Card.Status.BLOCKED
     assert balance(card, programme) == (0, 0)
-    assert list(Entry.objects.filter(account__member=member).order_by("id").values_list("kind", "points")) == [("earn", 50), ("expire", -50)]
+    assert list(Entry.objects.filter(account__member=member).order_by("id").values_list("kind", "points")) == [
+        ("earn", 50),
+        ("expire", -50),
+    ]
 
 
 def test_verify_ledger_names_a_broken_balance(card, store, capsys):

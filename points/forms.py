@@ -1,0 +1,74 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from members import services as member_services
+from members.models import Card, Member
+from members.selectors import member_search
+from points.models import Programme
+
+
+class AdjustForm(forms.Form):
+    programme = forms.ModelChoiceField(Programme.objects.filter(is_active=True), label=_("Programme"))
+    points = forms.IntegerField(label=_("Points (+ to add, - to deduct)"), min_value=-1_000_000, max_value=1_000_000)
+    reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points == 0:
+            raise forms.ValidationError(_("Enter a non-zero number of points."))
+        return points
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("A manual adjustment needs a reason."))
+        return reason
+
+
+class ReplaceCardForm(forms.Form):
+    old_card = forms.ModelChoiceField(Card.objects.none(), label=_("Card to replace"))
+    new_card_type = forms.ChoiceField(choices=Card.CardType.choices, label=_("New card type"))
+    new_number = forms.CharField(label=_("New card number / IDm"), max_length=64)
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False, initial=_("lost card"))
+
+    def __init__(self, *args, member: Member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["old_card"].queryset = member.cards.filter(status=Card.Status.ACTIVE)
+
+    def clean(self):
+        cleaned = super().clean()
+        if "new_number" in cleaned and "new_card_type" in cleaned:
+            try:
+                cleaned["new_number"] = member_services.card_number_normalise(
+                    number=cleaned["new_number"], card_type=cleaned["new_card_type"]
+                )
+            except member_services.CardNumberError as exc:
+                self.add_error("new_number", str(exc))
+        return cleaned
+
+
+class MergeForm(forms.Form):
+    other = forms.CharField(
+        label=_("The other record"),
+        help_text=_("Member id, card number / IDm, phone or e-mail of the record to merge into this one."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+
+    def __init__(self, *args, member: Member, **kwargs):
+        self.member = member
+        super().__init__(*args, **kwargs)
+
+    def clean_other(self):
+        found = [m for m in member_search(query=self.cleaned_data["other"])[:3] if m.pk != self.member.pk]
+        if not found:
+            raise forms.ValidationError(_("No other member matches."))
+        if len(found) > 1:
+            raise forms.ValidationError(_("More than one member matches; enter the member id."))
+        return found[0]
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
+    confirm = forms.BooleanField(
+        label=_("I understand that the remaining points are forfeited and personal data is erased."), required=True
+    )
