@@ -1,10 +1,11 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
-admin.site.site_header = admin.site.site_title = "ポイント事務局 / Loyalty back office"
-admin.site.index_title = "管理メニュー"
+admin.site.site_header = admin.site.site_title = _("Point programme back office")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),

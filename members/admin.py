@@ -21,7 +21,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_noop, ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -271,7 +271,9 @@ class MemberAdmin(BackofficeAdmin):
 
     @admin.action(description=_("Suspend selected members"), permissions=["change"])
     def suspend_members(self, request, queryset):
-        done, skipped = self._run_status_service(request, queryset, member_suspend, summary="member suspended")
+        done, skipped = self._run_status_service(
+            request, queryset, member_suspend, summary=gettext_noop("member suspended")
+        )
         if done:
             self.message_user(
                 request,
@@ -293,7 +295,9 @@ class MemberAdmin(BackofficeAdmin):
 
     @admin.action(description=_("Reinstate selected members"), permissions=["change"])
     def reinstate_members(self, request, queryset):
-        done, skipped = self._run_status_service(request, queryset, member_reinstate, summary="member reinstated")
+        done, skipped = self._run_status_service(
+            request, queryset, member_reinstate, summary=gettext_noop("member reinstated")
+        )
         if done:
             self.message_user(
                 request,
@@ -369,7 +373,7 @@ class MemberAdmin(BackofficeAdmin):
                         actor=request.user,
                         action=AuditEvent.Action.ACTION,
                         obj=member,
-                        summary="card attached",
+                        summary=gettext_noop("card attached"),
                         detail={"card": card.pk, "card_type": card.card_type},
                     )
             except (CardInUseError, CardNumberError) as exc:

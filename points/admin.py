@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -17,7 +18,8 @@ from members.admin import MemberAdmin
 from members.models import CardEvent, Member
 from points import errors, forms, services
 from points.models import Account, Entry, Lot, Participation, Programme
-from points.selectors import member_history
+from points.selectors import member_history, outstanding_points
+from stores.models import Store
 
 
 class ParticipationInline(admin.TabularInline):
@@ -37,10 +39,37 @@ class ProgrammeAdmin(AuditedAdminMixin, admin.ModelAdmin):
 @admin.register(Account)
 class AccountAdmin(ReadOnlyAdmin):
     list_display = ["member", "programme", "balance", "debt", "updated_at"]
-    list_filter = ["programme", ("debt", admin.EmptyFieldListFilter)]
+    list_filter = ["programme"]
     list_select_related = ["member", "programme"]
     search_fields = ["member__pseudonym__exact"]
     search_help_text = _("Exact member id (e.g. M7K2Q9…).")
+    change_list_template = "admin/points/account/change_list.html"
+
+    def get_urls(self):
+        report = path("outstanding/", self.admin_site.admin_view(self.outstanding_view), name="points_outstanding")
+        return [report, *super().get_urls()]
+
+    def outstanding_view(self, request):
+        """未使用ポイント残高 at the end of a chosen day, by programme and issuing store."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = forms.OutstandingForm(request.GET or None)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Outstanding points"),
+            "form": form,
+        }
+        if form.is_valid():
+            at = form.moment()
+            programme = form.cleaned_data["programme"]
+            lines, debt = outstanding_points(at=at, programme_id=programme.pk if programme else None)
+            programmes = {p.pk: p for p in Programme.objects.all()}
+            stores = Store.objects.in_bulk([line.store_id for line in lines if line.store_id])
+            rows = [(programmes[line.programme_id], stores.get(line.store_id), line.points) for line in lines]
+            total = sum(line.points for line in lines)
+            context.update(rows=rows, debt=debt, total=total, net=total - debt, at=at)
+        return TemplateResponse(request, "admin/points/outstanding.html", context)
 
 
 @admin.register(Entry)
@@ -165,7 +194,7 @@ class MemberLedgerAdmin(MemberAdmin):
                 actor=request.user,
                 action=AuditEvent.Action.ACTION,
                 obj=member,
-                summary="manual adjustment",
+                summary=gettext_noop("manual adjustment"),
                 detail={"points": data["points"], "entry": posting.entries[0].pk},
             )
             return _("Adjusted by %(points)+d points.") % {"points": data["points"]}
@@ -193,7 +222,7 @@ class MemberLedgerAdmin(MemberAdmin):
                 actor=request.user,
                 action=AuditEvent.Action.ACTION,
                 obj=member,
-                summary="card replaced",
+                summary=gettext_noop("card replaced"),
                 detail={"old_card": data["old_card"].pk, "new_card": new.pk},
             )
             return _("Card %(old)s was replaced by %(new)s; the old card no longer works.") % {
@@ -213,7 +242,7 @@ class MemberLedgerAdmin(MemberAdmin):
                 actor=request.user,
                 action=AuditEvent.Action.ACTION,
                 obj=member,
-                summary="members merged",
+                summary=gettext_noop("members merged"),
                 detail={"merged_from": other.pseudonym},
             )
             return _("%(other)s was merged into this member.") % {"other": other.pseudonym}
@@ -230,7 +259,12 @@ class MemberLedgerAdmin(MemberAdmin):
     def withdraw_view(self, request, pk):
         def perform(member, data):
             services.member_withdraw(member=member, staff=request.user, reason=data["reason"])
-            audit_record(actor=request.user, action=AuditEvent.Action.ACTION, obj=member, summary="member withdrawn")
+            audit_record(
+                actor=request.user,
+                action=AuditEvent.Action.ACTION,
+                obj=member,
+                summary=gettext_noop("member withdrawn"),
+            )
             return _("The member has withdrawn; personal data was erased.")
 
         return self._operation(

@@ -1,4 +1,7 @@
+import datetime
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members import services as member_services
@@ -72,3 +75,19 @@ class WithdrawForm(forms.Form):
     confirm = forms.BooleanField(
         label=_("I understand that the remaining points are forfeited and personal data is erased."), required=True
     )
+
+
+class OutstandingForm(forms.Form):
+    on = forms.DateField(label=_("As of the end of"), widget=forms.DateInput(attrs={"type": "date"}))
+    programme = forms.ModelChoiceField(Programme.objects.all(), label=_("Programme"), required=False)
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(_("Choose today or a day in the past."))
+        return on
+
+    def moment(self) -> datetime.datetime:
+        """The end of the chosen day, Tokyo time (the start of the next)."""
+        next_day = self.cleaned_data["on"] + datetime.timedelta(days=1)
+        return datetime.datetime.combine(next_day, datetime.time(), tzinfo=timezone.get_default_timezone())

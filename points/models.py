@@ -146,8 +146,9 @@ class Entry(models.Model):
         indexes = [
             models.Index(fields=["account", "-recorded_at"], name="entry_account_recent"),
             models.Index(fields=["store", "recorded_at"], name="entry_store_recorded"),
-            models.Index(fields=["kind", "recorded_at"], name="entry_kind_recorded"),
-            models.Index(fields=["-recorded_at"], name="entry_recent"),
+            # The ledger changelist lists newest first, with id as tie-breaker.
+            models.Index(fields=["kind", "-recorded_at", "-id"], name="entry_kind_recent"),
+            models.Index(fields=["-recorded_at", "-id"], name="entry_recent_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),
@@ -213,7 +214,11 @@ class Lot(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.remaining}/{self.points} until {self.expires_on}"
+        return _("%(remaining)s/%(points)s points valid until %(date)s") % {
+            "remaining": self.remaining,
+            "points": self.points,
+            "date": self.expires_on,
+        }
 
 
 class LotUse(models.Model):
@@ -229,4 +234,8 @@ class LotUse(models.Model):
         constraints = [models.CheckConstraint(condition=Q(points__gt=0), name="lotuse_points_positive")]
 
     def __str__(self) -> str:
-        return f"{self.points} of lot {self.lot_id} by entry {self.entry_id}"
+        return _("%(points)s points of lot %(lot)s used by entry %(entry)s") % {
+            "points": self.points,
+            "lot": self.lot_id,
+            "entry": self.entry_id,
+        }

@@ -88,6 +88,7 @@ class StoreForm(forms.ModelForm):
         max_value=Decimal("100"),
         max_digits=5,
         decimal_places=2,
+        # xgettext:no-python-format
         help_text=_("Points per purchase amount: 1.00 % is 1 point per 100 yen."),
     )
 

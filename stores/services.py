@@ -11,6 +11,7 @@ import secrets
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -37,7 +38,7 @@ def terminal_issue_secret(*, terminal: Terminal, staff) -> str:
             actor=staff,
             action=AuditEvent.Action.ACTION,
             obj=terminal,
-            summary="terminal secret issued",
+            summary=gettext_noop("terminal secret issued"),
             detail={"service": "terminal_issue_secret"},
         )
     return secret
@@ -55,7 +56,7 @@ def terminal_revoke(*, terminal: Terminal, staff) -> None:
             actor=staff,
             action=AuditEvent.Action.ACTION,
             obj=terminal,
-            summary="terminal revoked",
+            summary=gettext_noop("terminal revoked"),
             detail={"service": "terminal_revoke"},
         )
 
@@ -72,7 +73,7 @@ def terminal_reactivate(*, terminal: Terminal, staff) -> None:
             actor=staff,
             action=AuditEvent.Action.ACTION,
             obj=terminal,
-            summary="terminal reactivated",
+            summary=gettext_noop("terminal reactivated"),
             detail={"service": "terminal_reactivate"},
         )
 
@@ -106,11 +107,19 @@ def _store_set_status(*, store: Store, status: str, staff, summary: str, service
 def store_suspend(*, store: Store, staff) -> None:
     """Suspend a store's participation (unpaid bills, a dispute); its data stays."""
     _store_set_status(
-        store=store, status=Store.Status.SUSPENDED, staff=staff, summary="store suspended", service="store_suspend"
+        store=store,
+        status=Store.Status.SUSPENDED,
+        staff=staff,
+        summary=gettext_noop("store suspended"),
+        service="store_suspend",
     )
 
 
 def store_reactivate(*, store: Store, staff) -> None:
     _store_set_status(
-        store=store, status=Store.Status.ACTIVE, staff=staff, summary="store reactivated", service="store_reactivate"
+        store=store,
+        status=Store.Status.ACTIVE,
+        staff=staff,
+        summary=gettext_noop("store reactivated"),
+        service="store_reactivate",
     )

@@ -335,7 +335,7 @@ def test_attach_card_refuses_the_card_of_a_provisional_member_and_points_to_merg
     assert response.status_code == 200
     errors = " ".join(response.context["form"].errors["number"])
     assert card.member.pseudonym in errors
-    assert "merge" in errors
+    assert "会員統合" in errors  # points the user to the merge function
     card.refresh_from_db()
     assert card.member_id != member.pk
     assert not member.cards.exists()

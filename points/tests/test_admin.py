@@ -38,7 +38,7 @@ def test_member_page_shows_balance_expiring_points_and_history(client, secretari
 
     assert "123" in page and 'id="open-lots"' in page
     assert store.name in page
-    assert "獲得" in page or "Earn" in page
+    assert "付与" in page  # the earn entry, in Japanese
 
 
 def test_adjustment_without_reason_is_refused_in_japanese(client, secretariat, member, programme):
@@ -145,3 +145,26 @@ def test_entries_changelist_runs_a_bounded_number_of_queries(
     with django_assert_max_num_queries(12):
         response = client.get(reverse("admin:points_entry_changelist"))
     assert response.status_code == 200
+
+
+def test_outstanding_points_report_by_issuing_store_at_a_past_date(client, secretariat, card, store, other_store):
+    import datetime
+
+    from django.utils import timezone
+
+    from points.services import points_spend
+
+    points_earn(card=card, store=store, amount_yen=10_000, idempotency_key="a")
+    points_earn(card=card, store=other_store, amount_yen=3_000, idempotency_key="b")
+    points_spend(card=card, store=other_store, points=120, idempotency_key="c")
+    today = timezone.localdate()
+
+    now = client.get(reverse("admin:points_outstanding"), {"on": today.isoformat()}).content.decode()
+    yesterday = client.get(
+        reverse("admin:points_outstanding"), {"on": (today - datetime.timedelta(days=1)).isoformat()}
+    ).content.decode()
+
+    # The spend took the 100 points of `store` first (same expiry, earned first), then 20 of other_store's 30.
+    assert store.name not in now
+    assert other_store.name in now and 'id="outstanding-net">10<' in now
+    assert 'id="outstanding-net">0<' in yesterday
