@@ -1,0 +1,59 @@
+"""Benchmarks against the local PostgreSQL server; run with `make bench` (see bench/__main__.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# The server, without a database name; trust authentication, as in development and CI.
+SERVER_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+
+
+def database_url(name: str) -> str:
+    return f"{SERVER_URL}/{name}"
+
+
+def say(text: str = "") -> None:
+    """A human-readable line; the machine-readable figures come last, as one JSON line."""
+    print(text, flush=True)
+
+
+def django_env(database: str) -> dict[str, str]:
+    # DEBUG on, so the development encryption keys apply; never a production setting.
+    return {**os.environ, "DATABASE_URL": database_url(database), "DJANGO_DEBUG": "1"}
+
+
+def manage(database: str, *args: str, timeout: float = 3600) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `manage.py <args>` against a database; returns the finished process and its wall-clock seconds."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=django_env(database),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return done, time.perf_counter() - started
+
+
+def probe(database: str, module: str, *args: str, timeout: float = 1800) -> dict:
+    """Run `python -m <module>` under Django against a database and return the JSON line it ends with."""
+    done = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        env=django_env(database),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise RuntimeError(f"{module} failed (exit {done.returncode}): " + " | ".join(tail))
+    return json.loads(lines[-1])
