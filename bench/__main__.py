@@ -8,9 +8,10 @@ How the figures are made (issue "foundation"):
   pass adds members until it does ("top_up" in the JSON). Then VACUUM ANALYZE,
   as autovacuum would after a bulk load.
 - verify: in one process, `points.verification.ledger_problems()` (what
-  `manage.py verify_ledger` runs) and a plain `SELECT account_id, SUM(points)
-  FROM points_entry GROUP BY account_id`, each once to warm up and then best
-  of 3; the ratio of the two is the price of the full check.
+  `manage.py verify_ledger` runs; also with deep=True, `--deep`) and a plain
+  `SELECT account_id, SUM(points) FROM points_entry GROUP BY account_id`, each
+  once to warm up and then best of 3; the ratio of the two is the price of the
+  check.
 - changelists: the Django test client, logged in as a superuser, requests each
   admin changelist (first page, ?p=50, a filter, a search by a real member's
   phone or a card's IDm) once to warm up and then 5 times; the median time

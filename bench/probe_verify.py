@@ -32,26 +32,37 @@ def main() -> None:
     django.setup()
     from django.db import connection
 
-    from points.verification import CHECKS, ledger_problems
+    from points.verification import QUERIES, Query, ledger_problems
 
     def plain_sum() -> None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT account_id, SUM(points) FROM points_entry GROUP BY account_id")
             cursor.fetchall()
 
-    problems = ledger_problems()
+    def run(query: Query) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(query.sql)
+            cursor.fetchall()
+
+    problems = ledger_problems(deep=True)
     verify_s = best_of(ledger_problems)
+    deep_s = best_of(lambda: ledger_problems(deep=True))
     plain_s = best_of(plain_sum)
-    checks_ms = {check.name: round(seconds(lambda check=check: ledger_problems([check])) * 1000) for check in CHECKS}
+    queries_ms = {
+        ",".join(rule.name for rule in query.rules): round(seconds(lambda query=query: run(query)) * 1000)
+        for query in QUERIES
+    }
     print(
         json.dumps(
             {
                 "verify_ok": not problems,
                 "problems": [str(problem) for problem in problems],
                 "verify_ledger_s": round(verify_s, 3),
+                "verify_ledger_deep_s": round(deep_s, 3),
                 "plain_sum_s": round(plain_s, 3),
                 "verify_ratio": round(verify_s / plain_s, 2) if plain_s else None,
-                "verify_checks_ms": checks_ms,
+                "verify_deep_ratio": round(deep_s / plain_s, 2) if plain_s else None,
+                "verify_queries_ms": queries_ms,
             }
         )
     )

@@ -1,12 +1,20 @@
-"""Every invariant of the ledger, checked over the whole database in a few set-based queries.
+"""Every invariant of the ledger, checked over the whole database.
 
-Each check is one SQL statement that returns the rows breaking it, so the
-cost is a handful of scans of the entry, lot and lot-use tables, whatever
-their size.
+The standard verification is two set-based queries, one pass over each of
+the entry, lot and lot-use tables: per account (balance − debt = Σ entries,
+balance = Σ lot remainders, Σ lot sizes = Σ points brought in by entries)
+and per lot (size − remainder = Σ its uses). What check constraints already
+refuse (negative balances or remainders, entries of the wrong sign) is not
+checked again.
+The deep verification adds the per-entry links (each crediting entry forms
+lots of exactly its size in its own account; each debiting entry uses no
+more than it took, only from its own account's lots); it joins every lot and
+lot use to its entry, so it costs about twice as much.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -15,112 +23,145 @@ SAMPLE = 10
 
 
 @dataclass(frozen=True)
-class Check:
+class Rule:
     name: str
     description: str
+    broken: Callable[[dict], bool] = lambda row: True
+
+
+@dataclass(frozen=True)
+class Query:
+    """One statement returning the rows that break at least one of its rules."""
+
     sql: str
+    rules: tuple[Rule, ...]
+    deep: bool = False
 
 
-CHECKS = [
-    Check(
-        "balance_equals_entries",
-        "account balance minus debt equals the sum of its entries",
-        """SELECT a.id, a.balance - a.debt, COALESCE(e.total, 0)
-           FROM points_account a
-           LEFT JOIN (SELECT account_id, SUM(points) AS total FROM points_entry GROUP BY account_id) e
-             ON e.account_id = a.id
-           WHERE a.balance - a.debt <> COALESCE(e.total, 0)""",
+def _n(value) -> int:
+    return int(value or 0)
+
+
+ACCOUNTS = Query(
+    sql="""
+        WITH e AS (
+            SELECT account_id, SUM(points) AS total, SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS credited
+            FROM points_entry GROUP BY account_id),
+        l AS (
+            SELECT account_id, SUM(remaining) AS remaining, SUM(points) AS size
+            FROM points_lot GROUP BY account_id)
+        SELECT COALESCE(a.id, e.account_id) AS id, a.id AS account, a.balance, a.debt,
+               e.total, e.credited, l.remaining, l.size
+        FROM points_account a
+        FULL JOIN e ON e.account_id = a.id
+        LEFT JOIN l ON l.account_id = COALESCE(a.id, e.account_id)
+        WHERE a.id IS NULL OR a.balance - a.debt <> COALESCE(e.total, 0) OR a.balance <> COALESCE(l.remaining, 0)
+           OR COALESCE(l.size, 0) <> COALESCE(e.credited, 0)
+    """,
+    rules=(
+        Rule("account_exists", "every account with entries has a balance row", lambda r: r["account"] is None),
+        Rule(
+            "balance_equals_entries",
+            "account balance minus debt equals the sum of its entries",
+            lambda r: _n(r["balance"]) - _n(r["debt"]) != _n(r["total"]),
+        ),
+        Rule(
+            "balance_equals_lots",
+            "account balance equals the remaining points of its lots",
+            lambda r: _n(r["balance"]) != _n(r["remaining"]),
+        ),
+        Rule(
+            "credits_form_lots",
+            "the points brought in by an account's entries equal the size of its lots",
+            lambda r: _n(r["size"]) != _n(r["credited"]),
+        ),
     ),
-    Check(
-        "entries_have_account_balance",
-        "every account with entries has a cached balance row",
-        """SELECT e.account_id, NULL, SUM(e.points) FROM points_entry e
-           LEFT JOIN points_account a ON a.id = e.account_id
-           WHERE a.id IS NULL GROUP BY e.account_id""",
+)
+
+LOTS = Query(
+    sql="""
+        SELECT l.id, l.points AS size, l.remaining, COALESCE(u.used, 0) AS used
+        FROM points_lot l
+        LEFT JOIN (SELECT lot_id, SUM(points) AS used FROM points_lotuse GROUP BY lot_id) u ON u.lot_id = l.id
+        WHERE l.points - l.remaining <> COALESCE(u.used, 0)
+    """,
+    rules=(
+        Rule(
+            "lot_uses_match_lot",
+            "what was used of each lot equals its size minus what remains",
+            lambda r: r["size"] - r["remaining"] != _n(r["used"]),
+        ),
     ),
-    Check(
-        "balance_equals_lots",
-        "account balance equals the remaining points of its lots",
-        """SELECT a.id, a.balance, COALESCE(l.remaining, 0)
-           FROM points_account a
-           LEFT JOIN (SELECT account_id, SUM(remaining) AS remaining FROM points_lot GROUP BY account_id) l
-             ON l.account_id = a.id
-           WHERE a.balance <> COALESCE(l.remaining, 0)""",
+)
+
+CREDIT_LINKS = Query(
+    deep=True,
+    sql="""
+        SELECT e.id, e.points, COALESCE(l.size, 0) AS size, l.lo, l.hi, e.account_id
+        FROM points_entry e
+        LEFT JOIN (SELECT entry_id, SUM(points) AS size, MIN(account_id) AS lo, MAX(account_id) AS hi
+                   FROM points_lot GROUP BY entry_id) l ON l.entry_id = e.id
+        WHERE (e.points > 0 AND (COALESCE(l.size, 0) <> e.points OR l.lo <> e.account_id OR l.hi <> e.account_id))
+           OR (e.points < 0 AND l.entry_id IS NOT NULL)
+    """,
+    rules=(
+        Rule(
+            "entry_forms_its_lots",
+            "every entry that adds points forms lots of exactly that size in its own account, "
+            "and no other entry forms lots",
+        ),
     ),
-    Check(
-        "lot_uses_match_lot",
-        "what was used of each lot equals its size minus what remains",
-        """SELECT l.id, l.points - l.remaining, COALESCE(u.used, 0)
-           FROM points_lot l
-           LEFT JOIN (SELECT lot_id, SUM(points) AS used FROM points_lotuse GROUP BY lot_id) u ON u.lot_id = l.id
-           WHERE l.points - l.remaining <> COALESCE(u.used, 0)""",
+)
+
+USE_LINKS = Query(
+    deep=True,
+    sql="""
+        SELECT e.id, e.points, u.used, u.lo, u.hi, u.foreign_lots
+        FROM points_entry e
+        JOIN (SELECT lu.entry_id, SUM(lu.points) AS used, MIN(l.account_id) AS lo, MAX(l.account_id) AS hi,
+                     SUM(CASE WHEN l.entry_id <> lu.entry_id THEN 1 ELSE 0 END) AS foreign_lots
+              FROM points_lotuse lu JOIN points_lot l ON l.id = lu.lot_id GROUP BY lu.entry_id) u ON u.entry_id = e.id
+        WHERE u.lo <> e.account_id OR u.hi <> e.account_id
+           OR (e.points < 0 AND u.used > -e.points) OR (e.points > 0 AND u.foreign_lots > 0)
+    """,
+    rules=(
+        Rule(
+            "entry_uses_own_lots",
+            "an entry uses only its own account's lots; a taking entry uses no more than it took, "
+            "and an adding entry only its own new lots (to repay debt)",
+        ),
     ),
-    Check(
-        "credits_form_lots",
-        "every entry that adds points has lots of exactly that size, in its own account",
-        """SELECT e.id, e.points, COALESCE(l.total, 0)
-           FROM points_entry e
-           LEFT JOIN (SELECT entry_id, SUM(points) AS total, MIN(account_id) AS lo, MAX(account_id) AS hi
-                      FROM points_lot GROUP BY entry_id) l ON l.entry_id = e.id
-           WHERE e.points > 0 AND (COALESCE(l.total, 0) <> e.points OR l.lo <> e.account_id OR l.hi <> e.account_id)""",
-    ),
-    Check(
-        "debits_do_not_create_lots",
-        "an entry that takes points away brings in no lot",
-        """SELECT e.id, e.points, COUNT(l.id) FROM points_entry e JOIN points_lot l ON l.entry_id = e.id
-           WHERE e.points < 0 GROUP BY e.id, e.points""",
-    ),
-    Check(
-        "debits_use_at_most_their_points",
-        "an entry that takes points away uses no more of the lots than it took, and only lots of its account",
-        """SELECT e.id, -e.points, u.used
-           FROM points_entry e
-           JOIN (SELECT lu.entry_id, SUM(lu.points) AS used, MIN(l.account_id) AS lo, MAX(l.account_id) AS hi
-                 FROM points_lotuse lu JOIN points_lot l ON l.id = lu.lot_id GROUP BY lu.entry_id) u
-             ON u.entry_id = e.id
-           WHERE e.points < 0 AND (u.used > -e.points OR u.lo <> e.account_id OR u.hi <> e.account_id)""",
-    ),
-    Check(
-        "credits_use_only_own_lots",
-        "an entry that adds points only uses its own new lots (to repay debt)",
-        """SELECT e.id, e.points, COUNT(*)
-           FROM points_entry e JOIN points_lotuse lu ON lu.entry_id = e.id JOIN points_lot l ON l.id = lu.lot_id
-           WHERE e.points > 0 AND l.entry_id <> e.id GROUP BY e.id, e.points""",
-    ),
-    Check(
-        "no_negative_amounts",
-        "balances, debts and lot remainders are never negative, and an account holds points or debt, not both",
-        """SELECT id, balance, debt FROM points_account WHERE balance < 0 OR debt < 0 OR (balance > 0 AND debt > 0)
-           UNION ALL
-           SELECT -id, points, remaining FROM points_lot WHERE remaining < 0 OR remaining > points OR points <= 0""",
-    ),
-    Check(
-        "entry_signs",
-        "earn and bonus entries add points; spend, expire, exchange and donation entries take them",
-        """SELECT id, points, NULL FROM points_entry
-           WHERE points = 0 OR (kind IN ('earn', 'bonus') AND points < 0)
-              OR (kind IN ('spend', 'expire', 'exchange', 'donation') AND points > 0)""",
-    ),
-]
+)
+
+QUERIES = (ACCOUNTS, LOTS, CREDIT_LINKS, USE_LINKS)
 
 
 @dataclass(frozen=True)
 class Problem:
-    check: Check
+    rule: Rule
     count: int
-    sample: list[tuple]
+    sample: list[dict]
 
     def __str__(self) -> str:
-        rows = "; ".join(f"id {row[0]}: {row[1]} vs {row[2]}" for row in self.sample)
-        return f"{self.check.name}: {self.count} row(s) break '{self.check.description}' ({rows})"
+        ids = ", ".join(str(row["id"]) for row in self.sample)
+        return f"{self.rule.name}: {self.count} row(s) break '{self.rule.description}' (ids {ids})"
 
 
-def ledger_problems(checks: list[Check] = CHECKS) -> list[Problem]:
+def rule_count(*, deep: bool = False) -> int:
+    return sum(len(query.rules) for query in QUERIES if deep or not query.deep)
+
+
+def ledger_problems(*, deep: bool = False) -> list[Problem]:
     problems = []
     with connection.cursor() as cursor:
-        for check in checks:
-            cursor.execute(check.sql)
-            rows = cursor.fetchall()
-            if rows:
-                problems.append(Problem(check, len(rows), rows[:SAMPLE]))
+        for query in QUERIES:
+            if query.deep and not deep:
+                continue
+            cursor.execute(query.sql)
+            columns = [column[0] for column in cursor.description]
+            rows = [dict(zip(columns, values, strict=True)) for values in cursor.fetchall()]
+            for rule in query.rules:
+                broken = [row for row in rows if rule.broken(row)]
+                if broken:
+                    problems.append(Problem(rule, len(broken), broken[:SAMPLE]))
     return problems

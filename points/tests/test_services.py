@@ -146,7 +146,7 @@ def test_void_of_spent_points_leaves_debt_that_next_earning_repays(card, store, 
     assert balance(card, programme) == (0, 30)
     earn(card, store, 5_000)
     assert balance(card, programme) == (20, 0)
-    assert ledger_problems() == []
+    assert ledger_problems(deep=True) == []
 
 
 def test_partial_refunds_take_back_earned_points_rounding_against_member(card, store, programme):
@@ -250,7 +250,7 @@ def test_card_replacement_with_a_used_new_card_merges_its_points(card, store, pr
     assert balance(card, programme) == (60, 0)
     provisional.refresh_from_db()
     assert (provisional.status, provisional.merged_into) == (Member.Status.WITHDRAWN, card.member)
-    assert ledger_problems() == []
+    assert ledger_problems(deep=True) == []
 
 
 def test_merge_moves_points_lots_and_cards(card, store, other_store, programme, staff):
@@ -266,7 +266,7 @@ def test_merge_moves_points_lots_and_cards(card, store, other_store, programme, 
     assert (moved.store, moved.account.member) == (other_store, target.member)
     assert card_find(number=card.number).member == target.member
     assert Entry.objects.filter(kind=Entry.Kind.TRANSFER).count() == 2
-    assert ledger_problems() == []
+    assert ledger_problems(deep=True) == []
 
 
 def test_merge_moves_debt_too(card, store, programme, staff):
@@ -279,7 +279,7 @@ def test_merge_moves_debt_too(card, store, programme, staff):
     member_merge(source=card.member, target=target.member, staff=staff)
 
     assert balance(target, programme) == (0, 70)
-    assert ledger_problems() == []
+    assert ledger_problems(deep=True) == []
 
 
 def test_withdrawal_forfeits_points_erases_personal_data_keeps_ledger(card, store, programme, staff):

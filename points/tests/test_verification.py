@@ -1,0 +1,79 @@
+"""Each rule of verify_ledger fires on the corruption it names (on SQLite, where no trigger stops the damage)."""
+
+import pytest
+from django.db import connection
+
+from points.models import Account, Entry, Lot, LotUse
+from points.services import points_earn, points_spend
+from points.tests.factories import make_card
+from points.verification import ledger_problems
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ledger(card, store):
+    points_earn(card=card, store=store, amount_yen=10_000, idempotency_key="e1")
+    points_spend(card=card, store=store, points=30, idempotency_key="s1")
+    other = make_card()
+    points_earn(card=other, store=store, amount_yen=5_000, idempotency_key="e2")
+    return card, other
+
+
+def broken_rules(deep=False):
+    return {problem.rule.name for problem in ledger_problems(deep=deep)}
+
+
+def test_a_consistent_ledger_breaks_no_rule(ledger):
+    assert broken_rules(deep=True) == set()
+
+
+def test_cached_balance_out_of_step_with_entries_and_lots(ledger):
+    Account.objects.filter(member=ledger[0].member).update(balance=71)
+
+    assert {"balance_equals_entries", "balance_equals_lots"} <= broken_rules()
+
+
+def test_lot_remainder_that_does_not_match_its_uses(ledger):
+    Lot.objects.filter(account__member=ledger[0].member).update(remaining=75)
+
+    assert {"lot_uses_match_lot", "balance_equals_lots"} <= broken_rules()
+
+
+def test_an_entry_in_an_account_with_no_balance_row(ledger):
+    account = Account.objects.get(member=ledger[1].member)
+    # Foreign keys are checked at commit; the row is put back before the test ends.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM points_account WHERE id = %s", [account.pk])
+
+    broken = broken_rules()
+
+    Account.objects.bulk_create([account])
+    assert "account_exists" in broken
+
+
+def test_lot_used_by_an_entry_of_another_account_is_found_by_the_deep_check(ledger):
+    spend = Entry.objects.get(kind=Entry.Kind.SPEND)
+    foreign = Lot.objects.get(account__member=ledger[1].member)
+    own_use = LotUse.objects.get(entry=spend)
+    # Move the use to the other member's lot, keeping every per-account and per-lot sum plausible.
+    LotUse.objects.create(entry=spend, lot=foreign, points=1)
+
+    assert "entry_uses_own_lots" not in broken_rules()
+    assert "entry_uses_own_lots" in broken_rules(deep=True)
+    assert own_use.points == 30
+
+
+def test_lot_formed_for_the_wrong_entry_is_found_by_the_deep_check(ledger):
+    earn = Entry.objects.get(idempotency_key="e1")
+    Lot.objects.filter(entry=earn).update(entry=Entry.objects.get(kind=Entry.Kind.SPEND))
+
+    assert "entry_forms_its_lots" in broken_rules(deep=True)
+
+
+def test_lot_larger_than_the_points_its_entries_brought_in(ledger):
+    from django.db.models import F
+
+    Lot.objects.filter(account__member=ledger[1].member).update(points=F("points") + 5, remaining=F("remaining") + 5)
+
+    assert {"credits_form_lots", "balance_equals_lots"} <= broken_rules()
