@@ -5,7 +5,7 @@ import pytest
 import tablib
 from django.utils import translation
 
-from common.tests.factories import MerchantFactory
+from stores.tests.factories import MerchantFactory
 
 
 @pytest.fixture

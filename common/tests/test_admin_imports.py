@@ -10,8 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from audit.models import AuditEvent
 from common.tests.conftest import STORE_HEADERS, csv_text
-from common.tests.factories import MerchantFactory, StoreFactory, TerminalFactory
 from stores.models import Merchant, Store, Terminal
+from stores.tests.factories import MerchantFactory, StoreFactory, TerminalFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("common.tests.urls"), pytest.mark.usefixtures("english")]
 
@@ -367,7 +367,7 @@ def test_xlsx_is_offered_for_export_and_import(superuser_client, merchant):
 
 def test_terminals_export_never_carries_the_secret(superuser_client):
     # given
-    TerminalFactory(code="TRM1", store=StoreFactory(code="S001"))
+    TerminalFactory(code="TRM1", name="", store=StoreFactory(code="S001"), secret_hash="f" * 64)
 
     # when
     response = export(superuser_client, "/admin/stores/terminal/export/", UTF8_BOM)

@@ -1,4 +1,3 @@
-import datetime
 import itertools
 
 import factory
@@ -7,38 +6,9 @@ from django.contrib.auth import get_user_model
 from members import services as member_services
 from members.models import Card
 from points.models import Participation, Programme
-from stores.models import Merchant, Store, Terminal
+from stores.tests.factories import MerchantFactory, StoreFactory, TerminalFactory  # noqa: F401 (re-exported)
 
 _numbers = itertools.count(1)
-
-
-class MerchantFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Merchant
-
-    code = factory.Sequence(lambda n: f"M{n:05d}")
-    name = factory.Sequence(lambda n: f"株式会社テスト{n}")
-    invoice_registration_number = factory.Sequence(lambda n: f"T{n:013d}")
-
-
-class StoreFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Store
-
-    merchant = factory.SubFactory(MerchantFactory)
-    code = factory.Sequence(lambda n: f"S{n:05d}")
-    name = factory.Sequence(lambda n: f"テスト商店{n}")
-    category = Store.Category.BAKERY
-    earn_rate_bp = 100
-    contract_start = datetime.date(2024, 4, 1)
-
-
-class TerminalFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Terminal
-
-    store = factory.SubFactory(StoreFactory)
-    code = factory.Sequence(lambda n: f"T{n:05d}")
 
 
 class ProgrammeFactory(factory.django.DjangoModelFactory):
