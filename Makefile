@@ -22,11 +22,8 @@ $(VENV)/.installed: requirements.txt
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py demo_admin
-	@trap 'kill 0' INT TERM EXIT; \
-	  $(PY) manage.py qcluster & \
-	  $(PY) manage.py runserver $(HOST):$(PORT) --noreload & \
-	  wait
+	$(PY) manage.py demo_admin | tee $(VENV)/admin-login.txt
+	$(PY) bin/serve $(HOST):$(PORT) $(VENV)/admin-login.txt
 
 # Every test, on SQLite and on the local PostgreSQL server.
 test: install
