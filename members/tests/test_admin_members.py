@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from members.admin import MASK
+from members.admin.base import MASK
 from members.models import Card, CardEvent, Member
 from members.services import personal_data_indexes
 from members.tests.factories import CardFactory, MemberFactory, ProvisionalMemberFactory

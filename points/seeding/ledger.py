@@ -150,7 +150,7 @@ class Book:
         return entry_id
 
     def credit(self, entry_id: int, points: int, *, at: datetime.datetime, store_id: int | None) -> list:
-        """As points.services._credit for an account without debt: the points become a lot."""
+        """As points.services.ledger._credit for an account without debt: the points become a lot."""
         lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at)]
         self.batch.row(LOTS, lot)
         self.lots.append(lot)
@@ -158,7 +158,7 @@ class Book:
         return lot
 
     def debit(self, entry_id: int, points: int, *, first: tuple[list, ...] = ()) -> None:
-        """As points.services._debit: the given lots first, then soonest-expiring first; never below zero."""
+        """As points.services.ledger._debit: the given lots first, then soonest-expiring first; never below zero."""
         if points > self.account.balance:
             raise ValueError(f"account {self.account.id} cannot give {points} of {self.account.balance} points")
         need = points

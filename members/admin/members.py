@@ -1,21 +1,12 @@
-"""Members and cards in the back office.
-
-Personal data is encrypted, so searching goes through blind indexes
-(members.selectors) and every write through members.services. Staff without
-members.view_personal_data see members by pseudonym and clear attributes only.
-
-points/admin.py subclasses MemberAdmin (ledger inlines, card replacement,
-merge, withdrawal); keep `inlines`, `actions` and `get_urls` extendable.
-"""
+"""The member admin: search by blind index, registration, suspension, attaching cards."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -25,47 +16,22 @@ from django.utils.translation import gettext_noop, ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.admin import BackofficeAdmin, ReadOnlyAdmin
-from members.forms import AttachCardForm, CardCreateForm, MemberForm
+from common.admin import BackofficeAdmin
+from members.admin.base import MASK, MEMBER_ENCRYPTED_FIELDS, PageDeferringChangeList, can_view_personal_data
+from members.forms import AttachCardForm, MemberForm
 from members.models import Card, CardEvent, Member
-from members.resources import CardResource, MemberResource
-from members.selectors import card_search, member_search
+from members.resources import MemberResource
+from members.selectors import member_search
 from members.services import (
     PERSONAL_FIELDS,
     CardInUseError,
     CardNumberError,
     card_attach,
-    card_create,
     member_register,
     member_reinstate,
     member_set_personal_data,
     member_suspend,
 )
-
-MASK = "●●●"
-MEMBER_ENCRYPTED_FIELDS = PERSONAL_FIELDS
-
-
-def can_view_personal_data(request) -> bool:
-    return request.user.has_perm("members.view_personal_data")
-
-
-def _defer_related_member(prefix: str) -> list[str]:
-    # A member loaded alongside a card or an event would decrypt six fields nobody reads there.
-    return [f"{prefix}__{field}" for field in MEMBER_ENCRYPTED_FIELDS]
-
-
-class PageDeferringChangeList(ChangeList):
-    """Loads the shown page without the columns the list does not display.
-
-    Encrypted columns cost a decryption each; the page leaves them out. The
-    full queryset (actions, export) is untouched: get_queryset is not changed.
-    """
-
-    def get_results(self, request):
-        self.queryset = self.queryset.defer(*self.model_admin.get_changelist_deferred_fields(request))
-        super().get_results(request)
-
 
 # --- Members --------------------------------------------------------------
 
@@ -396,114 +362,3 @@ class MemberAdmin(BackofficeAdmin):
 
 
 # --- Cards ----------------------------------------------------------------
-
-
-@admin.register(Card)
-class CardAdmin(BackofficeAdmin):
-    add_form = CardCreateForm
-    resource_classes = [CardResource]
-    list_display = ["masked_number", "card_type", "status", "member", "created_at"]
-    list_filter = ["card_type", "status", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["member__pseudonym"]
-    search_help_text = _("Exact match on the card number, the transit IC IDm, or the holder's member id.")
-    list_select_related = ["member"]
-    autocomplete_fields = ["member"]
-    ordering = ["-pk"]
-    show_facets = admin.ShowFacets.NEVER
-    detail_fields = [
-        "member",
-        "card_type",
-        "card_number",
-        "status",
-        "replaced_by",
-        "status_changed_at",
-        "first_seen_store_code",
-        "created_at",
-    ]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member").defer(*_defer_related_member("member"))
-
-    def get_changelist(self, request, **kwargs):
-        return PageDeferringChangeList
-
-    def get_changelist_deferred_fields(self, request) -> list[str]:
-        return ["number"]
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        return queryset.filter(pk__in=card_search(query=search_term).values("pk")), False
-
-    @admin.display(description=_("card number"), ordering="number_last4")
-    def masked_number(self, obj: Card) -> str:
-        return obj.masked_number
-
-    @admin.display(description=_("card number"))
-    def clear_number(self, obj: Card) -> str:
-        return obj.number
-
-    def get_fieldsets(self, request, obj=None):
-        if obj is None:
-            return [(None, {"fields": ["card_type", "number", "member"]})]
-        return [(None, {"fields": self.get_detail_fields(request)})]
-
-    def get_detail_fields(self, request) -> list[str]:
-        number = "clear_number" if can_view_personal_data(request) else "masked_number"
-        return [number if field == "card_number" else field for field in self.detail_fields]
-
-    def get_readonly_fields(self, request, obj=None):
-        # After creation a card changes only through services (replacement, blocking, merge).
-        return self.get_detail_fields(request) if obj is not None else []
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-            # Model fields of the form; the declared number field comes with it regardless.
-            kwargs["fields"] = ["card_type", "member"]
-        return super().get_form(request, obj, change, **kwargs)
-
-    def has_change_permission(self, request, obj=None):
-        if obj is not None:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        # The ledger refers to cards; a card ends by being blocked or replaced.
-        return False
-
-    def save_model(self, request, obj, form, change):
-        card = card_create(
-            number=form.cleaned_data["number"],
-            card_type=form.cleaned_data["card_type"],
-            member=form.cleaned_data.get("member"),
-            staff=request.user,
-        )
-        # The admin goes on with obj (log entry, redirect): make it the card the service created.
-        obj.pk = card.pk
-        obj.refresh_from_db()
-        obj._state.adding = False
-
-
-@admin.register(CardEvent)
-class CardEventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "card", "kind", "member", "staff", "note"]
-    list_filter = ["kind", ("at", admin.DateFieldListFilter)]
-    search_fields = ["member__pseudonym"]
-    search_help_text = _("Exact match on the card number, the transit IC IDm, or the member id.")
-    list_select_related = ["card", "member", "staff"]
-    ordering = ["-pk"]
-    show_facets = admin.ShowFacets.NEVER
-
-    def get_queryset(self, request):
-        return (
-            super().get_queryset(request).defer("card__number", "other_card__number", *_defer_related_member("member"))
-        )
-
-    def get_search_results(self, request, queryset, search_term):
-        if not search_term.strip():
-            return queryset, False
-        # Both lists are a handful of ids; literal lists keep the OR on indexed columns.
-        cards = list(card_search(query=search_term).values_list("pk", flat=True))
-        members = list(member_search(query=search_term).values_list("pk", flat=True))
-        return queryset.filter(Q(card__in=cards) | Q(member__in=members)), False

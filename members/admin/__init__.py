@@ -1,0 +1,14 @@
+"""Members and cards in the back office.
+
+Personal data is encrypted, so searching goes through blind indexes
+(members.selectors) and every write through members.services. Staff without
+members.view_personal_data see members by pseudonym and clear attributes only.
+
+points/admin.py subclasses MemberAdmin (ledger inlines, card replacement,
+merge, withdrawal); keep `inlines`, `actions` and `get_urls` extendable.
+"""
+
+from members.admin.cards import CardAdmin, CardEventAdmin
+from members.admin.members import MemberAdmin
+
+__all__ = ["CardAdmin", "CardEventAdmin", "MemberAdmin"]

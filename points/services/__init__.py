@@ -1,0 +1,45 @@
+"""Every change of points goes through these services.
+
+Locking discipline (what keeps balances right under concurrent tills):
+an operation locks the card row(s) it acts through, then the account row(s),
+each kind in primary-key order; lots and the cached balance of an account are
+only ever changed while its row is locked. The database refuses what must
+never be (a negative balance, a lot used beyond its size, a second entry with
+one idempotency key), so a bug fails loudly instead of corrupting the ledger.
+"""
+
+from points.services.ledger import (
+    LOT_ORDER,
+    MAX_AMOUNT_YEN,
+    MAX_POINTS,
+    Posting,
+    earn_points_for,
+    expiry_date,
+    programme_for_store,
+)
+from points.services.purchases import points_earn, points_spend, points_void
+from points.services.secretariat import (
+    card_replace,
+    member_merge,
+    member_withdraw,
+    points_adjust,
+    points_expire_lapsed,
+)
+
+__all__ = [
+    "LOT_ORDER",
+    "MAX_AMOUNT_YEN",
+    "MAX_POINTS",
+    "Posting",
+    "card_replace",
+    "earn_points_for",
+    "expiry_date",
+    "member_merge",
+    "member_withdraw",
+    "points_adjust",
+    "points_earn",
+    "points_expire_lapsed",
+    "points_spend",
+    "points_void",
+    "programme_for_store",
+]

@@ -1,0 +1,274 @@
+"""The ledger's primitives: results, context, rules, locks, idempotency, and lots in and out."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError
+from django.utils import timezone
+
+from members.models import Card, Member
+from points import errors
+from points.models import Account, Entry, Lot, LotUse, Participation, Programme
+from stores.models import Store
+
+# Larger purchase amounts are refused as input errors (a till typo, not a sale).
+MAX_AMOUNT_YEN = 100_000_000
+MAX_POINTS = 100_000_000
+LOT_ORDER = ("expires_on", "earned_at", "id")
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What an operation wrote (or, when replayed, had written before)."""
+
+    account: Account
+    entries: list[Entry] = field(default_factory=list)
+    replayed: bool = False
+
+    @property
+    def points(self) -> int:
+        return sum(entry.points for entry in self.entries)
+
+    @property
+    def operation(self) -> uuid.UUID | None:
+        return self.entries[0].operation if self.entries else None
+
+
+@dataclass
+class _Context:
+    """Who and what caused an operation; copied onto each of its entries."""
+
+    occurred_at: datetime.datetime
+    recorded_at: datetime.datetime
+    operation: uuid.UUID = field(default_factory=uuid.uuid4)
+    card: Card | None = None
+    store: Store | None = None
+    terminal: object | None = None
+    staff: object | None = None
+    receipt_no: str = ""
+    reason: str = ""
+
+    def entry(self, *, account: Account, kind: str, points: int, key: str, **extra) -> Entry:
+        return Entry.objects.create(
+            account=account,
+            kind=kind,
+            points=points,
+            idempotency_key=key,
+            operation=self.operation,
+            card=self.card,
+            store=self.store,
+            terminal=self.terminal,
+            staff=self.staff,
+            receipt_no=self.receipt_no,
+            reason=self.reason,
+            occurred_at=self.occurred_at,
+            recorded_at=self.recorded_at,
+            **extra,
+        )
+
+
+def _context(*, occurred_at=None, **kwargs) -> _Context:
+    now = timezone.now()
+    return _Context(occurred_at=occurred_at or now, recorded_at=now, **kwargs)
+
+
+# --- rules --------------------------------------------------------------------
+
+
+def expiry_date(*, programme: Programme, earned_at: datetime.datetime) -> datetime.date:
+    """Valid until the end of the month `expiry_months` after the month of earning."""
+    local = timezone.localtime(earned_at).date() if timezone.is_aware(earned_at) else earned_at.date()
+    year, month = divmod(local.year * 12 + local.month - 1 + programme.expiry_months, 12)
+    month += 1
+    return datetime.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def earn_points_for(*, store: Store, amount_yen: int) -> int:
+    """Base points for a receipt: the store's rate, rounded down per receipt."""
+    return amount_yen * store.earn_rate_bp // 10_000
+
+
+def _check_whole(value, *, low: int, high: int, message) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise errors.InvalidAmount(message)
+    return value
+
+
+def programme_for_store(*, store: Store, programme: Programme | None = None, spending: bool = False) -> Programme:
+    participations = Participation.objects.filter(store=store, programme__is_active=True).select_related("programme")
+    if programme is not None:
+        participations = participations.filter(programme=programme)
+    found = list(participations[:2])
+    if len(found) != 1:
+        raise errors.StoreNotInProgramme()
+    if spending and not found[0].accepts_spend:
+        raise errors.SpendNotAccepted()
+    return found[0].programme
+
+
+# --- locking and idempotency ------------------------------------------------------
+
+
+def _replay(key: str) -> Posting | None:
+    first = Entry.objects.filter(idempotency_key=key).first()
+    if first is None:
+        return None
+    entries = list(Entry.objects.filter(operation=first.operation).order_by("id"))
+    return Posting(account=Account.objects.get(pk=first.account_id), entries=entries, replayed=True)
+
+
+def _idempotent(key: str, post: Callable[[], Posting]) -> Posting:
+    """Run `post` once per key: a retry gets back what the first call wrote."""
+    done = _replay(key)
+    if done is not None:
+        return done
+    try:
+        return post()
+    except IntegrityError:
+        # Two calls with one key raced; the loser reads the winner's result.
+        done = _replay(key)
+        if done is None:
+            raise
+        return done
+
+
+def _lock_card(card: Card) -> Card:
+    # The card row alone: a join would be re-checked by PostgreSQL after the
+    # wait, and a card moved to another member by a merge would vanish.
+    locked = Card.objects.select_for_update().get(pk=card.pk)
+    locked.member = Member.objects.get(pk=locked.member_id)
+    if locked.status != Card.Status.ACTIVE:
+        raise errors.CardNotUsable()
+    if locked.member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
+        raise errors.MemberNotUsable()
+    return locked
+
+
+def _lock_account(*, member_id: int, programme: Programme) -> Account:
+    account, _created = Account.objects.select_for_update().get_or_create(member_id=member_id, programme=programme)
+    return account
+
+
+def _lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
+    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
+
+
+def _save(account: Account) -> None:
+    account.save(update_fields=["balance", "debt", "updated_at"])
+
+
+# --- lots: the two primitives every operation is made of -----------------------------
+
+
+def _credit(
+    account: Account,
+    entry: Entry,
+    points: int,
+    *,
+    store: Store | None,
+    earned_at,
+    expires_on,
+    origin: Lot | None = None,
+) -> Lot:
+    """Points come in as a lot; any debt on the account is repaid from it first."""
+    repay = min(account.debt, points)
+    lot = Lot.objects.create(
+        account=account,
+        entry=entry,
+        store=store,
+        origin=origin,
+        points=points,
+        remaining=points - repay,
+        earned_at=earned_at,
+        expires_on=expires_on,
+    )
+    if repay:
+        LotUse.objects.create(entry=entry, lot=lot, points=repay)
+    account.debt -= repay
+    account.balance += points - repay
+    return lot
+
+
+def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:
+    """Points go out, taken from the given lots first, then soonest-expiring first.
+
+    What the lots cannot cover is refused, or, where allowed (a void of points
+    already spent), held as debt for the next earnings to repay.
+    """
+    need = points
+    changed: list[Lot] = []
+    uses: list[LotUse] = []
+
+    def take(lot: Lot) -> None:
+        nonlocal need
+        taken = min(lot.remaining, need)
+        if taken > 0:
+            lot.remaining -= taken
+            need -= taken
+            changed.append(lot)
+            uses.append(LotUse(entry=entry, lot=lot, points=taken))
+
+    first = list(first)
+    for lot in first:
+        take(lot)
+    if need:
+        others = Lot.objects.filter(account=account, remaining__gt=0).exclude(pk__in=[lot.pk for lot in first])
+        for lot in others.order_by(*LOT_ORDER).iterator(chunk_size=200):
+            take(lot)
+            if not need:
+                break
+    if need and not allow_debt:
+        raise errors.InsufficientPoints(balance=account.balance)
+    Lot.objects.bulk_update(changed, ["remaining"])
+    LotUse.objects.bulk_create(uses)
+    account.balance -= points - need
+    account.debt += need
+
+
+def _expire_lapsed(account: Account, *, today: datetime.date, ctx: _Context) -> int:
+    """Expire what is left of the account's lapsed lots (the account is locked)."""
+    lapsed = list(Lot.objects.filter(account=account, remaining__gt=0, expires_on__lt=today).order_by(*LOT_ORDER))
+    total = sum(lot.remaining for lot in lapsed)
+    if not total:
+        return 0
+    entry = ctx.entry(
+        account=account,
+        kind=Entry.Kind.EXPIRE,
+        points=-total,
+        key=f"expire:{account.pk}:{lapsed[0].pk}:{today}",
+    )
+    _debit(account, entry, total, first=lapsed)
+    return total
+
+
+def _transfer(source: Account, target: Account, ctx: _Context, key: str) -> list[Entry]:
+    """Move everything of one account to another: its lots (keeping store and expiry) or its debt."""
+    written = []
+    if source.balance:
+        lots = list(Lot.objects.filter(account=source, remaining__gt=0).order_by(*LOT_ORDER))
+        sizes = [lot.remaining for lot in lots]
+        out = ctx.entry(account=source, kind=Entry.Kind.TRANSFER, points=-source.balance, key=f"{key}:out")
+        _debit(source, out, source.balance, first=lots)
+        into = ctx.entry(account=target, kind=Entry.Kind.TRANSFER, points=sum(sizes), key=f"{key}:in")
+        for lot, size in zip(lots, sizes, strict=True):
+            _credit(target, into, size, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot)
+        written += [out, into]
+    elif source.debt:
+        debt = source.debt
+        out = ctx.entry(account=source, kind=Entry.Kind.TRANSFER, points=debt, key=f"{key}:out")
+        _credit(source, out, debt, store=None, earned_at=ctx.occurred_at, expires_on=timezone.localdate())
+        into = ctx.entry(account=target, kind=Entry.Kind.TRANSFER, points=-debt, key=f"{key}:in")
+        _debit(target, into, debt, allow_debt=True)
+        written += [out, into]
+    _save(source)
+    _save(target)
+    return written
+
+
+def _lock_cards_of(member_ids: Iterable[int]) -> list[Card]:
+    return list(Card.objects.select_for_update().filter(member_id__in=set(member_ids)).order_by("pk"))

@@ -1,0 +1,229 @@
+"""What a till does: earn, spend, and void or refund a purchase."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from members.models import Card
+from points import errors
+from points.models import Account, Entry, Lot, Programme
+
+# Larger purchase amounts are refused as input errors (a till typo, not a sale).
+from points.services.ledger import (
+    MAX_AMOUNT_YEN,
+    MAX_POINTS,
+    Posting,
+    _check_whole,
+    _context,
+    _credit,
+    _debit,
+    _expire_lapsed,
+    _idempotent,
+    _lock_account,
+    _lock_accounts,
+    _lock_card,
+    _save,
+    earn_points_for,
+    expiry_date,
+    programme_for_store,
+)
+from stores.models import Store
+
+# --- purchases at a till -------------------------------------------------------------
+
+
+def points_earn(
+    *,
+    card: Card,
+    store: Store,
+    amount_yen: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+    programme: Programme | None = None,
+) -> Posting:
+    """Earn points on a purchase at the store's rate. A purchase worth no points writes nothing."""
+    _check_whole(
+        amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
+    )
+    programme = programme_for_store(store=store, programme=programme)
+    points = earn_points_for(store=store, amount_yen=amount_yen)
+
+    def post() -> Posting:
+        with transaction.atomic(durable=True):
+            locked = _lock_card(card)
+            account = _lock_account(member_id=locked.member_id, programme=programme)
+            if not points:
+                return Posting(account=account)
+            ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
+            entry = ctx.entry(
+                account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen
+            )
+            _credit(
+                account,
+                entry,
+                points,
+                store=store,
+                earned_at=ctx.occurred_at,
+                expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+            )
+            _save(account)
+            return Posting(account=account, entries=[entry])
+
+    return _idempotent(idempotency_key, post)
+
+
+def points_spend(
+    *,
+    card: Card,
+    store: Store,
+    points: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+    amount_yen: int | None = None,
+    programme: Programme | None = None,
+) -> Posting:
+    """Spend points (1 point = 1 yen) at a store; never more than the spendable balance."""
+    _check_whole(points, low=1, high=MAX_POINTS, message=_("Points to spend must be a positive whole number."))
+    if amount_yen is not None:
+        _check_whole(
+            amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
+        )
+    programme = programme_for_store(store=store, programme=programme, spending=True)
+
+    def post() -> Posting:
+        with transaction.atomic(durable=True):
+            locked = _lock_card(card)
+            account = _lock_account(member_id=locked.member_id, programme=programme)
+            ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
+            _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
+            if account.balance < points:
+                raise errors.InsufficientPoints(balance=account.balance)
+            entry = ctx.entry(
+                account=account, kind=Entry.Kind.SPEND, points=-points, key=idempotency_key, amount_yen=amount_yen
+            )
+            _debit(account, entry, points)
+            _save(account)
+            return Posting(account=account, entries=[entry])
+
+    return _idempotent(idempotency_key, post)
+
+
+def _reversible(entry: Entry) -> list[Entry]:
+    return list(
+        Entry.objects.filter(
+            operation=entry.operation, kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND]
+        ).order_by("id")
+    )
+
+
+def _reverse_target(original: Entry, refunded_yen: int | None) -> int:
+    """How many points of `original` should stand reversed once `refunded_yen` of it is refunded.
+
+    Rounded against the member: earned points are taken back rounding up,
+    spent points are given back rounding down.
+    """
+    size = abs(original.points)
+    if refunded_yen is None or not original.amount_yen:
+        return size
+    if original.points > 0:
+        return -(-size * refunded_yen // original.amount_yen)
+    return size * refunded_yen // original.amount_yen
+
+
+def points_void(
+    *,
+    entry: Entry,
+    idempotency_key: str,
+    refund_amount_yen: int | None = None,
+    terminal=None,
+    staff=None,
+    reason: str = "",
+    occurred_at=None,
+) -> Posting:
+    """Void a purchase's points (all of them), or refund part of the purchase.
+
+    Earned points that were already spent are still taken back: what the
+    lots cannot cover becomes debt. Spent points come back into the lots
+    they were taken from, with those lots' store and expiry.
+    """
+    if refund_amount_yen is not None:
+        _check_whole(
+            refund_amount_yen,
+            low=1,
+            high=MAX_AMOUNT_YEN,
+            message=_("The refund amount must be a positive whole number of yen."),
+        )
+
+    def post() -> Posting:
+        with transaction.atomic(durable=True):
+            originals = _reversible(entry)
+            if not originals:
+                raise errors.InvalidOperation(_("Only purchases can be voided."))
+            account = _lock_accounts([originals[0].account_id])[originals[0].account_id]
+            ctx = _context(
+                occurred_at=occurred_at,
+                card=originals[0].card,
+                store=originals[0].store,
+                terminal=terminal,
+                staff=staff,
+                receipt_no=originals[0].receipt_no,
+                reason=reason,
+            )
+            written = []
+            for number, original in enumerate(originals):
+                refunded_before = Entry.objects.filter(reverses=original).aggregate(
+                    y=Sum("amount_yen"), p=Sum("points")
+                )
+                refunded_yen = None
+                this_refund = refund_amount_yen
+                if refund_amount_yen is not None and original.amount_yen:
+                    refunded_yen = (refunded_before["y"] or 0) + refund_amount_yen
+                    if refunded_yen > original.amount_yen:
+                        raise errors.InvalidAmount(_("The refund is larger than what remains of the purchase."))
+                elif original.amount_yen:
+                    this_refund = original.amount_yen - (refunded_before["y"] or 0)
+                delta = _reverse_target(original, refunded_yen) - abs(refunded_before["p"] or 0)
+                if delta <= 0:
+                    continue
+                sign = -1 if original.points > 0 else 1
+                void = ctx.entry(
+                    account=account,
+                    kind=Entry.Kind.VOID,
+                    points=sign * delta,
+                    reverses=original,
+                    key=idempotency_key if not written else f"{idempotency_key}/{number}",
+                    amount_yen=this_refund,
+                )
+                if original.points > 0:
+                    _debit(account, void, delta, allow_debt=True, first=original.lots.filter(remaining__gt=0))
+                else:
+                    _restore_spent(account, void, original, delta)
+                written.append(void)
+            if not written:
+                raise errors.NothingToVoid()
+            _save(account)
+            return Posting(account=account, entries=written)
+
+    return _idempotent(idempotency_key, post)
+
+
+def _restore_spent(account: Account, void: Entry, spend: Entry, points: int) -> None:
+    """Give spent points back into copies of the lots they came from, latest-expiring first."""
+    restored = dict(Lot.objects.filter(entry__reverses=spend).values_list("origin").annotate(n=Sum("points")))
+    for use in spend.lot_uses.select_related("lot").order_by("-lot__expires_on", "-lot__earned_at", "-lot_id"):
+        give = min(points, use.points - restored.get(use.lot_id, 0))
+        if give > 0:
+            lot = use.lot
+            _credit(
+                account, void, give, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot
+            )
+            points -= give
+        if not points:
+            break
