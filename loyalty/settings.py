@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "stores",
     "members",
     "points",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,12 @@ Q_CLUSTER = {
     "catch_up": False,
     "label": "Django Q2",
 }
+
+# --- Terminal API -----------------------------------------------------------
+# Largest request body a single terminal request may send, in bytes.
+TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 1024)))
+# How far in the future a till's clock may be and still be believed.
+TERMINAL_CLOCK_SKEW_SECONDS = int(os.environ.get("TERMINAL_CLOCK_SKEW_SECONDS", "300"))
 
 # --- Points -----------------------------------------------------------------
 # Terminals that have not been heard from for this long are listed as silent.

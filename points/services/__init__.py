@@ -6,6 +6,10 @@ each kind in primary-key order; lots and the cached balance of an account are
 only ever changed while its row is locked. The database refuses what must
 never be (a negative balance, a lot used beyond its size, a second entry with
 one idempotency key), so a bug fails loudly instead of corrupting the ledger.
+
+Till operations (earn, spend, void) may run inside a caller's transaction:
+the terminal API stores its answer in the same transaction as the entries
+it reports. The secretariat's operations insist on being outermost.
 """
 
 from points.services.ledger import (

@@ -54,7 +54,7 @@ def points_earn(
     points = earn_points_for(store=store, amount_yen=amount_yen)
 
     def post() -> Posting:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked = _lock_card(card)
             account = _lock_account(member_id=locked.member_id, programme=programme)
             if not points:
@@ -98,7 +98,7 @@ def points_spend(
     programme = programme_for_store(store=store, programme=programme, spending=True)
 
     def post() -> Posting:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             locked = _lock_card(card)
             account = _lock_account(member_id=locked.member_id, programme=programme)
             ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
@@ -162,7 +162,7 @@ def points_void(
         )
 
     def post() -> Posting:
-        with transaction.atomic(durable=True):
+        with transaction.atomic():
             originals = _reversible(entry)
             if not originals:
                 raise errors.InvalidOperation(_("Only purchases can be voided."))

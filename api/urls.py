@@ -1,0 +1,13 @@
+from django.urls import path
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("cards/<str:card_type>/<str:number>", views.card_lookup, name="card"),
+    path("earn", views.earn, name="earn"),
+    path("spend", views.spend, name="spend"),
+    path("void", views.void, name="void"),
+    path("day", views.day, name="day"),
+]

@@ -1,0 +1,207 @@
+"""The terminal API, version 1: look up a card, earn, spend, void, and the terminal's day."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.db.models import Count, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from api import schemas
+from api.errors import ApiError
+from api.pipeline import endpoint
+from members.models import Card, Member
+from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
+from points.models import Account, Entry, Programme
+from points.selectors import lots_expiring
+from points.services import Posting, points_earn, points_spend, points_void, programme_for_store
+
+EXPIRING_WITHIN_DAYS = 92
+
+
+def _normalised(card: schemas.CardRef) -> str:
+    try:
+        return card_number_normalise(number=card.number, card_type=card.type)
+    except CardNumberError as error:
+        raise ApiError(400, "invalid_card", str(error)) from None
+
+
+def _known_card(card: schemas.CardRef) -> Card:
+    found = card_find(number=_normalised(card))
+    if found is None or found.card_type != card.type:
+        raise ApiError(404, "card_not_found", _("This card is not known to the programme."))
+    return found
+
+
+def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:
+    now = timezone.now()
+    if occurred_at > now + datetime.timedelta(seconds=settings.TERMINAL_CLOCK_SKEW_SECONDS):
+        raise ApiError(422, "occurred_at_in_future", _("The time of the transaction is in the future."))
+    if occurred_at < now - datetime.timedelta(days=programme.max_backdate_days):
+        raise ApiError(
+            422,
+            "occurred_at_too_old",
+            _("The transaction is older than the programme accepts (%(days)s days).")
+            % {"days": programme.max_backdate_days},
+        )
+
+
+def _card_state(card: Card | None, card_type: str, number: str, *, created: bool = False) -> schemas.CardState:
+    return schemas.CardState(
+        type=card_type,
+        last4=number[-4:],
+        known=card is not None,
+        registered=bool(card and card.member.is_registered),
+        created_now=created,
+    )
+
+
+def _expiring(account: Account | None) -> list[schemas.ExpiringPoints]:
+    if account is None or account.pk is None:
+        return []
+    return [
+        schemas.ExpiringPoints(date=row["expires_on"], points=row["points"])
+        for row in lots_expiring(account=account, within_days=EXPIRING_WITHIN_DAYS)
+    ]
+
+
+def _receipt(card: Card, posting: Posting, *, created: bool = False) -> schemas.Receipt:
+    account = posting.account
+    base = sum(e.points for e in posting.entries if e.kind != Entry.Kind.BONUS)
+    bonuses = [
+        schemas.Bonus(name=e.reason or _("Bonus"), points=e.points)
+        for e in posting.entries
+        if e.kind == Entry.Kind.BONUS
+    ]
+    registered = card.member.is_registered
+    return schemas.Receipt(
+        transaction_id=posting.operation,
+        card=_card_state(card, card.card_type, card.number, created=created),
+        points=schemas.PointsThisTime(base=base, bonuses=bonuses, total=posting.points),
+        balance=account.balance,
+        debt=account.debt,
+        expiring_soon=_expiring(account),
+        registration_notice=None
+        if registered
+        else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
+    )
+
+
+@endpoint(method="GET")
+def card_lookup(request, terminal, data, *, card_type: str, number: str):
+    ref = schemas.CardRef.model_construct(type=card_type, number=number)
+    if card_type not in Card.CardType.values:
+        raise ApiError(400, "invalid_card", _("Unknown card type."))
+    card = card_find(number=_normalised(ref))
+    if card is not None and card.card_type != card_type:
+        card = None
+    account = None
+    if card is not None:
+        programme = programme_for_store(store=terminal.store)
+        account = Account.objects.filter(member_id=card.member_id, programme=programme).first()
+    return 200, schemas.CardLookup(
+        card=_card_state(card, card_type, _normalised(ref)),
+        balance=account.balance if account else 0,
+        debt=account.debt if account else 0,
+        expiring_soon=_expiring(account),
+    )
+
+
+@endpoint(method="POST", write=True, model=schemas.EarnRequest)
+def earn(request, terminal, data: schemas.EarnRequest, *, ledger_key: str):
+    programme = programme_for_store(store=terminal.store)
+    _check_time(data.occurred_at, programme)
+    card, created = card_get_or_create(
+        number=_normalised(data.card), card_type=data.card.type, store_code=terminal.store.code
+    )
+    if card.card_type != data.card.type:
+        raise ApiError(409, "card_type_mismatch", _("This number belongs to a card of another type."))
+    posting = points_earn(
+        card=card,
+        store=terminal.store,
+        amount_yen=data.amount_yen,
+        idempotency_key=ledger_key,
+        occurred_at=data.occurred_at,
+        terminal=terminal,
+        receipt_no=data.receipt_no,
+        programme=programme,
+    )
+    card.member = Member.objects.get(pk=card.member_id)
+    return (201 if posting.entries else 200), _receipt(card, posting, created=created)
+
+
+@endpoint(method="POST", write=True, model=schemas.SpendRequest)
+def spend(request, terminal, data: schemas.SpendRequest, *, ledger_key: str):
+    programme = programme_for_store(store=terminal.store, spending=True)
+    _check_time(data.occurred_at, programme)
+    card = _known_card(data.card)
+    posting = points_spend(
+        card=card,
+        store=terminal.store,
+        points=data.points,
+        idempotency_key=ledger_key,
+        occurred_at=data.occurred_at,
+        terminal=terminal,
+        receipt_no=data.receipt_no,
+        amount_yen=data.amount_yen,
+        programme=programme,
+    )
+    return 201, _receipt(card, posting)
+
+
+@endpoint(method="POST", write=True, model=schemas.VoidRequest)
+def void(request, terminal, data: schemas.VoidRequest, *, ledger_key: str):
+    original = (
+        Entry.objects.filter(
+            operation=data.transaction_id,
+            store=terminal.store,
+            kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND],
+        )
+        .select_related("card__member")
+        .order_by("id")
+        .first()
+    )
+    if original is None:
+        raise ApiError(404, "transaction_not_found", _("No purchase of this store has this transaction id."))
+    _check_time(data.occurred_at, programme_for_store(store=terminal.store))
+    posting = points_void(
+        entry=original,
+        idempotency_key=ledger_key,
+        refund_amount_yen=data.refund_amount_yen,
+        terminal=terminal,
+        occurred_at=data.occurred_at,
+    )
+    return 201, _receipt(original.card, posting)
+
+
+@endpoint(method="GET")
+def day(request, terminal, data):
+    raw = request.GET.get("date")
+    try:
+        date = datetime.date.fromisoformat(raw) if raw else timezone.localdate()
+    except ValueError:
+        raise ApiError(400, "invalid_request", _("Give the date as YYYY-MM-DD.")) from None
+    zone = timezone.get_default_timezone()
+    start = datetime.datetime.combine(date, datetime.time(), tzinfo=zone)
+    entries = Entry.objects.filter(
+        terminal=terminal, recorded_at__gte=start, recorded_at__lt=start + datetime.timedelta(days=1)
+    )
+    lines = [
+        schemas.DayLine(
+            transaction_id=e.operation,
+            kind=e.kind,
+            points=e.points,
+            amount_yen=e.amount_yen,
+            receipt_no=e.receipt_no,
+            occurred_at=e.occurred_at,
+            recorded_at=e.recorded_at,
+        )
+        for e in entries.order_by("recorded_at", "id")[:5000]
+    ]
+    totals = [
+        schemas.DayTotal(kind=row["kind"], count=row["n"], points=row["p"] or 0, amount_yen=row["y"] or 0)
+        for row in entries.values("kind").annotate(n=Count("id"), p=Sum("points"), y=Sum("amount_yen")).order_by("kind")
+    ]
+    return 200, schemas.Day(date=date, terminal=terminal.code, lines=lines, totals=totals)
