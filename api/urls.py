@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import views
+from api import batch, openapi, views
 
 app_name = "api"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("spend", views.spend, name="spend"),
     path("void", views.void, name="void"),
     path("day", views.day, name="day"),
+    path("batch", batch.batch, name="batch"),
+    path("openapi.json", openapi.openapi_json, name="openapi"),
+    path("docs", openapi.docs, name="docs"),
 ]
