@@ -123,14 +123,15 @@ def _replay(key: str) -> Posting | None:
 
 
 def _idempotent(key: str, post: Callable[[], Posting]) -> Posting:
-    """Run `post` once per key: a retry gets back what the first call wrote."""
-    done = _replay(key)
-    if done is not None:
-        return done
+    """Run `post` once per key: a retry gets back what the first call wrote.
+
+    Optimistic, because first attempts are the common case: the unique key
+    refuses a second entry, and only then (or when the retry is refused
+    because the balance has moved on since) is the first result read back.
+    """
     try:
         return post()
-    except IntegrityError:
-        # Two calls with one key raced; the loser reads the winner's result.
+    except (IntegrityError, errors.LedgerError):
         done = _replay(key)
         if done is None:
             raise

@@ -315,3 +315,13 @@ def test_verify_ledger_passes_on_a_consistent_ledger(card, store, capsys):
     call_command("verify_ledger")
 
     assert "ledger OK" in capsys.readouterr().out
+
+
+def test_retried_spend_returns_the_first_result_even_after_the_balance_moved_on(card, store, programme):
+    earn(card, store, 10_000)
+    first = points_spend(card=card, store=store, points=100, idempotency_key="spend-once")
+
+    retry = points_spend(card=card, store=store, points=100, idempotency_key="spend-once")
+
+    assert retry.replayed and retry.entries == first.entries
+    assert balance(card, programme) == (0, 0)
