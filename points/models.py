@@ -149,6 +149,8 @@ class Entry(models.Model):
             # The ledger changelist lists newest first, with id as tie-breaker.
             models.Index(fields=["kind", "-recorded_at", "-id"], name="entry_kind_recent"),
             models.Index(fields=["-recorded_at", "-id"], name="entry_recent_id"),
+            # A terminal's day (the API's /day, the admin's count of today's transactions).
+            models.Index(fields=["terminal", "recorded_at"], name="entry_terminal_recorded"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(points=0), name="entry_points_not_zero"),

@@ -166,6 +166,10 @@ def points_void(
             originals = _reversible(entry)
             if not originals:
                 raise errors.InvalidOperation(_("Only purchases can be voided."))
+            # Card, then account, like every till operation: locking only the
+            # account would deadlock against an earn on the same card.
+            if originals[0].card_id:
+                list(Card.objects.select_for_update().filter(pk=originals[0].card_id))
             account = _lock_accounts([originals[0].account_id])[originals[0].account_id]
             ctx = _context(
                 occurred_at=occurred_at,
