@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from api.errors import ApiError, json_response, unauthorized
 from api.models import IdempotencyRecord
+from api.ratelimit import terminal_rate_check
 from points import errors as ledger_errors
 from stores.models import Store, Terminal
 from stores.selectors import terminal_authenticate
@@ -54,6 +55,10 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
     body = request.read(limit + 1)
     if len(body) > limit:
         raise ApiError(413, "body_too_large", _("The request body is larger than %(limit)s bytes.") % {"limit": limit})
+    if len(body) < declared:
+        # A connection cut mid-body: refuse it before the Idempotency-Key is
+        # claimed, so that the till's retry with the whole body is served.
+        raise ApiError(400, "body_incomplete", _("The request body ended before its Content-Length."))
     return body
 
 
@@ -170,6 +175,7 @@ def endpoint(*, method: str, write: bool = False, model: type[BaseModel] | None 
                 if request.method != method:
                     raise ApiError(405, "method_not_allowed", _("Use %(method)s.") % {"method": method})
                 terminal = authenticate(request)
+                terminal_rate_check(terminal=terminal)
                 body = read_body(request, limit or settings.TERMINAL_API_MAX_BODY) if write else b""
 
                 def run(**extra):

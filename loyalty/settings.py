@@ -185,8 +185,27 @@ Q_CLUSTER = {
 # --- Terminal API -----------------------------------------------------------
 # Largest request body a single terminal request may send, in bytes.
 TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 1024)))
+# The offline batch's limit: 10,000 items fit comfortably.
+TERMINAL_API_MAX_BATCH_BODY = int(os.environ.get("TERMINAL_API_MAX_BATCH_BODY", str(8 * 1024 * 1024)))
 # How far in the future a till's clock may be and still be believed.
 TERMINAL_CLOCK_SKEW_SECONDS = int(os.environ.get("TERMINAL_CLOCK_SKEW_SECONDS", "300"))
+# Requests per second one terminal may send on average, and how many at once
+# (api/ratelimit.py); beyond that it is answered 429 with Retry-After. 0 turns
+# the limit off. Counted in the default cache: per worker process unless
+# DJANGO_CACHE_URL points at Redis.
+TERMINAL_API_RATE = float(os.environ.get("TERMINAL_API_RATE", "20"))
+TERMINAL_API_BURST = int(os.environ.get("TERMINAL_API_BURST", "40"))
+
+# --- Cache ------------------------------------------------------------------
+# Local memory by default: nothing to set up, but each worker process has its
+# own. DJANGO_CACHE_URL=redis://127.0.0.1:6379/1 shares it between workers.
+CACHE_URL = os.environ.get("DJANGO_CACHE_URL", "")
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+elif CACHE_URL:
+    raise ImproperlyConfigured("DJANGO_CACHE_URL must be a redis://, rediss:// or unix:// address.")
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "loyalty"}}
 
 # --- Points -----------------------------------------------------------------
 # Terminals that have not been heard from for this long are listed as silent.

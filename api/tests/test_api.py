@@ -1,3 +1,4 @@
+import json
 
 import pytest
 
@@ -223,3 +224,17 @@ def test_terminal_of_a_suspended_store_gets_403(till):
     response = till.earn()
 
     assert response.status_code == 403 and response.json()["error"]["code"] == "store_suspended"
+
+
+def test_a_body_cut_short_is_refused_without_using_up_the_key(till, rf):
+    from api import views
+
+    body = json.dumps(earn_body(1_000)).encode()
+    request = rf.post("/api/v1/earn", data=body[:40], content_type="application/json", headers=till.headers("cut-1"))
+    request.META["CONTENT_LENGTH"] = str(len(body))  # the till announced the whole body; the connection dropped
+
+    cut = views.earn(request)
+    whole = till.post("earn", json.loads(body), key="cut-1")
+
+    assert cut.status_code == 400 and json.loads(cut.content)["error"]["code"] == "body_incomplete"
+    assert whole.status_code == 201
