@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from points.services import MAX_AMOUNT_YEN, MAX_POINTS
 
 CardType = Literal["transit_ic", "programme", "mobile"]
+# Printed on receipts and stored as text; PostgreSQL refuses NUL in text, and no till means a control character.
+NO_CONTROL_CHARACTERS = r"^[^\x00-\x1f\x7f]+$"
 
 
 class Strict(BaseModel):
@@ -39,7 +41,7 @@ class Item(Strict):
 class EarnRequest(Strict):
     card: CardRef
     amount_yen: int = Field(ge=0, le=MAX_AMOUNT_YEN, description="Purchase amount in yen, tax included")
-    receipt_no: str = Field(min_length=1, max_length=50)
+    receipt_no: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL_CHARACTERS)
     occurred_at: AwareDatetime = Field(description="When the purchase happened at the till, with its offset")
     items: list[Item] = Field(default_factory=list, max_length=500)
 
@@ -48,7 +50,7 @@ class SpendRequest(Strict):
     card: CardRef
     points: int = Field(ge=1, le=MAX_POINTS, description="Points to spend; 1 point = 1 yen")
     amount_yen: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_YEN)
-    receipt_no: str = Field(min_length=1, max_length=50)
+    receipt_no: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL_CHARACTERS)
     occurred_at: AwareDatetime
 
 
@@ -138,3 +140,71 @@ class ErrorBody(Strict):
 
 class ErrorResponse(Strict):
     error: ErrorBody
+
+
+# --- the offline batch (POST /api/v1/batch) ------------------------------------------
+
+MAX_BATCH_ITEMS = 10_000
+ItemKey = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z0-9._:-]{1,100}$",
+        description="The item's own idempotency key: the Idempotency-Key it had, or would have had, alone",
+    ),
+]
+
+
+class BatchEarn(EarnRequest):
+    op: Literal["earn"]
+    key: ItemKey
+
+
+class BatchSpend(SpendRequest):
+    op: Literal["spend"]
+    key: ItemKey
+
+
+class BatchVoid(Strict):
+    """Void or refund by transaction id, or by the key of the earlier item or request that made the purchase."""
+
+    op: Literal["void"]
+    key: ItemKey
+    transaction_id: uuid.UUID | None = None
+    void_key: ItemKey | None = None
+    refund_amount_yen: int | None = Field(default=None, ge=1, le=MAX_AMOUNT_YEN)
+    occurred_at: AwareDatetime
+
+    @model_validator(mode="after")
+    def _one_reference(self):
+        if (self.transaction_id is None) == (self.void_key is None):
+            raise ValueError("Give either transaction_id or void_key.")
+        return self
+
+
+BatchItem = Annotated[BatchEarn | BatchSpend | BatchVoid, Field(discriminator="op")]
+
+
+class BatchRequest(Strict):
+    items: list[BatchItem] = Field(
+        min_length=1, max_length=MAX_BATCH_ITEMS, description="Applied in order of occurred_at, then of position"
+    )
+
+
+class BatchItemResult(Strict):
+    key: str | None
+    op: str | None
+    status: Literal["applied", "already_applied", "rejected"]
+    http_status: int = Field(description="What the item would have got as a single request")
+    result: Receipt | None
+    error: ErrorBody | None
+
+
+class BatchCounts(Strict):
+    applied: int
+    already_applied: int
+    rejected: int
+
+
+class BatchResponse(Strict):
+    results: list[BatchItemResult] = Field(description="One per item, in the order of the request")
+    counts: BatchCounts

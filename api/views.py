@@ -28,11 +28,29 @@ def _normalised(card: schemas.CardRef) -> str:
         raise ApiError(400, "invalid_card", str(error)) from None
 
 
-def _known_card(card: schemas.CardRef) -> Card:
-    found = card_find(number=_normalised(card))
+def _known_card(card: schemas.CardRef, cards: dict | None = None) -> Card:
+    number = _normalised(card)
+    found = cards.get(number) if cards is not None else None
+    found = found or card_find(number=number)
     if found is None or found.card_type != card.type:
         raise ApiError(404, "card_not_found", _("This card is not known to the programme."))
+    if cards is not None:
+        cards[number] = found
     return found
+
+
+def _till_card(card: schemas.CardRef, *, store_code: str, cards: dict | None = None) -> tuple[Card, bool]:
+    """The card touched at the till, created on the spot if unknown; `cards` keeps what a batch has found."""
+    number = _normalised(card)
+    if cards is not None and number in cards:
+        found, created = cards[number], False
+    else:
+        found, created = card_get_or_create(number=number, card_type=card.type, store_code=store_code)
+    if found.card_type != card.type:
+        raise ApiError(409, "card_type_mismatch", _("This number belongs to a card of another type."))
+    if cards is not None:
+        cards[number] = found
+    return found, created
 
 
 def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:
@@ -109,15 +127,16 @@ def card_lookup(request, terminal, data, *, card_type: str, number: str):
     )
 
 
-@endpoint(method="POST", write=True, model=schemas.EarnRequest)
-def earn(request, terminal, data: schemas.EarnRequest, *, ledger_key: str):
-    programme = programme_for_store(store=terminal.store)
+# --- the writes, shared by the single requests and the offline batch (api.batch) ---------
+# A batch passes the store's programme, resolved once, and a dict in which it keeps the cards it found.
+
+
+def apply_earn(
+    terminal, data: schemas.EarnRequest, ledger_key: str, *, programme: Programme | None = None, cards=None
+) -> tuple[int, schemas.Receipt]:
+    programme = programme or programme_for_store(store=terminal.store)
     _check_time(data.occurred_at, programme)
-    card, created = card_get_or_create(
-        number=_normalised(data.card), card_type=data.card.type, store_code=terminal.store.code
-    )
-    if card.card_type != data.card.type:
-        raise ApiError(409, "card_type_mismatch", _("This number belongs to a card of another type."))
+    card, created = _till_card(data.card, store_code=terminal.store.code, cards=cards)
     posting = points_earn(
         card=card,
         store=terminal.store,
@@ -132,11 +151,12 @@ def earn(request, terminal, data: schemas.EarnRequest, *, ledger_key: str):
     return (201 if posting.entries else 200), _receipt(card, posting, created=created)
 
 
-@endpoint(method="POST", write=True, model=schemas.SpendRequest)
-def spend(request, terminal, data: schemas.SpendRequest, *, ledger_key: str):
-    programme = programme_for_store(store=terminal.store, spending=True)
+def apply_spend(
+    terminal, data: schemas.SpendRequest, ledger_key: str, *, programme: Programme | None = None, cards=None
+) -> tuple[int, schemas.Receipt]:
+    programme = programme or programme_for_store(store=terminal.store, spending=True)
     _check_time(data.occurred_at, programme)
-    card = _known_card(data.card)
+    card = _known_card(data.card, cards)
     posting = points_spend(
         card=card,
         store=terminal.store,
@@ -151,13 +171,12 @@ def spend(request, terminal, data: schemas.SpendRequest, *, ledger_key: str):
     return 201, _receipt(card, posting)
 
 
-@endpoint(method="POST", write=True, model=schemas.VoidRequest)
-def void(request, terminal, data: schemas.VoidRequest, *, ledger_key: str):
+def purchase_of(terminal, **lookup) -> Entry:
+    """The first entry of a purchase at the terminal's store, by `operation=` (its transaction id)
+    or by `idempotency_key=` (the ledger key of the request that made it)."""
     original = (
         Entry.objects.filter(
-            operation=data.transaction_id,
-            store=terminal.store,
-            kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND],
+            **lookup, store=terminal.store, kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND]
         )
         .select_related("card__member")
         .order_by("id")
@@ -165,15 +184,48 @@ def void(request, terminal, data: schemas.VoidRequest, *, ledger_key: str):
     )
     if original is None:
         raise ApiError(404, "transaction_not_found", _("No purchase of this store has this transaction id."))
-    _check_time(data.occurred_at, programme_for_store(store=terminal.store))
+    return original
+
+
+def apply_void(
+    terminal,
+    original: Entry,
+    *,
+    occurred_at,
+    refund_amount_yen: int | None,
+    ledger_key: str,
+    programme: Programme | None = None,
+) -> tuple[int, schemas.Receipt]:
+    _check_time(occurred_at, programme or programme_for_store(store=terminal.store))
     posting = points_void(
         entry=original,
         idempotency_key=ledger_key,
-        refund_amount_yen=data.refund_amount_yen,
+        refund_amount_yen=refund_amount_yen,
         terminal=terminal,
-        occurred_at=data.occurred_at,
+        occurred_at=occurred_at,
     )
     return 201, _receipt(original.card, posting)
+
+
+@endpoint(method="POST", write=True, model=schemas.EarnRequest)
+def earn(request, terminal, data: schemas.EarnRequest, *, ledger_key: str):
+    return apply_earn(terminal, data, ledger_key)
+
+
+@endpoint(method="POST", write=True, model=schemas.SpendRequest)
+def spend(request, terminal, data: schemas.SpendRequest, *, ledger_key: str):
+    return apply_spend(terminal, data, ledger_key)
+
+
+@endpoint(method="POST", write=True, model=schemas.VoidRequest)
+def void(request, terminal, data: schemas.VoidRequest, *, ledger_key: str):
+    return apply_void(
+        terminal,
+        purchase_of(terminal, operation=data.transaction_id),
+        occurred_at=data.occurred_at,
+        refund_amount_yen=data.refund_amount_yen,
+        ledger_key=ledger_key,
+    )
 
 
 @endpoint(method="GET")
@@ -185,9 +237,13 @@ def day(request, terminal, data):
         raise ApiError(400, "invalid_request", _("Give the date as YYYY-MM-DD.")) from None
     zone = timezone.get_default_timezone()
     start = datetime.datetime.combine(date, datetime.time(), tzinfo=zone)
-    entries = Entry.objects.filter(
-        terminal=terminal, recorded_at__gte=start, recorded_at__lt=start + datetime.timedelta(days=1)
-    )
+    try:
+        # The database compares in UTC: the first and last days of the calendar have no UTC bounds.
+        end = (start + datetime.timedelta(days=1)).astimezone(datetime.UTC)
+        start = start.astimezone(datetime.UTC)
+    except OverflowError:
+        raise ApiError(400, "invalid_request", _("Give the date as YYYY-MM-DD.")) from None
+    entries = Entry.objects.filter(terminal=terminal, recorded_at__gte=start, recorded_at__lt=end)
     lines = [
         schemas.DayLine(
             transaction_id=e.operation,
