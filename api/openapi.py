@@ -1,11 +1,547 @@
-"""The OpenAPI document of the terminal API, generated from api.schemas (being built)."""
+"""The OpenAPI 3.1 document of the terminal API, built from the pydantic models in api.schemas,
+served as JSON and as a self-contained HTML page (no script, no stylesheet from elsewhere)."""
 
-from django.http import HttpResponse
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.views.decorators.http import require_safe
+from pydantic import BaseModel
+
+from api import schemas
+from api.pipeline import KEY_RE
+
+REF = "#/components/schemas/{model}"
+ERROR_REF = {"$ref": REF.format(model="ErrorResponse")}
+CACHE_SECONDS = 3600
+
+# Every stable error code a terminal may meet: its status and what it means.
+ERRORS: dict[str, tuple[int, str]] = {
+    "invalid_request": (400, "The body is not JSON or does not match the schema; `details` names each field."),
+    "invalid_card": (400, "The card number is malformed for its card type, or the card type is unknown."),
+    "idempotency_key_missing": (400, "A write without a valid Idempotency-Key header."),
+    "body_incomplete": (400, "The body ended before its Content-Length (a dropped connection); resend it whole."),
+    "unauthorized": (401, "Missing, unknown or revoked terminal secret."),
+    "store_suspended": (403, "The terminal's store is not active."),
+    "card_blocked": (403, "The card was blocked or replaced; ask for the new card."),
+    "member_suspended": (403, "The membership is suspended or has ended."),
+    "store_not_in_programme": (403, "The store takes part in no active programme."),
+    "spend_not_accepted": (403, "Points cannot be spent at this store."),
+    "card_not_found": (404, "No card of this type has this number."),
+    "transaction_not_found": (404, "No purchase of this store has this transaction_id."),
+    "insufficient_points": (409, "The balance is smaller than the points to spend."),
+    "nothing_to_void": (409, "The transaction was already voided or refunded in full."),
+    "invalid_operation": (409, "The operation is not possible for this transaction."),
+    "card_type_mismatch": (409, "The number belongs to a card of another type."),
+    "idempotency_in_progress": (409, "The first request with this key is still running; retry after Retry-After."),
+    "body_too_large": (413, "The body is larger than the server's limit."),
+    "idempotency_key_reused": (422, "The Idempotency-Key was used before for a different request."),
+    "occurred_at_in_future": (422, "occurred_at is later than the server's clock plus the allowed skew."),
+    "occurred_at_too_old": (422, "occurred_at is older than the programme accepts."),
+    "duplicate_key": (422, "Offline batch only: another item of the batch has the same key."),
+    "invalid_amount": (422, "The refund is larger than what remains of the purchase."),
+    "rate_limited": (429, "Too many requests from this terminal; retry after Retry-After."),
+}
+EVERY_REQUEST = ("unauthorized", "store_suspended", "rate_limited")
+EVERY_WRITE = (
+    "invalid_request",
+    "idempotency_key_missing",
+    "body_incomplete",
+    "idempotency_in_progress",
+    "body_too_large",
+    "idempotency_key_reused",
+)
+TIME_RULES = ("occurred_at_in_future", "occurred_at_too_old")
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    409: "Conflict",
+    413: "Content too large",
+    422: "Unprocessable content",
+    429: "Too many requests",
+}
 
 
-def openapi_json(request):
-    return HttpResponse(status=501)
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    operation_id: str
+    summary: str
+    description: str
+    answer: type[BaseModel]
+    errors: tuple[str, ...]
+    success: dict[int, str] = field(default_factory=lambda: {200: "The answer."})
+    request: type[BaseModel] | None = None
+    parameters: tuple[dict, ...] = ()
+    example: dict | None = None
+
+    @property
+    def write(self) -> bool:
+        return self.request is not None
 
 
-def docs(request):
-    return HttpResponse(status=501)
+CARD_NUMBER = schemas.CardRef.model_json_schema()["properties"]["number"]
+OPERATIONS = (
+    Operation(
+        method="get",
+        path="/cards/{card_type}/{number}",
+        operation_id="card_lookup",
+        summary="Look up a card",
+        description="Balance, debt and points expiring within about three months. "
+        "An unknown card answers 200 with `known: false` and is not created.",
+        answer=schemas.CardLookup,
+        errors=("invalid_card", "store_not_in_programme"),
+        parameters=(
+            {
+                "name": "card_type",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string", "enum": ["transit_ic", "programme", "mobile"]},
+            },
+            {
+                "name": "number",
+                "in": "path",
+                "required": True,
+                "description": "transit_ic: 16 hex digits (IDm); programme: 16 digits; mobile: the token.",
+                "schema": {key: CARD_NUMBER[key] for key in ("type", "minLength", "maxLength", "pattern")},
+            },
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/earn",
+        operation_id="earn",
+        summary="Earn points on a purchase",
+        description="Points at the store's rate, rounded down per receipt. The first touch of an unknown card "
+        "creates it (`card.created_now`) and the answer carries a `registration_notice` to print. "
+        "A purchase worth no points answers 200 with `transaction_id: null` and writes no ledger entry.",
+        request=schemas.EarnRequest,
+        example={
+            "card": {"type": "transit_ic", "number": "0123456789ABCDEF"},
+            "amount_yen": 1234,
+            "receipt_no": "R-000123",
+            "occurred_at": "2026-11-24T10:15:00+09:00",
+            "items": [{"code": "4901234567894", "category": "food", "quantity": 2, "amount_yen": 1234}],
+        },
+        answer=schemas.Receipt,
+        success={201: "Points earned.", 200: "Nothing earned (the purchase is worth no points)."},
+        errors=(
+            *TIME_RULES,
+            "invalid_card",
+            "card_blocked",
+            "member_suspended",
+            "store_not_in_programme",
+            "card_type_mismatch",
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/spend",
+        operation_id="spend",
+        summary="Spend points",
+        description="1 point = 1 yen. Never more than the balance, even when two tills spend from one card at "
+        "the same moment. The oldest points are spent first.",
+        request=schemas.SpendRequest,
+        example={
+            "card": {"type": "transit_ic", "number": "0123456789ABCDEF"},
+            "points": 100,
+            "amount_yen": 2500,
+            "receipt_no": "R-000124",
+            "occurred_at": "2026-11-24T10:20:00+09:00",
+        },
+        answer=schemas.Receipt,
+        success={201: "Points spent; `points.total` is negative."},
+        errors=(
+            *TIME_RULES,
+            "invalid_card",
+            "card_not_found",
+            "card_blocked",
+            "member_suspended",
+            "store_not_in_programme",
+            "spend_not_accepted",
+            "insufficient_points",
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/void",
+        operation_id="void",
+        summary="Void or partly refund a purchase",
+        description="Reverses an earn (with its bonuses) or a spend of this store. Without `refund_amount_yen` "
+        "the whole transaction; with it, points in proportion, rounded against the member (earned points are "
+        "taken back rounding up, spent points given back rounding down). Earned points already spent are "
+        "still taken back: what the balance cannot cover becomes `debt`, repaid by the next earnings.",
+        request=schemas.VoidRequest,
+        example={
+            "transaction_id": "6f1c2a52-2c55-4f0e-9d7e-1f1b2f6a9c3d",
+            "refund_amount_yen": 250,
+            "occurred_at": "2026-11-24T10:30:00+09:00",
+        },
+        answer=schemas.Receipt,
+        success={201: "Voided or refunded."},
+        errors=(
+            *TIME_RULES,
+            "transaction_not_found",
+            "store_not_in_programme",
+            "nothing_to_void",
+            "invalid_operation",
+            "invalid_amount",
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/batch",
+        operation_id="batch",
+        summary="Upload transactions stored while offline",
+        description=f"Up to {schemas.MAX_BATCH_ITEMS:,} earn, spend and void items, each what the till would "
+        "have sent alone plus `op` and its own `key`: the Idempotency-Key it had, or would have had, as a single "
+        "request. A void names the purchase by `transaction_id` or by `void_key`, the key of the item or request "
+        "that made it. Items are applied in order of `occurred_at` (ties in the order sent) and answered in the "
+        "order sent, each with the status and answer it would have got alone: `applied`, `already_applied` (its "
+        "key went through before, online or in an earlier upload: the first answer is returned and nothing is "
+        "applied twice) or `rejected` with its error (any code of /earn, /spend or /void, or `duplicate_key` when "
+        "two items share a key). One bad item never stops the others. The batch itself has an Idempotency-Key "
+        "too: re-send the same batch with the same key after a lost answer. The body limit is "
+        "TERMINAL_API_MAX_BATCH_BODY (8 MiB by default), not TERMINAL_API_MAX_BODY.",
+        request=schemas.BatchRequest,
+        example={
+            "items": [
+                {
+                    "op": "earn",
+                    "key": "T1-000201",
+                    "card": {"type": "transit_ic", "number": "0123456789ABCDEF"},
+                    "amount_yen": 800,
+                    "receipt_no": "R-000201",
+                    "occurred_at": "2026-11-24T11:02:00+09:00",
+                },
+                {
+                    "op": "void",
+                    "key": "T1-000202",
+                    "void_key": "T1-000201",
+                    "occurred_at": "2026-11-24T11:05:00+09:00",
+                },
+            ]
+        },
+        answer=schemas.BatchResponse,
+        success={200: "Every item has an outcome; see `counts` and each item's `status`."},
+        errors=(),
+    ),
+    Operation(
+        method="get",
+        path="/day",
+        operation_id="day",
+        summary="The terminal's day, for closing",
+        description="Every ledger line this terminal recorded on one day (Asia/Tokyo, by time recorded) and "
+        "totals by kind (earn, bonus, spend, void). At most 5,000 lines.",
+        answer=schemas.Day,
+        errors=("invalid_request",),
+        parameters=(
+            {
+                "name": "date",
+                "in": "query",
+                "required": False,
+                "description": "YYYY-MM-DD; today in Asia/Tokyo when omitted.",
+                "schema": {"type": "string", "format": "date"},
+            },
+        ),
+    ),
+)
+
+REQUEST_MODELS = [op.request for op in OPERATIONS if op.request is not None]
+ANSWER_MODELS = [op.answer for op in OPERATIONS] + [schemas.ErrorResponse]
+
+
+def _description() -> str:
+    return f"""\
+The API that tills of member stores use in real time: look up a card, earn points on a purchase, spend points, \
+void or refund, and read the terminal's day for closing.
+
+Authentication: every request carries `Authorization: Bearer <secret>`, the terminal's own secret issued by the \
+secretariat. A revoked secret gets 401 at once; a terminal of a suspended store gets 403.
+
+Retries: every write (POST) carries an `Idempotency-Key` header (1 to 100 of `A-Z a-z 0-9 . _ : -`), unique per \
+terminal. Send the same key and the same body again after a lost answer: the first answer comes back byte for \
+byte and no second transaction is made. While the first request is still running the retry gets 409 \
+`idempotency_in_progress` with Retry-After; the same key with a different body gets 422 `idempotency_key_reused`.
+
+Errors: every error has the body `{{"error": {{"code": ..., "message": ..., "details": [...]}}}}`. `code` is \
+stable and is what a terminal should branch on; `message` is for people, in Japanese by default or in English \
+with `Accept-Language: en`; `details` lists each invalid field for `invalid_request`.
+
+Time: `occurred_at` is when the purchase happened at the till, with its UTC offset. A time more than \
+{settings.TERMINAL_CLOCK_SKEW_SECONDS} seconds ahead of the server's clock is refused (422 \
+`occurred_at_in_future`), and so is one older than the programme's maximum backdating (422 \
+`occurred_at_too_old`), so a terminal that was offline uploads its stored transactions within that window.
+
+Offline: a till that lost its connection keeps each transaction with its time and its Idempotency-Key, and \
+uploads them later in one POST /batch; anything that already went through is answered, not applied again.
+
+Limits: a request body is at most {settings.TERMINAL_API_MAX_BODY} bytes (413 `body_too_large`); a terminal \
+sending more than its rate gets 429 `rate_limited` with Retry-After. Amounts and points are whole numbers; \
+strings are never coerced to numbers and unknown fields are refused."""
+
+
+def _components() -> dict:
+    components: dict = {}
+    for models, mode in ((REQUEST_MODELS, "validation"), (ANSWER_MODELS, "serialization")):
+        for model in models:
+            schema = model.model_json_schema(ref_template=REF, mode=mode)
+            components.update(schema.pop("$defs", {}))
+            components[model.__name__] = schema
+    return components
+
+
+def _header(name: str, description: str, schema: dict, *, required: bool = False) -> dict:
+    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
+
+
+def _parameters(op: Operation) -> list[dict]:
+    parameters = list(op.parameters)
+    if op.write:
+        parameters.append(
+            _header(
+                "Idempotency-Key",
+                "Unique per terminal and transaction; the same key and body on a retry replays the first answer.",
+                {"type": "string", "pattern": KEY_RE.pattern},
+                required=True,
+            )
+        )
+    parameters.append(
+        _header(
+            "Accept-Language",
+            "Language of `message` and `registration_notice`: `ja` (default) or `en`.",
+            {"type": "string", "default": "ja", "examples": ["ja", "en"]},
+        )
+    )
+    return parameters
+
+
+def _error_codes(op: Operation) -> dict[int, list[str]]:
+    codes = [*EVERY_REQUEST, *(EVERY_WRITE if op.write else ()), *op.errors]
+    by_status: dict[int, list[str]] = {}
+    for code in sorted(set(codes), key=codes.index):
+        by_status.setdefault(ERRORS[code][0], []).append(code)
+    return dict(sorted(by_status.items()))
+
+
+def _error_response(status: int, codes: list[str]) -> dict:
+    lines = "\n".join(f"- `{code}`: {ERRORS[code][1]}" for code in codes)
+    response: dict = {
+        "description": f"{STATUS_TEXT[status]}. `error.code` is one of:\n{lines}",
+        "content": {
+            "application/json": {
+                "schema": ERROR_REF,
+                "examples": {code: {"value": {"error": {"code": code, "message": ERRORS[code][1]}}} for code in codes},
+            }
+        },
+        "x-error-codes": codes,
+    }
+    if status == 401:
+        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
+    if status in (409, 429):
+        response["headers"] = RETRY_AFTER
+    return response
+
+
+def _operation(op: Operation) -> dict:
+    answer = {"application/json": {"schema": {"$ref": REF.format(model=op.answer.__name__)}}}
+    responses = {str(status): {"description": text, "content": answer} for status, text in op.success.items()}
+    for status, codes in _error_codes(op).items():
+        responses[str(status)] = _error_response(status, codes)
+    operation = {
+        "operationId": op.operation_id,
+        "summary": op.summary,
+        "description": op.description,
+        "security": [{"bearer": []}],
+        "parameters": _parameters(op),
+        "responses": responses,
+    }
+    if op.request is not None:
+        operation["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"$ref": REF.format(model=op.request.__name__)},
+                    "example": op.example,
+                }
+            },
+        }
+    return operation
+
+
+def openapi_document() -> dict:
+    paths: dict = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Point programme terminal API", "version": "1", "description": _description()},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {
+            "schemas": _components(),
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The terminal's secret, issued by the secretariat.",
+                }
+            },
+        },
+    }
+
+
+# --- the two pages -------------------------------------------------------------------
+
+
+def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    return get_conditional_response(request, etag=etag, response=response) or response
+
+
+@require_safe
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode()
+    return _cacheable(request, HttpResponse(body, content_type="application/json"))
+
+
+def _prose(text: str) -> list[SafeString]:
+    """Paragraphs of a description, with `code spans` marked up and everything else escaped."""
+    return [
+        # Safe: the paragraph is escaped before the <code> tags go in.
+        mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(paragraph))))
+        for paragraph in text.split("\n\n")
+    ]
+
+
+def _type(schema: dict) -> str:
+    for union in ("anyOf", "oneOf"):
+        if union in schema:
+            return " | ".join(_type(option) for option in schema[union])
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    if "enum" in schema:
+        return " | ".join(json.dumps(value) for value in schema["enum"])
+    name = schema.get("type", "any")
+    if name == "array":
+        return f"array of {_type(schema.get('items', {}))}"
+    return f"{name} ({schema['format']})" if "format" in schema else name
+
+
+def _constraints(schema: dict) -> str:
+    names = {
+        "minimum": "≥ {}",
+        "maximum": "≤ {}",
+        "minLength": "length ≥ {}",
+        "maxLength": "length ≤ {}",
+        "maxItems": "at most {} items",
+        "pattern": "pattern {}",
+        "default": "default {}",
+    }
+    found = [text.format(json.dumps(schema[key])) for key, text in names.items() if key in schema]
+    found += [_constraints(option) for option in schema.get("anyOf", ())]
+    return ", ".join(text for text in found if text)
+
+
+def _rows(schema: dict, components: dict, prefix: str = "") -> list[dict]:
+    """One row per field of an object schema, nested objects flattened as `card.type`, `items[].code`."""
+    rows = []
+    required = set(schema.get("required", ()))
+    for name, prop in schema.get("properties", {}).items():
+        rows.append(
+            {
+                "name": prefix + name,
+                "type": _type(prop),
+                "required": name in required,
+                "constraints": _constraints(prop),
+                "description": prop.get("description", ""),
+            }
+        )
+        target, suffix = prop, "."
+        if target.get("type") == "array":
+            target, suffix = target.get("items", {}), "[]."
+        if "$ref" in target:
+            nested = components[target["$ref"].rsplit("/", 1)[-1]]
+            rows += _rows(nested, components, prefix + name + suffix)
+    return rows
+
+
+def _page_operations(document: dict) -> list[dict]:
+    components = document["components"]["schemas"]
+    pages = []
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            responses = []
+            for status, response in op["responses"].items():
+                schema = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                codes = [(code, _prose(ERRORS[code][1])) for code in response.get("x-error-codes", ())]
+                responses.append(
+                    {
+                        "status": status,
+                        "text": response["description"] if not codes else STATUS_TEXT[int(status)],
+                        "schema": schema,
+                        "codes": codes,
+                        "headers": sorted(response.get("headers", {})),
+                    }
+                )
+            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+            request_name = body["schema"]["$ref"].rsplit("/", 1)[-1] if body else None
+            pages.append(
+                {
+                    "id": op["operationId"],
+                    "method": method.upper(),
+                    "path": document["servers"][0]["url"] + path,
+                    "summary": op["summary"],
+                    "description": _prose(op["description"]),
+                    "parameters": [
+                        {
+                            **parameter,
+                            "description": _prose(parameter.get("description", "")),
+                            "type": _type(parameter["schema"]),
+                            "constraints": _constraints(parameter["schema"]),
+                        }
+                        for parameter in op["parameters"]
+                    ],
+                    "request": request_name,
+                    "request_rows": _rows(components[request_name], components) if request_name else [],
+                    "example": json.dumps(body["example"], ensure_ascii=False, indent=2) if body else "",
+                    "responses": responses,
+                }
+            )
+    return pages
+
+
+@require_safe
+def docs(request: HttpRequest) -> HttpResponse:
+    document = openapi_document()
+    components = document["components"]["schemas"]
+    context = {
+        "info": document["info"],
+        "overview": _prose(document["info"]["description"]),
+        "server": document["servers"][0]["url"],
+        "operations": _page_operations(document),
+        "schemas": [
+            {"name": name, "rows": _rows(schema, components), "json": json.dumps(schema, ensure_ascii=False, indent=2)}
+            for name, schema in sorted(components.items())
+        ],
+        "errors": [(code, status, _prose(text)) for code, (status, text) in ERRORS.items()],
+    }
+    return _cacheable(request, render(request, "api/docs.html", context))

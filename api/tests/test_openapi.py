@@ -1,0 +1,259 @@
+import json
+import re
+from pathlib import Path
+
+import pytest
+import schemathesis
+from django.conf import settings
+
+from api import schemas, urls
+from api.errors import LEDGER_STATUS
+from api.openapi import ANSWER_MODELS, ERRORS, OPERATIONS, REF, REQUEST_MODELS, openapi_document
+from api.pipeline import KEY_RE
+
+GUIDE = Path(settings.BASE_DIR) / "docs" / "terminal-api.md"
+NOT_TERMINAL_OPERATIONS = {"openapi", "docs"}  # the document and its page describe the API; they are not part of it
+
+
+def _documented():
+    document = openapi_document()
+    return {(path, method): op for path, methods in document["paths"].items() for method, op in methods.items()}
+
+
+def _ref_name(content: dict) -> str | None:
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref")
+    return ref.rsplit("/", 1)[-1] if ref else None
+
+
+def test_the_document_is_valid_openapi_3_1():
+    document = openapi_document()
+
+    assert document["openapi"].startswith("3.1.")
+    schemathesis.openapi.from_dict(document).validate()  # against the OpenAPI 3.1 meta-schema; raises if not
+
+
+def test_every_route_of_the_api_is_documented_with_its_method_and_request_model():
+    documented = _documented()
+    served = set()
+
+    for pattern in urls.urlpatterns:
+        if pattern.name in NOT_TERMINAL_OPERATIONS:
+            continue
+        view = pattern.callback
+        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
+        served.add((path, view.api_method.lower()))
+        op = documented.get((path, view.api_method.lower()))
+        assert op is not None, f"{view.api_method} {path} is served but not documented"
+        body = _ref_name(op.get("requestBody", {}).get("content", {}))
+        assert body == (view.api_model.__name__ if view.api_model else None), path
+        assert view.api_write == ("requestBody" in op), path
+
+    assert served == set(documented), "documented operations that no route serves"
+
+
+def test_every_operation_needs_the_bearer_secret_and_every_write_an_idempotency_key():
+    document = openapi_document()
+
+    assert document["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The terminal's secret, issued by the secretariat.",
+    }
+    for (path, method), op in _documented().items():
+        headers = {p["name"]: p for p in op["parameters"] if p["in"] == "header"}
+        assert op["security"] == [{"bearer": []}], path
+        assert headers["Accept-Language"]["schema"]["default"] == "ja"
+        if method == "post":
+            key = headers["Idempotency-Key"]
+            assert key["required"] and key["schema"]["pattern"] == KEY_RE.pattern == r"^[A-Za-z0-9._:-]{1,100}$"
+        else:
+            assert "Idempotency-Key" not in headers
+
+
+def test_every_error_answer_has_the_error_shape_and_its_stable_codes():
+    for (path, _method), op in _documented().items():
+        for status, response in op["responses"].items():
+            if int(status) < 400:
+                assert _ref_name(response["content"]) == op_answer(path).__name__
+                continue
+            assert _ref_name(response["content"]) == "ErrorResponse"
+            codes = response["x-error-codes"]
+            assert codes and all(ERRORS[code][0] == int(status) for code in codes), (path, status)
+            assert set(response["content"]["application/json"]["examples"]) == set(codes)
+            if status in ("409", "429"):
+                assert "Retry-After" in response["headers"]
+            if status == "401":
+                assert "WWW-Authenticate" in response["headers"]
+        assert {"401", "403", "429"} <= set(op["responses"]), path
+
+
+def op_answer(path):
+    return next(op.answer for op in OPERATIONS if op.path == path)
+
+
+def test_the_codes_of_the_brief_are_documented_under_their_status():
+    by_status = {}
+    for code, (status, _text) in ERRORS.items():
+        by_status.setdefault(status, set()).add(code)
+
+    assert {"invalid_request", "invalid_card", "idempotency_key_missing"} <= by_status[400]
+    assert by_status[401] == {"unauthorized"}
+    assert {
+        "store_suspended",
+        "card_blocked",
+        "member_suspended",
+        "store_not_in_programme",
+        "spend_not_accepted",
+    } <= by_status[403]
+    assert by_status[404] == {"card_not_found", "transaction_not_found"}
+    assert {"insufficient_points", "nothing_to_void", "idempotency_in_progress"} <= by_status[409]
+    assert by_status[413] == {"body_too_large"}
+    assert {"idempotency_key_reused", "occurred_at_in_future", "occurred_at_too_old", "invalid_amount"} <= by_status[
+        422
+    ]
+    assert by_status[429] == {"rate_limited"}
+
+
+def test_every_error_code_the_api_can_answer_is_in_the_catalogue():
+    raised = {}
+    for source in Path(urls.__file__).parent.glob("*.py"):
+        for status, code in re.findall(r'ApiError\(\s*(\d{3}),\s*"(\w+)"', source.read_text()):
+            raised[code] = int(status)
+    for error, status in LEDGER_STATUS.items():
+        raised[error.code] = status
+    raised.pop("method_not_allowed")  # a method the document does not list for a path
+
+    assert {code: ERRORS.get(code, (None,))[0] for code in raised} == raised
+
+
+def test_the_component_schemas_are_what_the_models_generate():
+    components = openapi_document()["components"]["schemas"]
+
+    for models, mode in ((REQUEST_MODELS, "validation"), (ANSWER_MODELS, "serialization")):
+        for model in models:
+            schema = model.model_json_schema(ref_template=REF, mode=mode)
+            for name, definition in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+                assert components[name] == definition, f"{name} differs between the models that use it"
+
+
+def test_the_documents_request_examples_are_valid_requests():
+    for op in OPERATIONS:
+        if op.request is not None:
+            op.request.model_validate_json(json.dumps(op.example))
+
+
+def test_the_document_is_served_to_anyone_and_is_cacheable(client):
+    response = client.get("/api/v1/openapi.json")
+    again = client.get("/api/v1/openapi.json", headers={"If-None-Match": response["ETag"]})
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert response.json() == openapi_document()
+    assert "public" in response["Cache-Control"] and "max-age=3600" in response["Cache-Control"]
+    assert again.status_code == 304
+
+
+def test_the_docs_page_shows_every_operation_and_code_and_loads_nothing_from_elsewhere(client):
+    response = client.get("/api/v1/docs")
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    for op in OPERATIONS:
+        assert f"<code>/api/v1{op.path}</code>" in html
+        assert f'id="schema-{op.answer.__name__}"' in html
+    for code in ERRORS:
+        assert f"<code>{code}</code>" in html
+    assert "Idempotency-Key" in html and "Retry-After" in html
+    assert not re.search(r"<script|<link|<img|<iframe|@import|url\(", html)
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+
+
+# --- docs/terminal-api.md: its examples are real requests and answers of this contract -----------
+
+
+def _blocks() -> list[dict]:
+    """Each ```http block of the guide: a request (method, path, headers, body) or an answer (status, ...)."""
+    blocks = []
+    for text in re.findall(r"```http\n(.*?)\n```", GUIDE.read_text(), re.S):
+        head, _sep, body = text.partition("\n\n")
+        first, *header_lines = head.splitlines()
+        headers = dict(line.split(": ", 1) for line in header_lines)
+        if first.startswith("HTTP/1.1 "):
+            blocks.append({"status": int(first.split()[1]), "headers": headers, "body": body})
+        else:
+            method, path = first.split(" ", 1)
+            blocks.append({"method": method, "path": path, "headers": headers, "body": body})
+    return blocks
+
+
+def _operation(method: str, path: str):
+    for op in OPERATIONS:
+        pattern = "^/api/v1" + re.sub(r"\\{\w+\\}", "[^/?]+", re.escape(op.path)) + r"(\?.*)?$"
+        if op.method.upper() == method and re.match(pattern, path):
+            return op
+    raise AssertionError(f"{method} {path} is no documented operation")
+
+
+def _exchanges():
+    """(request, answer) pairs as the guide shows them; a request or an answer may stand alone."""
+    blocks, pairs = _blocks(), []
+    for i, block in enumerate(blocks):
+        follows = blocks[i + 1] if i + 1 < len(blocks) else None
+        if "method" in block:
+            pairs.append((block, follows if follows and "status" in follows else None))
+        elif i == 0 or "method" not in blocks[i - 1]:
+            pairs.append((None, block))
+    return pairs
+
+
+def _is(model, body: str) -> bool:
+    try:
+        model.model_validate_json(body)
+    except ValueError:
+        return False
+    return True
+
+
+def _label(pair) -> str:
+    request, answer = pair
+    parts = [f"{request['method']} {request['path']}"] if request else []
+    return " ".join(parts + ([str(answer["status"])] if answer else []))
+
+
+def test_the_guide_shows_a_request_for_every_operation():
+    shown = {_operation(request["method"], request["path"]).operation_id for request, _ in _exchanges() if request}
+
+    assert shown == {op.operation_id for op in OPERATIONS}
+
+
+@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=_label(p)) for p in _exchanges() if p[0]])
+def test_every_example_request_in_the_guide_is_valid(request_, answer):
+    op = _operation(request_["method"], request_["path"])
+    meant_invalid = answer is not None and json.loads(answer["body"]).get("error", {}).get("code") == "invalid_request"
+
+    assert request_["headers"]["Authorization"].startswith("Bearer ")
+    if op.request is None:
+        assert not request_["body"]
+        return
+    assert KEY_RE.match(request_["headers"]["Idempotency-Key"])
+    if meant_invalid:
+        with pytest.raises(ValueError):
+            op.request.model_validate_json(request_["body"])
+    else:
+        op.request.model_validate_json(request_["body"])
+
+
+@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=_label(p)) for p in _exchanges() if p[1]])
+def test_every_example_answer_in_the_guide_is_what_the_contract_says(request_, answer):
+    if answer["status"] >= 400:
+        code = schemas.ErrorResponse.model_validate_json(answer["body"]).error.code
+        assert ERRORS[code][0] == answer["status"]
+    if request_ is None:
+        if answer["status"] < 400:
+            assert any(_is(model, answer["body"]) for model in ANSWER_MODELS)
+        return
+    op = _operation(request_["method"], request_["path"])
+    documented = openapi_document()["paths"][op.path][op.method]["responses"][str(answer["status"])]
+    if answer["status"] < 400:
+        op.answer.model_validate_json(answer["body"])
+    else:
+        assert code in documented["x-error-codes"]
