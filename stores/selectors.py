@@ -4,7 +4,8 @@ import datetime
 import hashlib
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from stores.models import Terminal
@@ -50,3 +51,35 @@ def terminals_heard_from(*, queryset: QuerySet | None = None, now: datetime.date
     """Terminals heard from within the last TERMINAL_SILENT_AFTER_MINUTES."""
     queryset = Terminal.objects.all() if queryset is None else queryset
     return queryset.filter(last_seen_at__gte=terminal_silent_since(now=now))
+
+
+def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The half-open [start, end) of a calendar day in the programme's time zone."""
+    start = datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
+    return start, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=start.tzinfo)
+
+
+def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today: datetime.date | None = None):
+    """Terminals annotated with `transactions_today`: the operations (a purchase
+    with its bonuses counts once, as do a spend and a void) recorded through
+    each terminal since midnight in the programme's time zone.
+
+    A correlated subquery, not a join: the database counts only for the rows a
+    page actually shows, never for the whole ledger.
+    """
+    # The ledger lives in `points`, which builds on this app; imported here so
+    # that loading `stores` never needs it.
+    from points.models import Entry
+
+    queryset = Terminal.objects.all() if queryset is None else queryset
+    start, end = local_day_bounds(today or timezone.localdate())
+    operations = (
+        Entry.objects.filter(terminal=OuterRef("pk"), recorded_at__gte=start, recorded_at__lt=end)
+        .order_by()
+        .values("terminal")
+        .annotate(n=Count("operation", distinct=True))
+        .values("n")
+    )
+    return queryset.annotate(
+        transactions_today=Coalesce(Subquery(operations, output_field=IntegerField()), 0),
+    )
