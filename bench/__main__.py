@@ -21,6 +21,12 @@ How the figures are made (issue "foundation"):
   `loyalty_pgbench` (-i -s 10, then -c 16 -j 2 -T 15): the server's own
   capacity, to compare later figures against.
 
+Then the terminal API (issue "terminal API"; details in bench/terminal_api.py):
+gunicorn with production settings on the seeded database, 16 terminals
+posting earns from a separate process (bench/loadgen.py) for 20 s: earns per
+second, p50 and p99, failures by status, and the ratio to pgbench (target
+0.2); and the seconds one 10,000-item offline batch takes.
+
 The output ends with one JSON line holding every figure.
 """
 
@@ -30,13 +36,18 @@ import json
 import sys
 import time
 
-from bench import say
-from bench.foundation import run
+from bench import foundation, say, terminal_api
 
 
 def main() -> int:
     started = time.perf_counter()
-    figures = run()
+    figures = foundation.run()
+    try:
+        # Without a seeded loyalty_bench, the section seeds a small database of its own.
+        terminal_api.run(figures, small="seed" in figures.get("errors", {}))
+    except Exception as exc:
+        figures.setdefault("errors", {})["terminal_api"] = f"{type(exc).__name__}: {exc}"
+        say(f"   ! terminal_api failed: {figures['errors']['terminal_api']}")
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     say(f"== done in {figures['bench_seconds']:.0f} s")
     print(json.dumps(figures, ensure_ascii=False), flush=True)

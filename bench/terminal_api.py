@@ -1,0 +1,400 @@
+"""Figures for the terminal API: earns per second under gunicorn against pgbench, and an offline batch.
+
+How the figures are made (issue "terminal API"):
+- the database is the foundation section's `loyalty_bench` (170 stores with
+  terminals, 100k members), migrated to the current schema. Run alone
+  (`python -m bench.terminal_api`) it reuses that database when it is seeded,
+  else (or with --small) seeds a small one of its own.
+- a subprocess under Django issues fresh secrets to one terminal in each of
+  16 stores (`terminal_issue_secret`), picks known cards of usable members,
+  and counts the statements one earn request sends (known card, new card)
+  through the Django test client.
+- gunicorn serves `loyalty.wsgi` on a free loopback port with production
+  settings (DJANGO_DEBUG=0, a throwaway secret key; the field and blind-index
+  keys are the development ones the seed was encrypted with), gthread
+  workers, persistent connections (DATABASE_CONN_MAX_AGE=60), and the terminal
+  rate limit raised out of the way. The client sends X-Forwarded-Proto: https,
+  as the TLS-terminating proxy in front would, so the SSL redirect stays on.
+- bench/loadgen.py, a separate process, drives 16 terminals: one thread and
+  one keep-alive connection each, one earn at a time with a fresh
+  Idempotency-Key, 1 in 10 on a new transit IC card, the rest on known cards;
+  3 s of warm-up, then 20 s measured. Successful earns per second, their
+  p50 and p99, and failures by status are reported, with the cores that
+  gunicorn, PostgreSQL, the client and any other process kept busy meanwhile
+  (the machine may be shared: a busy neighbour lowers the figure).
+- pgbench: the foundation section's figure when it ran, else a fresh run
+  (bench/pg.py); the ratio earn/pgbench is held against the 0.2 target.
+- batch: one POST /api/v1/batch of 10,000 offline earns from the same kind of
+  client, timed whole; null while the endpoint answers 501 or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench import ROOT, database_url, manage, probe, say
+from bench.pg import execute, pgbench_tps, recreate_database
+
+DATABASE = "loyalty_bench"
+SMALL_DATABASE = "loyalty_bench_api"
+TERMINALS = 16
+KNOWN_CARDS = 5000
+WARMUP_SECONDS = 3
+MEASURE_SECONDS = 20
+NEW_CARD_SHARE = 0.1
+BATCH_ITEMS = 10_000
+TARGET_RATIO = 0.2
+# One gthread worker process per terminal, one thread each: on the 2-core bench machine processes beat
+# threads, which queue for the GIL (quiet machine, 16 terminals: 16x1 about 190-200 earns/s, 2x8 about 135,
+# 5x4 about 100-130), at the price of a longer p99 from 16 processes sharing two cores.
+# BENCH_API_WORKERS / BENCH_API_THREADS override.
+WORKERS = TERMINALS
+THREADS = 1
+
+
+def production_env(database: str) -> dict[str, str]:
+    """Production settings for gunicorn: DEBUG off, every key given, nothing left to development defaults."""
+    # The seed encrypted with the development keys; handing them over explicitly keeps its data readable
+    # while the production code path (keys from the environment) is the one that runs.
+    from common.crypto import _development_key
+
+    names = ("name", "kana", "address", "phone", "email", "birth_date", "card_number")
+    keys = {f"FIELD_KEYS_{name.upper()}": _development_key(f"field:{name}").decode() for name in names}
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("DJANGO_", "FIELD_KEYS_"))}
+    return {
+        **env,
+        **keys,
+        "BLIND_INDEX_KEY": _development_key("blind-index").decode(),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DATABASE_URL": database_url(database),
+        "DATABASE_CONN_MAX_AGE": "60",
+        "TERMINAL_API_RATE": "100000",
+        "TERMINAL_API_BURST": "100000",
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as probe_socket:
+        probe_socket.bind(("127.0.0.1", 0))
+        return probe_socket.getsockname()[1]
+
+
+class Gunicorn:
+    """gunicorn serving the app on a loopback port; stopped on leaving the block, whatever happened."""
+
+    def __init__(self, database: str, *, workers: int, threads: int) -> None:
+        self.database, self.workers, self.threads = database, workers, threads
+        self.port = free_port()
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Gunicorn:
+        # Heartbeat files on a RAM disk, so a busy disk cannot make gunicorn take its workers for dead.
+        heartbeats = "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir()
+        command = [sys.executable, "-m", "gunicorn", "loyalty.wsgi", "-b", f"127.0.0.1:{self.port}", "-k", "gthread"]
+        command += ["-w", str(self.workers), "--threads", str(self.threads), "--keep-alive", "30"]
+        command += ["--worker-tmp-dir", heartbeats]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, env=production_env(self.database), stdout=self.log, stderr=subprocess.STDOUT
+        )
+        try:
+            self._wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _wait_until_answering(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.log_tail()}")
+            try:
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                connection.request("GET", "/api/v1/day", headers={"X-Forwarded-Proto": "https"})
+                status = connection.getresponse().status
+                connection.close()
+                if status == 401:
+                    return
+                raise RuntimeError(f"gunicorn answers {status} where 401 was expected: {self.log_tail()}")
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s: {self.log_tail()}")
+
+    def log_tail(self, lines: int = 8) -> str:
+        text = Path(self.log.name).read_text(errors="replace").strip().splitlines()
+        return " | ".join(text[-lines:])
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        Path(self.log.name).unlink(missing_ok=True)
+
+
+def loadgen(plan: dict, *, timeout: float) -> dict:
+    """Run bench/loadgen.py in its own process with the plan on stdin; returns its JSON line."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.loadgen"],
+        cwd=ROOT,
+        input=json.dumps(plan),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        raise RuntimeError(f"loadgen failed (exit {done.returncode}): " + " | ".join(tail))
+    return json.loads(lines[-1])
+
+
+def prepare_database(small: bool) -> str:
+    """The database to serve: the foundation's when seeded (unless small), else a small one made here."""
+    if not small and execute("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'"):
+        database = DATABASE
+    else:
+        database = SMALL_DATABASE
+        say(f"== a small database {database}: migrate, seed_demo --members 3000 --months 2")
+        recreate_database(database)
+    done, seconds = manage(database, "migrate", "--noinput")
+    if done.returncode:
+        raise RuntimeError("migrate failed: " + " | ".join(done.stderr.strip().splitlines()[-5:]))
+    if database == SMALL_DATABASE:
+        done, seconds = manage(database, "seed_demo", "--members", "3000", "--months", "2", "--seed", "1")
+        if done.returncode:
+            raise RuntimeError("seed_demo failed: " + " | ".join(done.stderr.strip().splitlines()[-5:]))
+        execute(database, "VACUUM ANALYZE")
+        say(f"   seeded in {seconds:.0f} s")
+    return database
+
+
+def earn_load(figures: dict, server: Gunicorn, till: dict) -> None:
+    say(
+        f"== earn load: {TERMINALS} terminals from a separate process, {WARMUP_SECONDS} s warm-up, "
+        f"{MEASURE_SECONDS} s measured; gunicorn -w {server.workers} --threads {server.threads}"
+    )
+    plan = {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "server_pid": server.process.pid,
+        "warmup": WARMUP_SECONDS,
+        "duration": MEASURE_SECONDS,
+        "new_card_share": NEW_CARD_SHARE,
+        "terminals": [terminal["secret"] for terminal in till["terminals"]],
+        "cards": till["cards"],
+    }
+    found = loadgen(plan, timeout=WARMUP_SECONDS + MEASURE_SECONDS + 120)
+    figures["api_earn_tps"] = found["tps"]
+    figures["api_earn_p50_ms"] = found["p50_ms"]
+    figures["api_earn_p99_ms"] = found["p99_ms"]
+    figures["api_errors"] = found["errors"]
+    say(
+        f"   {found['tps']:,} earns per second ({found['count']:,} in {found['seconds']} s, "
+        f"{found['new_cards']:,} on new cards); p50 {found['p50_ms']} ms, p99 {found['p99_ms']} ms"
+    )
+    figures["api_earn_cores_used"] = found["cores_used"]
+    if found["cores_used"]:
+        used = found["cores_used"]
+        say(
+            f"   cores busy while measuring, of {found['cores']}: gunicorn {used['server']}, PostgreSQL "
+            f"{used['postgres']}, load client {used['client']}, other processes {used['others']}"
+        )
+    if found["errors"]:
+        say(f"   ! failures by status: {found['errors']}; first: {found['sample_error']}")
+        say(f"   ! gunicorn's log ends: {server.log_tail()}")
+
+
+def compare(figures: dict) -> None:
+    if figures.get("pgbench_tps") is None:
+        say("== pgbench TPC-B reference: -i -s 10, then -c 16 -j 2 -T 15")
+        figures["pgbench_tps"] = round(pgbench_tps(), 1)
+        say(f"   {figures['pgbench_tps']:,} transactions per second")
+    ratio = figures["api_earn_tps"] / figures["pgbench_tps"]
+    figures["api_vs_pgbench_ratio"] = round(ratio, 3)
+    verdict = "meets" if ratio >= TARGET_RATIO else "BELOW"
+    say(
+        f"== earn {figures['api_earn_tps']:,} tps / pgbench {figures['pgbench_tps']:,} tps = "
+        f"{figures['api_vs_pgbench_ratio']} ({verdict} the {TARGET_RATIO} target)"
+    )
+
+
+def offline_batch(figures: dict, server: Gunicorn, till: dict) -> None:
+    say(f"== offline batch: one POST /api/v1/batch of {BATCH_ITEMS:,} earns")
+    plan = {
+        "mode": "batch",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "items": BATCH_ITEMS,
+        "new_card_share": NEW_CARD_SHARE,
+        "secret": till["terminals"][0]["secret"],
+        "cards": till["cards"],
+    }
+    found = loadgen(plan, timeout=1000)
+    if 200 <= found["status"] < 300:
+        figures["batch_10k_seconds"] = found["seconds"]
+        figures["batch_counts"] = found["counts"]
+        say(
+            f"   {found['seconds']} s ({found['request_bytes']:,} bytes up, answered {found['status']}; "
+            f"items {found['counts']})"
+        )
+        if found["counts"] and found["counts"].get("applied") != BATCH_ITEMS:
+            say(f"   ! not every item was applied; the first rejected: {found['first_rejected']}")
+        return
+    figures["batch_10k_seconds"] = None
+    if found["status"] == 501:
+        note = "not built yet: POST /api/v1/batch answers 501"
+    elif found["content_type"].startswith("application/json"):
+        note = f"answered {found['status']} after {found['seconds']} s: {found['answer_start'][:200]}"
+    else:
+        # Not the API's own answer (an HTML page from a middleware, a proxy error): its type says enough.
+        note = f"answered {found['status']} ({found['content_type']}) after {found['seconds']} s"
+    figures["batch_note"] = note
+    say(f"   null: {note}")
+
+
+def run(figures: dict, *, small: bool = False) -> None:
+    """The terminal API figures, added to `figures`; gunicorn is stopped whatever happens."""
+    # After the foundation section the database is freshly seeded and migrated.
+    database = DATABASE if "seed_seconds" in figures and not small else prepare_database(small)
+    say(f"== terminal API on {database}: secrets for {TERMINALS} terminals of {TERMINALS} stores")
+    till = probe(database, "bench.terminal_api", "--till")
+    figures["api_earn_queries"] = till["queries"]
+    say(
+        f"   {len(till['terminals'])} terminals, {len(till['cards']):,} known cards; one earn sends "
+        f"{till['queries']['known_card']} statements (BEGIN and COMMIT included) on a known card, "
+        f"{till['queries']['new_card']} on a new one"
+    )
+    workers = int(os.environ.get("BENCH_API_WORKERS", WORKERS))
+    threads = int(os.environ.get("BENCH_API_THREADS", THREADS))
+    with Gunicorn(database, workers=workers, threads=threads) as server:
+        earn_load(figures, server, till)
+        offline_batch(figures, server, till)
+    compare(figures)
+
+
+# --- run under Django, in a subprocess (bench.probe) ------------------------------------------
+
+
+def till_main() -> None:
+    """Issue secrets to one terminal in each of TERMINALS stores, pick known cards, count one earn's queries."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loyalty.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+
+    from members.models import Card, Member
+    from stores.models import Store, Terminal
+    from stores.services import terminal_issue_secret
+
+    staff, _created = get_user_model().objects.get_or_create(username="bench-terminal-api")
+    stores = (
+        Store.objects.filter(
+            status=Store.Status.ACTIVE,
+            earn_rate_bp__gt=0,
+            participation__programme__is_active=True,
+            terminals__status=Terminal.Status.ACTIVE,
+        )
+        .distinct()
+        .order_by("code")[:TERMINALS]
+    )
+    terminals = []
+    for store in stores:
+        terminal = store.terminals.filter(status=Terminal.Status.ACTIVE).order_by("pk").first()
+        secret = terminal_issue_secret(terminal=terminal, staff=staff)
+        terminals.append({"code": terminal.code, "store": store.code, "secret": secret})
+    if len(terminals) < TERMINALS:
+        raise SystemExit(f"only {len(terminals)} stores with an active terminal; {TERMINALS} needed")
+    usable = Card.objects.filter(
+        status=Card.Status.ACTIVE, member__status__in=[Member.Status.ACTIVE, Member.Status.UNREGISTERED]
+    )
+    ids = list(usable.values_list("pk", flat=True))
+    chosen = random.Random(1).sample(ids, min(KNOWN_CARDS, len(ids)))
+    cards = [{"type": card.card_type, "number": card.number} for card in Card.objects.filter(pk__in=chosen)]
+    queries = earn_queries(terminals[0]["secret"], cards[0])
+    print(json.dumps({"terminals": terminals, "cards": cards, "queries": queries}), flush=True)
+
+
+def earn_queries(secret: str, card: dict) -> dict[str, int]:
+    """Statements one earn request sends, BEGIN and COMMIT included (the terminal already touched this minute)."""
+    import uuid
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    client = Client()
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def earn(number_card: dict) -> int:
+        body = {
+            "card": number_card,
+            "amount_yen": 1080,
+            "receipt_no": "Q-1",
+            "occurred_at": timezone.now().isoformat(),
+        }
+        with CaptureQueriesContext(connection) as captured:
+            response = client.post(
+                "/api/v1/earn",
+                data=json.dumps(body),
+                content_type="application/json",
+                headers={**headers, "Idempotency-Key": f"q-{uuid.uuid4().hex}"},
+            )
+        if response.status_code not in (200, 201):
+            raise SystemExit(f"earn answered {response.status_code}: {response.content[:200]!r}")
+        return len(captured.captured_queries)
+
+    earn(card)
+    return {
+        "known_card": earn(card),
+        "new_card": earn({"type": "transit_ic", "number": uuid.uuid4().hex[:16].upper()}),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--till", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--small", action="store_true", help=f"seed and use a small {SMALL_DATABASE}")
+    options = parser.parse_args()
+    if options.till:
+        till_main()
+        return 0
+    started = time.perf_counter()
+    figures: dict = {"issue": "terminal API"}
+    try:
+        run(figures, small=options.small)
+    except Exception as exc:
+        figures["errors"] = {"terminal_api": f"{type(exc).__name__}: {exc}"}
+        say(f"   ! terminal_api failed: {figures['errors']['terminal_api']}")
+    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    say(f"== done in {figures['bench_seconds']:.0f} s")
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
+    return 1 if figures.get("errors") else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
