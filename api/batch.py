@@ -46,12 +46,11 @@ from django.views.decorators.csrf import csrf_exempt
 from pydantic import Field, TypeAdapter, ValidationError
 
 from api import schemas, views
-from api.errors import ApiError, json_response
+from api.errors import ApiError
 from api.models import IdempotencyRecord
 from api.pipeline import KEY_RE, STALE_AFTER, _answer, _claim, _problem, authenticate, parse, read_body
 from api.ratelimit import terminal_rate_check
 from members.services import card_number_index
-from points import errors as ledger_errors
 from points.models import Entry, Programme
 from points.services import programme_for_store
 from stores.models import Terminal
@@ -272,13 +271,7 @@ def _response(upload: Upload, item: Item) -> HttpResponse:
     """
     if item.invalid is not None:
         return item.invalid.response()
-    try:
-        status, receipt = APPLY[item.op](upload, item.data)
-    except ApiError as error:
-        return error.response()
-    except ledger_errors.LedgerError as error:
-        return ApiError.from_ledger(error).response()
-    return json_response(receipt.model_dump(mode="json"), status=status)
+    return _answer(lambda: APPLY[item.op](upload, item.data))
 
 
 def _record(upload: Upload, item: Item, response: HttpResponse) -> IdempotencyRecord:
