@@ -147,7 +147,8 @@ def apply_earn(
         receipt_no=data.receipt_no,
         programme=programme,
     )
-    card.member = Member.objects.get(pk=card.member_id)
+    # The member as the ledger locked it (registered or not); a replay carries no card.
+    card.member = posting.card.member if posting.card else Member.objects.get(pk=card.member_id)
     return (201 if posting.entries else 200), _receipt(card, posting, created=created)
 
 

@@ -29,6 +29,8 @@ class Posting:
     account: Account
     entries: list[Entry] = field(default_factory=list)
     replayed: bool = False
+    # The card as locked for the operation, with its member: callers need not load them again.
+    card: Card | None = None
 
     @property
     def points(self) -> int:
@@ -142,7 +144,8 @@ def _lock_card(card: Card) -> Card:
     # The card row alone: a join would be re-checked by PostgreSQL after the
     # wait, and a card moved to another member by a merge would vanish.
     locked = Card.objects.select_for_update().get(pk=card.pk)
-    locked.member = Member.objects.get(pk=locked.member_id)
+    # Only what the checks and the receipt read: personal data stays encrypted.
+    locked.member = Member.objects.only("id", "pseudonym", "status").get(pk=locked.member_id)
     if locked.status != Card.Status.ACTIVE:
         raise errors.CardNotUsable()
     if locked.member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):

@@ -58,7 +58,7 @@ def points_earn(
             locked = _lock_card(card)
             account = _lock_account(member_id=locked.member_id, programme=programme)
             if not points:
-                return Posting(account=account)
+                return Posting(account=account, card=locked)
             ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
             entry = ctx.entry(
                 account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen
@@ -72,7 +72,7 @@ def points_earn(
                 expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
             )
             _save(account)
-            return Posting(account=account, entries=[entry])
+            return Posting(account=account, entries=[entry], card=locked)
 
     return _idempotent(idempotency_key, post)
 
@@ -110,7 +110,7 @@ def points_spend(
             )
             _debit(account, entry, points)
             _save(account)
-            return Posting(account=account, entries=[entry])
+            return Posting(account=account, entries=[entry], card=locked)
 
     return _idempotent(idempotency_key, post)
 
