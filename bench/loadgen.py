@@ -12,7 +12,10 @@ Requests that start after the warm-up and finish before the end are measured;
 the result is one JSON line: count, errors by status, tps, p50 and p99 in ms.
 
 With "mode": "batch" (and "secret", "items"), it instead sends one offline
-upload of that many earns to /api/v1/batch and times it.
+upload of that many earns to /api/v1/batch and times it. With "mode":
+"ceiling", the terminals send GET /api/v1/day without a token instead, and
+the 401 answers are counted: the requests per second the server and client
+manage with no database work at all.
 """
 
 from __future__ import annotations
@@ -121,14 +124,24 @@ def terminal(plan: dict, index: int, secret: str, run_id: str, start: float, sto
         "Content-Type": "application/json",
         "Accept-Language": "ja",
     }
+    # The ceiling: the same server and client with nothing of ours in the way but routing, the middleware
+    # and a refused bearer token (no database), as a measure of what the stack itself allows here.
+    ceiling = plan.get("mode") == "ceiling"
+    if ceiling:
+        headers = dict(PROXY_HEADERS)
+    ok = ("401",) if ceiling else ("200", "201")
     connection = http.client.HTTPConnection(plan["host"], plan["port"], timeout=60)
     sent = 0
     while (began := time.perf_counter()) < stop:
         sent += 1
-        body, new = earn_body(rng, plan["cards"], plan["new_card_share"], f"R{index}-{sent}")
-        headers["Idempotency-Key"] = f"bench-{run_id}-{index}-{sent}"
         try:
-            connection.request("POST", "/api/v1/earn", body, headers)
+            if ceiling:
+                new = False
+                connection.request("GET", "/api/v1/day", headers=headers)
+            else:
+                body, new = earn_body(rng, plan["cards"], plan["new_card_share"], f"R{index}-{sent}")
+                headers["Idempotency-Key"] = f"bench-{run_id}-{index}-{sent}"
+                connection.request("POST", "/api/v1/earn", body, headers)
             response = connection.getresponse()
             answer = response.read()
             status = str(response.status)
@@ -140,7 +153,7 @@ def terminal(plan: dict, index: int, secret: str, run_id: str, start: float, sto
         if began < start or ended > stop:
             continue
         tally.statuses[status] += 1
-        if status in ("200", "201"):
+        if status in ok:
             tally.latencies.append(ended - began)
             tally.new_cards += new
         elif not tally.sample_error:
@@ -165,7 +178,8 @@ def run(plan: dict) -> dict:
         thread.join()
     latencies = sorted(latency for tally in tallies for latency in tally.latencies)
     statuses = sum((tally.statuses for tally in tallies), Counter())
-    errors = {status: n for status, n in sorted(statuses.items()) if status not in ("200", "201")}
+    ok = ("401",) if plan.get("mode") == "ceiling" else ("200", "201")
+    errors = {status: n for status, n in sorted(statuses.items()) if status not in ok}
     p50, p99 = percentile(latencies, 0.50), percentile(latencies, 0.99)
     return {
         "terminals": len(tallies),

@@ -22,6 +22,10 @@ How the figures are made (issue "terminal API"):
   p50 and p99, and failures by status are reported, with the cores that
   gunicorn, PostgreSQL, the client and any other process kept busy meanwhile
   (the machine may be shared: a busy neighbour lowers the figure).
+- ceiling: the same 16 client threads send GET /api/v1/day without a token
+  for 10 s; gunicorn answers 401 after routing and the middleware, with no
+  database work. That is what Django, gunicorn and the client manage on this
+  machine at all, the roof over the earn figure.
 - pgbench: the foundation section's figure when it ran, else a fresh run
   (bench/pg.py); the ratio earn/pgbench is held against the 0.2 target.
 - batch: one POST /api/v1/batch of 10,000 offline earns from the same kind of
@@ -53,6 +57,7 @@ TERMINALS = 16
 KNOWN_CARDS = 5000
 WARMUP_SECONDS = 3
 MEASURE_SECONDS = 20
+CEILING_SECONDS = 10
 NEW_CARD_SHARE = 0.1
 BATCH_ITEMS = 10_000
 TARGET_RATIO = 0.2
@@ -227,6 +232,25 @@ def earn_load(figures: dict, server: Gunicorn, till: dict) -> None:
         say(f"   ! gunicorn's log ends: {server.log_tail()}")
 
 
+def ceiling_load(figures: dict, server: Gunicorn) -> None:
+    """What the same gunicorn and client manage when a request does no database work: the stack's own limit."""
+    say(f"== ceiling: the same {TERMINALS} terminals sending GET /api/v1/day without a token (401, no database)")
+    plan = {
+        "mode": "ceiling",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "server_pid": server.process.pid,
+        "warmup": WARMUP_SECONDS,
+        "duration": CEILING_SECONDS,
+        "terminals": [""] * TERMINALS,
+        "cards": [],
+    }
+    found = loadgen(plan, timeout=WARMUP_SECONDS + CEILING_SECONDS + 120)
+    figures["api_ceiling_rps"] = found["tps"]
+    figures["api_ceiling_p50_ms"] = found["p50_ms"]
+    say(f"   {found['tps']:,} answers per second, p50 {found['p50_ms']} ms; cores busy: {found['cores_used']}")
+
+
 def compare(figures: dict) -> None:
     if figures.get("pgbench_tps") is None:
         say("== pgbench TPC-B reference: -i -s 10, then -c 16 -j 2 -T 15")
@@ -239,6 +263,14 @@ def compare(figures: dict) -> None:
         f"== earn {figures['api_earn_tps']:,} tps / pgbench {figures['pgbench_tps']:,} tps = "
         f"{figures['api_vs_pgbench_ratio']} ({verdict} the {TARGET_RATIO} target)"
     )
+    if figures.get("api_ceiling_rps"):
+        figures["api_ceiling_vs_pgbench_ratio"] = round(figures["api_ceiling_rps"] / figures["pgbench_tps"], 3)
+        figures["api_earn_vs_ceiling_ratio"] = round(figures["api_earn_tps"] / figures["api_ceiling_rps"], 3)
+        say(
+            f"   the stack's ceiling (no database) is {figures['api_ceiling_rps']:,} requests/s = "
+            f"{figures['api_ceiling_vs_pgbench_ratio']} of pgbench; earns reach "
+            f"{figures['api_earn_vs_ceiling_ratio']} of that ceiling"
+        )
 
 
 def offline_batch(figures: dict, server: Gunicorn, till: dict) -> None:
@@ -291,6 +323,7 @@ def run(figures: dict, *, small: bool = False) -> None:
     threads = int(os.environ.get("BENCH_API_THREADS", THREADS))
     with Gunicorn(database, workers=workers, threads=threads) as server:
         earn_load(figures, server, till)
+        ceiling_load(figures, server)
         offline_batch(figures, server, till)
     compare(figures)
 

@@ -102,15 +102,29 @@ def _check_whole(value, *, low: int, high: int, message) -> int:
 
 
 def programme_for_store(*, store: Store, programme: Programme | None = None, spending: bool = False) -> Programme:
-    participations = Participation.objects.filter(store=store, programme__is_active=True).select_related("programme")
-    if programme is not None:
-        participations = participations.filter(programme=programme)
-    found = list(participations[:2])
-    if len(found) != 1:
+    """The one active programme the store takes part in (or `programme`, checked to be one of them).
+
+    Remembered on the store instance: a terminal request loads its store once
+    and asks this several times (the API, then the service it calls).
+    """
+    memo = store.__dict__.setdefault("_participations", {})
+    wanted = programme.pk if programme is not None else None
+    if wanted not in memo:
+        participations = Participation.objects.filter(store=store, programme__is_active=True).select_related(
+            "programme"
+        )
+        if programme is not None:
+            participations = participations.filter(programme=programme)
+        found = list(participations[:2])
+        memo[wanted] = found[0] if len(found) == 1 else None
+        if memo[wanted] is not None:
+            memo.setdefault(memo[wanted].programme_id, memo[wanted])
+    participation = memo[wanted]
+    if participation is None:
         raise errors.StoreNotInProgramme()
-    if spending and not found[0].accepts_spend:
+    if spending and not participation.accepts_spend:
         raise errors.SpendNotAccepted()
-    return found[0].programme
+    return participation.programme
 
 
 # --- locking and idempotency ------------------------------------------------------
