@@ -34,7 +34,7 @@ class Grant:
     extra: tuple[str, ...] = ()
 
 
-_OUR_APPS = ("audit", "stores", "members", "points")
+_OUR_APPS = ("audit", "stores", "members", "points", "billing")
 
 ROLES: dict[str, tuple[Grant, ...]] = {
     # 事務局: runs the programme.
@@ -98,3 +98,15 @@ def sync_role_groups(apps=None) -> None:
     for role in ROLES:
         group, _ = Group.objects.get_or_create(name=role)
         group.permissions.set(role_permissions(role, apps=apps))
+
+
+def migrate_role_groups(apps, schema_editor) -> None:
+    """For a data migration (`RunPython(migrate_role_groups, RunPython.noop)`): create the permissions of
+    every app migrated so far (normally only done after all migrations, on post_migrate), then sync."""
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
+        app_config.models_module = None
+    sync_role_groups(apps)

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "members",
     "points",
     "api",
+    "billing",
 ]
 
 MIDDLEWARE = [
@@ -217,6 +218,16 @@ else:
 TERMINAL_SILENT_AFTER_MINUTES = int(os.environ.get("TERMINAL_SILENT_AFTER_MINUTES", "60"))
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jimukyoku@example.jp")
+
+# --- Billing and the merchant portal ------------------------------------------
+# A period is closed no earlier than this long after it ends, so requests still in flight at midnight land first.
+BILLING_CLOSE_GRACE_MINUTES = int(os.environ.get("BILLING_CLOSE_GRACE_MINUTES", "10"))
+# Where merchants reach the portal; used in the e-mail that tells them their documents are ready.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# Portal and admin sessions end after this many seconds (8 hours), and when the browser closes.
+SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LOGGING = {
     "version": 1,

@@ -96,6 +96,11 @@ class Account(models.Model):
         return self.balance - self.debt
 
 
+class Funder(models.TextChoices):
+    STORE = "store", _("The store")
+    SECRETARIAT = "secretariat", _("The secretariat")
+
+
 class Entry(models.Model):
     class Kind(models.TextChoices):
         EARN = "earn", _("Earn")
@@ -137,6 +142,9 @@ class Entry(models.Model):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", verbose_name=_("reverses")
     )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
+    # Who pays for bonus points (the monthly close bills them): the store where they were earned, or the
+    # secretariat. Blank for every other kind.
+    funder = models.CharField(_("funded by"), max_length=12, choices=Funder.choices, blank=True)
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
@@ -163,6 +171,10 @@ class Entry(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(amount_yen__isnull=True) | Q(amount_yen__gte=0), name="entry_amount_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="bonus", funder__in=["store", "secretariat"]) | (~Q(kind="bonus") & Q(funder="")),
+                name="entry_bonus_has_funder",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="adjust") | (~Q(reason="") & Q(staff__isnull=False)),

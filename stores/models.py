@@ -157,3 +157,20 @@ class Terminal(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class MerchantUser(models.Model):
+    """A login of the merchant portal: the user sees this merchant's stores and nothing else."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_user", verbose_name=_("user")
+    )
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="users", verbose_name=_("merchant"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("merchant portal user")
+        verbose_name_plural = _("merchant portal users")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.merchant.code})"

@@ -1,17 +1,6 @@
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from loyalty.roles import sync_role_groups
-
-
-def create_role_groups(apps, schema_editor):
-    # Permissions are normally created after all migrations (post_migrate);
-    # the groups need them now.
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0, using=schema_editor.connection.alias)
-        app_config.models_module = None
-    sync_role_groups(apps)
+from loyalty.roles import migrate_role_groups
 
 
 class Migration(migrations.Migration):
@@ -27,4 +16,4 @@ class Migration(migrations.Migration):
     ]
 
     # Going back leaves the groups: staff accounts may already belong to them.
-    operations = [migrations.RunPython(create_role_groups, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrate_role_groups, migrations.RunPython.noop)]

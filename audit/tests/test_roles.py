@@ -7,7 +7,7 @@ from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"audit", "stores", "members", "points"}
+OUR_APPS = {"audit", "stores", "members", "points", "billing"}
 
 
 def codenames(role: str) -> set[str]:

@@ -37,6 +37,7 @@ ENTRIES = Table(
         "receipt_no",
         "reverses_id",
         "reason",
+        "funder",
         "occurred_at",
         "recorded_at",
     ],
@@ -141,6 +142,7 @@ class Book:
                 receipt_no,
                 reverses_id,
                 reason,
+                "",  # funder: the seed writes no campaign bonuses
                 at,
                 at,
             ),
