@@ -27,6 +27,11 @@ posting earns from a separate process (bench/loadgen.py) for 20 s: earns per
 second, p50 and p99, failures by status, and the ratio to pgbench (target
 0.2); and the seconds one 10,000-item offline batch takes.
 
+Then the monthly close (issue "monthly close"; details in bench/billing.py):
+200 stores and 1,000,000 entries in last month on a database of its own:
+the close's seconds against one plain aggregate over the same entries
+(target 5x), and the PDFs (target: all 200 within 30 s).
+
 The output ends with one JSON line holding every figure.
 """
 
@@ -36,7 +41,7 @@ import json
 import sys
 import time
 
-from bench import foundation, say, terminal_api
+from bench import billing, foundation, say, terminal_api
 
 
 def main() -> int:
@@ -48,6 +53,11 @@ def main() -> int:
     except Exception as exc:
         figures.setdefault("errors", {})["terminal_api"] = f"{type(exc).__name__}: {exc}"
         say(f"   ! terminal_api failed: {figures['errors']['terminal_api']}")
+    try:
+        billing.run(figures)
+    except Exception as exc:
+        figures.setdefault("errors", {})["billing"] = f"{type(exc).__name__}: {exc}"
+        say(f"   ! billing failed: {figures['errors']['billing']}")
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     say(f"== done in {figures['bench_seconds']:.0f} s")
     print(json.dumps(figures, ensure_ascii=False), flush=True)

@@ -32,6 +32,19 @@ consignor_code_validator = RegexValidator(r"^\d{10}$", _("A consignor code is 10
 BP = 10_000
 
 
+class SnapshotField(models.JSONField):
+    """A JSONField that bulk-inserts as VALUES rows.
+
+    Having a placeholder per value turns off Django's UNNEST path for bulk
+    inserts on PostgreSQL, which escapes every JSON document into an array
+    literal character by character: for a close of 200 statements that took
+    longer than writing them.
+    """
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class Tax(models.TextChoices):
     TAXABLE_10 = "taxable_10", _("10% consumption tax")
     NON_TAXABLE = "non_taxable", _("Outside consumption tax (point settlement)")
@@ -222,7 +235,7 @@ class Statement(models.Model):
     points_issued = models.BigIntegerField(_("points issued"))
     points_spent = models.BigIntegerField(_("points spent"))
     # The rest of the document as printed: parties, daily totals, notes.
-    snapshot = models.JSONField(_("snapshot"))
+    snapshot = SnapshotField(_("snapshot"))
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     settled_on = models.DateField(_("paid / paid out on"), null=True, blank=True)
