@@ -169,12 +169,8 @@ class BackofficeAdmin(AuditedAdminMixin, ImportExportHooksMixin, ImportExportMod
     list_per_page = 50
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For the ledger and the audit trail: nobody adds, changes or deletes here."""
-
-    show_full_result_count = False
-    paginator = NoCountPaginator
-    list_per_page = 50
+class NoWritesMixin:
+    """Nobody adds, changes or deletes through this admin or inline, whatever their permissions."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -184,3 +180,18 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+    """For the ledger and the audit trail: nobody adds, changes or deletes here."""
+
+    show_full_result_count = False
+    paginator = NoCountPaginator
+    list_per_page = 50
+
+
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
+    """Rows shown on their parent's page, never edited there (cards, history, statement lines)."""
+
+    extra = 0
+    can_delete = False

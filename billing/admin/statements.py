@@ -21,7 +21,7 @@ from billing.models import Statement, StatementFile, StatementLine
 from billing.selectors import statements_overdue
 from billing.services import statement_document, statement_settle, statements_transfer_file
 from billing.zengin import ZenginError
-from common.admin import ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin, ReadOnlyInline
 
 # The CSV as spreadsheets open it: UTF-8 with a BOM, or Shift_JIS for older Excel.
 CSV_ENCODINGS = {"utf-8": ("utf-8-sig", "utf-8", ""), "cp932": ("cp932", "shift_jis", "-sjis")}
@@ -98,21 +98,10 @@ class AmountRangeFilter(admin.ListFilter):
         return queryset
 
 
-class StatementLineInline(admin.TabularInline):
+class StatementLineInline(ReadOnlyInline):
     model = StatementLine
     fields = ["position", "kind", "description", "quantity", "unit", "unit_price", "amount_yen", "tax"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Statement)

@@ -302,3 +302,25 @@ def test_close_period_command_fails_for_a_period_not_ended(billing_settings, sto
 def test_close_period_command_refuses_a_malformed_period(billing_settings):
     with pytest.raises(CommandError, match="YYYY-MM"):
         call_command("close_period", "2026/10")
+
+
+def test_the_nightly_close_is_scheduled_by_a_migration(db):
+    from django_q.models import Schedule
+
+    schedule = Schedule.objects.get(name="close-billing-periods")
+
+    assert (schedule.func, schedule.schedule_type, schedule.repeats) == ("billing.tasks.close_due_periods", "D", -1)
+    assert timezone.localtime(schedule.next_run).strftime("%H:%M") == "00:30"
+
+
+def test_the_nightly_task_closes_last_period_once_it_has_ended(billing_settings, store, card, monkeypatch):
+    from billing.tasks import close_due_periods
+
+    earn(card, store, 10_000)
+    year, month = this_period(billing_settings)
+    monkeypatch.setattr(timezone, "now", lambda: after_period(billing_settings, year, month))
+
+    report = close_due_periods()
+
+    assert f"{year}-{month:02d}: 1 statements" in report
+    assert close_due_periods() == "nothing to close"

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop, ngettext
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.admin import BackofficeAdmin
+from common.admin import BackofficeAdmin, ReadOnlyInline
 from members.admin.base import MASK, MEMBER_ENCRYPTED_FIELDS, PageDeferringChangeList, can_view_personal_data
 from members.forms import AttachCardForm, MemberForm
 from members.models import Card, CardEvent, Member
@@ -36,13 +36,11 @@ from members.services import (
 # --- Members --------------------------------------------------------------
 
 
-class CardInline(admin.TabularInline):
+class CardInline(ReadOnlyInline):
     model = Card
     fk_name = "member"
     fields = ("card_type", "masked_number", "status", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     show_change_link = True
 
     def get_queryset(self, request):
@@ -52,23 +50,12 @@ class CardInline(admin.TabularInline):
     def masked_number(self, obj: Card) -> str:
         return obj.masked_number
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class CardEventInline(admin.TabularInline):
+class CardEventInline(ReadOnlyInline):
     model = CardEvent
     fk_name = "member"
     fields = ("at", "card", "kind", "other_card", "staff", "note")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
     verbose_name_plural = _("card history")
 
     def get_queryset(self, request):
@@ -78,15 +65,6 @@ class CardEventInline(admin.TabularInline):
             .select_related("card", "other_card", "staff")
             .defer("card__number", "other_card__number")
         )
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Member)

@@ -1,0 +1,25 @@
+"""Nightly django-q2 schedules, created by data migrations (so a fresh database has them)."""
+
+import datetime
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def schedule_daily(apps, *, name: str, func: str, at: datetime.time) -> None:
+    """Run `func` every day at `at`, Tokyo time, from tomorrow on. Pass the migration's `apps`."""
+    Schedule = apps.get_model("django_q", "Schedule")
+    tomorrow = datetime.datetime.now(TOKYO).date() + datetime.timedelta(days=1)
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={
+            "func": func,
+            "schedule_type": "D",
+            "repeats": -1,
+            "next_run": datetime.datetime.combine(tomorrow, at, tzinfo=TOKYO),
+        },
+    )
+
+
+def unschedule(apps, *, name: str) -> None:
+    apps.get_model("django_q", "Schedule").objects.filter(name=name).delete()
