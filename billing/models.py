@@ -46,7 +46,7 @@ class SnapshotField(models.JSONField):
 
 
 class Tax(models.TextChoices):
-    TAXABLE_10 = "taxable_10", _("10% consumption tax")
+    TAXABLE_10 = "taxable_10", _("Consumption tax at 10 percent")
     NON_TAXABLE = "non_taxable", _("Outside consumption tax (point settlement)")
 
 

@@ -68,7 +68,7 @@ def _period_entries(*, programme: Programme, starts_at, ends_at):
     return entries
 
 
-def period_store_figures(*, programme: Programme, starts_at, ends_at) -> dict[int, StoreFigures]:
+def period_store_figures(*, programme: Programme, starts_at, ends_at, store_ids=None) -> dict[int, StoreFigures]:
     """Per store, the period's billed movements, grouped by day in the database.
 
     A period holds what was *recorded* in it (not the till's purchase time), so
@@ -79,6 +79,9 @@ def period_store_figures(*, programme: Programme, starts_at, ends_at) -> dict[in
     PostgreSQL plan the pass in parallel.
     """
     entries = _period_entries(programme=programme, starts_at=starts_at, ends_at=ends_at).filter(store__isnull=False)
+    if store_ids is not None:
+        # A merchant's own stores (the portal), through the (store, recorded_at) index.
+        entries = entries.filter(store_id__in=list(store_ids))
     purchases = (
         entries.filter(kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND])
         .values("store_id", "kind", "funder", day=TruncDate("recorded_at"))

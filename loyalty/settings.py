@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "points",
     "api",
     "billing",
+    "portal",
 ]
 
 MIDDLEWARE = [

@@ -64,7 +64,11 @@ def billing_adjustment_create(
 
 
 def _lock_pending(adjustment: BillingAdjustment) -> BillingAdjustment:
-    locked = BillingAdjustment.objects.select_for_update().select_related("store", "corrects").get(pk=adjustment.pk)
+    locked = (
+        BillingAdjustment.objects.select_for_update(of=("self",))
+        .select_related("store", "corrects")
+        .get(pk=adjustment.pk)
+    )
     if locked.applied_in_id is not None:
         raise AdjustmentError(
             _("This adjustment is already on statement %(number)s and can no longer change.")

@@ -201,7 +201,7 @@ def test_a_close_that_does_not_tie_out_refuses_and_writes_nothing(
 
     monkeypatch.setattr(selectors, "period_store_figures", loses_a_store)
 
-    with pytest.raises(CloseError, match="tie out"):
+    with pytest.raises(CloseError, match="照合が一致しない"):
         close(billing_settings)
 
     assert (Period.objects.get().status, Statement.objects.count()) == (Period.Status.OPEN, 0)
@@ -210,7 +210,7 @@ def test_a_close_that_does_not_tie_out_refuses_and_writes_nothing(
 def test_a_period_that_has_not_ended_cannot_be_closed(billing_settings, store):
     year, month = this_period(billing_settings)
 
-    with pytest.raises(CloseError, match="has not ended"):
+    with pytest.raises(CloseError, match="まだ終了していません"):
         period_close(programme=billing_settings.programme, year=year, month=month)
 
     assert not Statement.objects.exists()
@@ -271,7 +271,7 @@ def test_reopening_after_the_documents_were_sent_is_refused(billing_settings, st
         period_send(period=result.period, staff=staff)
 
     assert len(mailoutbox) == 1 and mailoutbox[0].to == ["tenpo@example.jp"]
-    with pytest.raises(CloseError, match="already sent"):
+    with pytest.raises(CloseError, match="送付済み"):
         period_reopen(period=result.period, staff=staff, reason="間違い")
 
 
@@ -295,7 +295,7 @@ def test_close_period_command_prints_the_tie_out(billing_settings, store, card, 
 def test_close_period_command_fails_for_a_period_not_ended(billing_settings, store):
     year, month = this_period(billing_settings)
 
-    with pytest.raises(CommandError, match="has not ended"):
+    with pytest.raises(CommandError, match="まだ終了していません"):
         call_command("close_period", f"{year}-{month:02d}")
 
 
