@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from api import schemas
 from api.errors import ApiError
 from api.pipeline import endpoint
+from campaigns.services import campaigns_earn
 from members.models import Card, Member
 from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
 from points.models import Account, Entry, Programme
 from points.selectors import lots_expiring
-from points.services import Posting, points_earn, points_spend, points_void, programme_for_store
+from points.services import Posting, points_spend, points_void, programme_for_store
 
 EXPIRING_WITHIN_DAYS = 92
 
@@ -137,7 +138,7 @@ def apply_earn(
     programme = programme or programme_for_store(store=terminal.store)
     _check_time(data.occurred_at, programme)
     card, created = _till_card(data.card, store_code=terminal.store.code, cards=cards)
-    posting = points_earn(
+    posting = campaigns_earn(
         card=card,
         store=terminal.store,
         amount_yen=data.amount_yen,
@@ -146,6 +147,7 @@ def apply_earn(
         terminal=terminal,
         receipt_no=data.receipt_no,
         programme=programme,
+        item_categories=frozenset(item.category for item in data.items if item.category),
     )
     # The member as the ledger locked it (registered or not); a replay carries no card.
     card.member = posting.card.member if posting.card else Member.objects.get(pk=card.member_id)

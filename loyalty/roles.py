@@ -40,6 +40,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
     # 事務局: runs the programme.
     SECRETARIAT: (
         *(Grant(app) for app in _OUR_APPS),
+        Grant("campaigns"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -47,12 +48,15 @@ ROLES: dict[str, tuple[Grant, ...]] = {
     ),
     # 運用担当: campaigns and reports; no personal data, so nothing of members.
     OPERATOR: (
+        Grant("campaigns", models=("campaign",)),
+        Grant("campaigns", actions=("view",), models=("campaignapplication",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
         *(Grant(app, actions=("view",)) for app in _OUR_APPS),
+        Grant("campaigns", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

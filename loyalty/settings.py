@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "members",
     "points",
     "api",
+    "campaigns",
     "billing",
     "portal",
 ]

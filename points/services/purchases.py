@@ -77,6 +77,40 @@ def points_earn(
     return _idempotent(idempotency_key, post)
 
 
+def points_bonus(*, earn: Posting, points: int, funder: str, reason: str, idempotency_key: str) -> Entry:
+    """Bonus points on an earning, in its transaction (the account is still locked): an entry of the same
+    operation with its funder, and a lot like the earning's. Whoever gives bonuses (campaigns) calls this."""
+    _check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
+    first = earn.entries[0]
+    account = earn.account
+    entry = Entry.objects.create(
+        account=account,
+        kind=Entry.Kind.BONUS,
+        points=points,
+        funder=funder,
+        idempotency_key=idempotency_key,
+        operation=first.operation,
+        card=first.card,
+        store=first.store,
+        terminal=first.terminal,
+        receipt_no=first.receipt_no,
+        reason=reason[:300],
+        occurred_at=first.occurred_at,
+        recorded_at=first.recorded_at,
+    )
+    _credit(
+        account,
+        entry,
+        points,
+        store=first.store,
+        earned_at=first.occurred_at,
+        expires_on=expiry_date(programme=account.programme, earned_at=first.occurred_at),
+    )
+    _save(account)
+    earn.entries.append(entry)
+    return entry
+
+
 def points_spend(
     *,
     card: Card,

@@ -1,0 +1,135 @@
+"""The campaign rules as pure functions: does a campaign apply to a purchase, why, and for how much.
+
+The earn service and the forecast both call these, so a forecast is what the
+till would have given under the same rules (budget and caps included, applied
+in the same order).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from campaigns.models import Campaign
+
+
+@dataclass(frozen=True)
+class MemberFacts:
+    gender: str = ""
+    birth_year: int | None = None
+    birth_month: int | None = None
+    postal_code: str = ""
+    registered: bool = False
+
+
+@dataclass(frozen=True)
+class Purchase:
+    store_id: int
+    store_category: str
+    amount_yen: int
+    base_points: int
+    occurred_at: datetime.datetime
+    member: MemberFacts
+    # None when nobody asked (no campaign needs it); the service looks it up only then.
+    first_at_store: bool | None = None
+    item_categories: frozenset[str] = field(default_factory=frozenset)
+
+
+def _age(member: MemberFacts, day: datetime.date) -> int | None:
+    if member.birth_year is None:
+        return None
+    # Without the day of birth, a member counts as a year older from their birth month on.
+    had_birthday = member.birth_month is None or day.month >= member.birth_month
+    return day.year - member.birth_year - (0 if had_birthday else 1)
+
+
+def why_it_applies(campaign: Campaign, purchase: Purchase) -> str | None:
+    """The reasons, as an operator reads them, if every condition holds; None if one does not."""
+    local = timezone.localtime(purchase.occurred_at)
+    reasons = []
+    if not campaign.starts_at <= purchase.occurred_at < campaign.ends_at:
+        return None
+    if campaign.weekdays and local.weekday() not in campaign.weekdays:
+        return None
+    if campaign.hour_from is not None and local.hour < campaign.hour_from:
+        return None
+    if campaign.hour_to is not None and local.hour >= campaign.hour_to:
+        return None
+    if campaign.store_ids and purchase.store_id not in campaign.store_ids:
+        return None
+    if purchase.store_id in campaign.excluded_store_ids:
+        return None
+    if campaign.categories and purchase.store_category not in campaign.categories:
+        return None
+    if purchase.store_category in campaign.excluded_categories:
+        return None
+    member = purchase.member
+    if campaign.genders:
+        if member.gender not in campaign.genders:
+            return None
+        reasons.append(_("gender"))
+    if campaign.age_min is not None or campaign.age_max is not None:
+        age = _age(member, local.date())
+        if age is None or (campaign.age_min is not None and age < campaign.age_min):
+            return None
+        if campaign.age_max is not None and age > campaign.age_max:
+            return None
+        reasons.append(_("age %(age)s") % {"age": age})
+    if campaign.postal_prefixes:
+        if not any(member.postal_code.replace("-", "").startswith(p) for p in campaign.postal_prefixes):
+            return None
+        reasons.append(_("postal code"))
+    if campaign.registered == Campaign.Registered.REGISTERED and not member.registered:
+        return None
+    if campaign.registered == Campaign.Registered.UNREGISTERED and member.registered:
+        return None
+    if campaign.birthday_month:
+        if member.birth_month != local.month:
+            return None
+        reasons.append(_("birthday month"))
+    if purchase.amount_yen < campaign.min_amount_yen:
+        return None
+    if campaign.min_amount_yen:
+        reasons.append(_("purchase of %(yen)s yen or more") % {"yen": f"{campaign.min_amount_yen:,}"})
+    if campaign.first_purchase_at_store:
+        if not purchase.first_at_store:
+            return None
+        reasons.append(_("first purchase at the store"))
+    if campaign.item_categories:
+        bought = sorted(purchase.item_categories & set(campaign.item_categories))
+        if not bought:
+            return None
+        reasons.append(_("items: %(categories)s") % {"categories": ", ".join(bought)})
+    when = _("%(day)s %(hour)s:00") % {"day": local.strftime("%Y-%m-%d"), "hour": local.hour}
+    return "; ".join([when, *reasons])
+
+
+def bonus_wanted(campaign: Campaign, purchase: Purchase) -> int:
+    """The bonus before budget and caps: a multiple of the base points (rounded down) or a fixed amount."""
+    if campaign.kind == Campaign.Kind.FIXED:
+        return campaign.fixed_points
+    return purchase.base_points * (campaign.multiplier_percent - 100) // 100
+
+
+def needs_first_purchase(campaigns) -> bool:
+    return any(campaign.first_purchase_at_store for campaign in campaigns)
+
+
+def capped(campaign: Campaign, wanted: int, *, member_day: int, member_total: int, budget_used: int) -> int:
+    """What may be given of `wanted`, given what the member already got today and in all, and the budget."""
+    limits = [wanted]
+    if campaign.cap_per_member_day is not None:
+        limits.append(campaign.cap_per_member_day - member_day)
+    if campaign.cap_per_member is not None:
+        limits.append(campaign.cap_per_member - member_total)
+    if campaign.budget_points is not None:
+        limits.append(campaign.budget_points - budget_used)
+    return max(0, min(limits))
+
+
+def in_order(campaigns):
+    """Priority order (lower first), ties by age; an exclusive campaign that applies first stands alone."""
+    return sorted(campaigns, key=lambda campaign: (campaign.priority, campaign.pk))

@@ -1,0 +1,24 @@
+import pytest
+
+from members.tests.factories import CardFactory, MemberFactory
+from points.tests.factories import ProgrammeFactory, StoreFactory, join
+
+
+@pytest.fixture
+def programme(db):
+    return ProgrammeFactory()
+
+
+@pytest.fixture
+def store(programme):
+    return join(StoreFactory(name="ひかりベーカリー"), programme)
+
+
+@pytest.fixture
+def member(db):
+    return MemberFactory(gender="female", birth_year=1990, birth_month=5, postal_code="100-0005")
+
+
+@pytest.fixture
+def card(member):
+    return CardFactory(member=member)
