@@ -231,3 +231,15 @@ def test_members_of_another_programme_are_not_affected(programme, store, card):
     campaign(other)
 
     assert bonuses(earn(card, store)) == []
+
+
+def test_a_partial_refund_takes_the_bonus_back_in_proportion(programme, store, card):
+    from points.services import points_void
+
+    campaign(programme)
+    posting = earn(card, store)  # 100 base + 100 bonus on 10,000 yen
+
+    points_void(entry=posting.entries[0], idempotency_key="refund-1", refund_amount_yen=2_500)
+
+    posting.account.refresh_from_db()
+    assert posting.account.balance == 150

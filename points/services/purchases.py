@@ -94,6 +94,8 @@ def points_bonus(*, earn: Posting, points: int, funder: str, reason: str, idempo
         store=first.store,
         terminal=first.terminal,
         receipt_no=first.receipt_no,
+        # The purchase's amount, so that a partial refund takes the bonus back in proportion too.
+        amount_yen=first.amount_yen,
         reason=reason[:300],
         occurred_at=first.occurred_at,
         recorded_at=first.recorded_at,
