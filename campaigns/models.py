@@ -32,7 +32,7 @@ class Campaign(models.Model):
         UNREGISTERED = "unregistered", _("Unregistered cards only")
 
     programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme"))
-    name = models.CharField(_("name"), max_length=60, help_text=_("Printed on the receipt next to the bonus."))
+    name = models.CharField(_("campaign name"), max_length=60, help_text=_("Printed on the receipt next to the bonus."))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.DRAFT)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.MULTIPLIER)
     multiplier_percent = models.PositiveIntegerField(
