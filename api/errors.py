@@ -7,6 +7,7 @@ import json
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 
+from coupons import errors as coupon_errors
 from points import errors as ledger_errors
 
 # The ledger's refusals, as the terminal sees them.
@@ -19,6 +20,12 @@ LEDGER_STATUS = {
     ledger_errors.NothingToVoid: 409,
     ledger_errors.InvalidAmount: 422,
     ledger_errors.InvalidOperation: 409,
+    coupon_errors.CouponNotFound: 404,
+    coupon_errors.CouponAlreadyRedeemed: 409,
+    coupon_errors.CouponExpired: 409,
+    coupon_errors.CouponNotUsableHere: 403,
+    coupon_errors.CouponOtherProgramme: 403,
+    coupon_errors.CouponKeyReused: 422,
 }
 
 

@@ -86,6 +86,36 @@ class PointsThisTime(Strict):
     total: int
 
 
+class RallyLine(Strict):
+    """One point rally on the receipt: this purchase's stamp and the progress towards the next goal."""
+
+    rally: str = Field(description="The rally's name, to print")
+    stamp: bool = Field(description="This purchase earned a stamp")
+    goal_name: str | None
+    stamped: int = Field(description="Progress so far, in `unit`")
+    goal: int | None = Field(description="The size of the goal shown; null when the rally has none left")
+    unit: Literal["stores", "stamps"]
+    progress: str = Field(description='"3/5"')
+    text: str = Field(description="Ready to print, e.g. 3/5店舗")
+    stores_stamped: int
+    reached: list[str] = Field(description="Goals this purchase reached (their rewards are in points.bonuses)")
+    stamp_removed: bool = Field(description="This void or refund took the purchase's stamp back")
+    taken_back: list[str] = Field(description="Goal rewards this void took back")
+
+
+class ReceiptCoupon(Strict):
+    """A coupon this purchase earned, to print on the receipt."""
+
+    code: str = Field(description="What the till sends to /coupons/redeem")
+    printed_code: str = Field(description="The code as printed, e.g. ABCD-EFGH")
+    name: str
+    benefit: Literal["discount_yen", "bonus_points"]
+    discount_yen: int = Field(description="The discount the store gives (discount_yen coupons), else 0")
+    bonus_points: int = Field(description="The points given when presented (bonus_points coupons), else 0")
+    valid_until: datetime.date = Field(description="The last day it can be used (Asia/Tokyo)")
+    where: str = Field(description="Where it can be used, as printed")
+
+
 class Receipt(Strict):
     """Everything a receipt prints."""
 
@@ -96,8 +126,28 @@ class Receipt(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     registration_notice: str | None
-    coupons: list[dict] = Field(default_factory=list, description="Receipt coupons (a later version fills this)")
-    rally: list[dict] = Field(default_factory=list, description="Rally stamps (a later version fills this)")
+    coupons: list[ReceiptCoupon] = Field(default_factory=list, description="Coupons this purchase earned, to print")
+    rally: list[RallyLine] = Field(default_factory=list, description="Point rallies this purchase took part in")
+
+
+class RedeemRequest(Strict):
+    code: str = Field(
+        min_length=8, max_length=20, pattern=NO_CONTROL_CHARACTERS, description="The coupon's code, as printed or typed"
+    )
+    occurred_at: AwareDatetime
+    receipt_no: str = Field(default="", max_length=50, pattern=r"^[^\x00-\x1f\x7f]*$")
+
+
+class Redemption(Strict):
+    code: str
+    printed_code: str
+    name: str
+    benefit: Literal["discount_yen", "bonus_points"]
+    discount_yen: int = Field(description="The discount to give now (discount_yen coupons), else 0")
+    bonus_points: int = Field(description="The points given (bonus_points coupons), else 0")
+    redeemed_at: datetime.datetime
+    transaction_id: uuid.UUID | None = Field(description="The bonus's transaction (bonus_points coupons), else null")
+    balance: int | None = Field(description="The member's balance after the bonus (bonus_points coupons), else null")
 
 
 class CardLookup(Strict):

@@ -13,11 +13,14 @@ from api import schemas
 from api.errors import ApiError
 from api.pipeline import endpoint
 from campaigns.services import campaigns_earn
+from coupons.selectors import coupon_receipt_line
+from coupons.services import coupon_redeem, coupons_after_earn
 from members.models import Card, Member
 from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
 from points.models import Account, Entry, Programme
 from points.selectors import lots_expiring
 from points.services import Posting, points_spend, points_void, programme_for_store
+from rallies.services import rallies_after_earn, rallies_after_void
 
 EXPIRING_WITHIN_DAYS = 92
 
@@ -86,7 +89,7 @@ def _expiring(account: Account | None) -> list[schemas.ExpiringPoints]:
     ]
 
 
-def _receipt(card: Card, posting: Posting, *, created: bool = False) -> schemas.Receipt:
+def _receipt(card: Card, posting: Posting, *, created: bool = False, rally=(), coupons=()) -> schemas.Receipt:
     account = posting.account
     base = sum(e.points for e in posting.entries if e.kind != Entry.Kind.BONUS)
     bonuses = [
@@ -105,6 +108,8 @@ def _receipt(card: Card, posting: Posting, *, created: bool = False) -> schemas.
         registration_notice=None
         if registered
         else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
+        rally=list(rally),
+        coupons=[schemas.ReceiptCoupon(**coupon_receipt_line(coupon)) for coupon in coupons],
     )
 
 
@@ -138,6 +143,7 @@ def apply_earn(
     programme = programme or programme_for_store(store=terminal.store)
     _check_time(data.occurred_at, programme)
     card, created = _till_card(data.card, store_code=terminal.store.code, cards=cards)
+    categories = frozenset(item.category for item in data.items if item.category)
     posting = campaigns_earn(
         card=card,
         store=terminal.store,
@@ -147,11 +153,18 @@ def apply_earn(
         terminal=terminal,
         receipt_no=data.receipt_no,
         programme=programme,
-        item_categories=frozenset(item.category for item in data.items if item.category),
+        item_categories=categories,
+    )
+    coupons = coupons_after_earn(
+        posting=posting, store=terminal.store, occurred_at=data.occurred_at, item_categories=categories
+    )
+    # Before the receipt: a rally goal's bonus joins the purchase's bonuses.
+    rally = rallies_after_earn(
+        posting=posting, store=terminal.store, amount_yen=data.amount_yen, occurred_at=data.occurred_at
     )
     # The member as the ledger locked it (registered or not); a replay carries no card.
     card.member = posting.card.member if posting.card else Member.objects.get(pk=card.member_id)
-    return (201 if posting.entries else 200), _receipt(card, posting, created=created)
+    return (201 if posting.entries else 200), _receipt(card, posting, created=created, rally=rally, coupons=coupons)
 
 
 def apply_spend(
@@ -207,7 +220,36 @@ def apply_void(
         terminal=terminal,
         occurred_at=occurred_at,
     )
-    return 201, _receipt(original.card, posting)
+    rally = rallies_after_void(original_entry=original)
+    return 201, _receipt(original.card, posting, rally=rally)
+
+
+def apply_redeem(terminal, data: schemas.RedeemRequest, ledger_key: str) -> tuple[int, schemas.Redemption]:
+    _check_time(data.occurred_at, programme_for_store(store=terminal.store))
+    coupon = coupon_redeem(
+        code=data.code,
+        terminal=terminal,
+        idempotency_key=ledger_key,
+        occurred_at=data.occurred_at,
+        receipt_no=data.receipt_no,
+    )
+    template, bonus = coupon.template, coupon.bonus
+    return 201, schemas.Redemption(
+        code=coupon.code,
+        printed_code=coupon.printed_code,
+        name=template.name,
+        benefit=template.benefit,
+        discount_yen=template.discount_yen,
+        bonus_points=template.bonus_points,
+        redeemed_at=coupon.redeemed_at,
+        transaction_id=bonus.operation if bonus else None,
+        balance=Account.objects.values_list("balance", flat=True).get(pk=bonus.account_id) if bonus else None,
+    )
+
+
+@endpoint(method="POST", write=True, model=schemas.RedeemRequest)
+def redeem_coupon(request, terminal, data: schemas.RedeemRequest, *, ledger_key: str):
+    return apply_redeem(terminal, data, ledger_key)
 
 
 @endpoint(method="POST", write=True, model=schemas.EarnRequest)

@@ -213,8 +213,8 @@ class _Replay:
         nobody = rules.MemberFacts()
         first_purchase = campaign.first_purchase_at_store
         seen = seen_before
-        # The moment as text, parsed here in C: Django's loader for PostgreSQL timestamps is pure Python
-        # and took a third of the replay's time.
+        # The moment as text, parsed by datetime.fromisoformat (C): Django's loader for PostgreSQL timestamps
+        # is pure Python, about 2 s a million rows.
         rows = (
             candidates.order_by("occurred_at", "pk")
             .annotate(moment=Cast("occurred_at", CharField()))

@@ -41,6 +41,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
     SECRETARIAT: (
         *(Grant(app) for app in _OUR_APPS),
         Grant("campaigns"),
+        Grant("coupons"),
+        Grant("rallies"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -50,6 +52,11 @@ ROLES: dict[str, tuple[Grant, ...]] = {
     OPERATOR: (
         Grant("campaigns", models=("campaign",)),
         Grant("campaigns", actions=("view",), models=("campaignapplication",)),
+        # Coupon templates and rallies are the operators' to run; issued coupons, stamps and draws are history.
+        Grant("coupons", models=("coupontemplate",)),
+        Grant("coupons", actions=("view",)),
+        Grant("rallies", models=("rally", "rallygoal")),
+        Grant("rallies", actions=("view",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
     ),
@@ -57,6 +64,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
     AUDITOR: (
         *(Grant(app, actions=("view",)) for app in _OUR_APPS),
         Grant("campaigns", actions=("view",)),
+        Grant("coupons", actions=("view",)),
+        Grant("rallies", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "points",
     "api",
     "campaigns",
+    "coupons",
+    "rallies",
     "billing",
     "portal",
 ]

@@ -361,7 +361,7 @@ def test_the_activate_action_activates_drafts_and_audits_it(operator_client, pro
         campaign.refresh_from_db()
         assert campaign.status == Campaign.Status.ACTIVE
         assert campaign_events(campaign) == ["Activated a campaign"]
-    assert messages_of(response) == [shown("%(count)d campaigns were activated.", count=2)]
+    assert messages_of(response) == ["2件のキャンペーンを開始しました。"]
 
 
 def test_the_pause_action_pauses_running_campaigns_and_audits_it(operator_client, programme):

@@ -49,7 +49,7 @@ def test_a_double_points_campaign_gives_the_base_points_again_with_its_name(prog
     assert bonuses(posting) == [("春のダブルポイント", 100, Funder.SECRETARIAT)]
     assert posting.account.balance == 200
     why = CampaignApplication.objects.get().reason
-    assert "2026-05-15 14:00" in why
+    assert "2026-05-15 14時台" in why
 
 
 def test_a_fixed_bonus(programme, store, card):

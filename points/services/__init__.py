@@ -21,7 +21,7 @@ from points.services.ledger import (
     expiry_date,
     programme_for_store,
 )
-from points.services.purchases import points_bonus, points_earn, points_spend, points_void
+from points.services.purchases import points_bonus, points_coupon_bonus, points_earn, points_spend, points_void
 from points.services.secretariat import (
     card_replace,
     member_merge,
@@ -42,6 +42,7 @@ __all__ = [
     "member_withdraw",
     "points_adjust",
     "points_bonus",
+    "points_coupon_bonus",
     "points_earn",
     "points_expire_lapsed",
     "points_spend",

@@ -7,7 +7,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Card
+from members.models import Card, Member
 from points import errors
 from points.models import Account, Entry, Lot, Programme
 
@@ -111,6 +111,53 @@ def points_bonus(*, earn: Posting, points: int, funder: str, reason: str, idempo
     _save(account)
     earn.entries.append(entry)
     return entry
+
+
+def points_coupon_bonus(
+    *,
+    member_id: int,
+    programme: Programme,
+    store: Store,
+    points: int,
+    funder: str,
+    reason: str,
+    idempotency_key: str,
+    terminal=None,
+    occurred_at=None,
+    receipt_no: str = "",
+) -> Posting:
+    """Bonus points given on their own at a till (a receipt coupon presented), not on an earning: one
+    bonus entry with its funder, and a lot issued by the store. The coupons app calls this."""
+    _check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
+
+    def post() -> Posting:
+        with transaction.atomic():
+            member = Member.objects.only("id", "status").get(pk=member_id)
+            if member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
+                raise errors.MemberNotUsable()
+            account = _lock_account(member_id=member_id, programme=programme)
+            ctx = _context(
+                occurred_at=occurred_at, store=store, terminal=terminal, receipt_no=receipt_no, reason=reason[:300]
+            )
+            entry = ctx.entry(
+                account=account,
+                kind=Entry.Kind.BONUS,
+                points=points,
+                key=idempotency_key,
+                funder=funder,
+            )
+            _credit(
+                account,
+                entry,
+                points,
+                store=store,
+                earned_at=ctx.occurred_at,
+                expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+            )
+            _save(account)
+            return Posting(account=account, entries=[entry])
+
+    return _idempotent(idempotency_key, post)
 
 
 def points_spend(

@@ -1,0 +1,145 @@
+"""Which coupon templates a purchase meets: the conditions over the member's history.
+
+The history is counted in a fixed number of queries whatever the number of templates (one for the coupons
+the member already has, one per kind of condition), so that an earn stays cheap with many templates active.
+
+The count restarts after each coupon: with "5th purchase at the store", the 5th purchase issues one, and the
+next one comes with the 10th (if the limit per member allows it). Purchases voided in full do not count.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+
+from coupons.models import Coupon, CouponTemplate, PurchaseCategory
+from points.models import Entry
+
+NTH = CouponTemplate.Condition.NTH_PURCHASE_AT_STORE
+CATEGORY = CouponTemplate.Condition.CATEGORY_PURCHASES
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """The earning at the till, as the conditions read it."""
+
+    earn_id: int
+    account_id: int
+    member_id: int
+    store_id: int
+    amount_yen: int
+    occurred_at: datetime.datetime
+    item_categories: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class _Issued:
+    count: int = 0
+    last: datetime.datetime | None = None
+    last_here: datetime.datetime | None = None
+
+
+def could_meet(template: CouponTemplate, purchase: Purchase) -> bool:
+    """Whether the purchase at the till can be the one that meets the condition (no history read)."""
+    if purchase.amount_yen < template.min_amount_yen:
+        return False
+    return template.condition == NTH or template.item_category in purchase.item_categories
+
+
+def templates_met(templates: list[CouponTemplate], purchase: Purchase) -> list[CouponTemplate]:
+    """The templates whose condition this purchase meets and whose limit per member is not reached."""
+    candidates = [template for template in templates if could_meet(template, purchase)]
+    if not candidates:
+        return []
+    issued = _issued_so_far(candidates, purchase)
+    candidates = [
+        template
+        for template in candidates
+        if template.limit_per_member is None or issued[template.pk].count < template.limit_per_member
+    ]
+    counted = {
+        **_count(
+            [t for t in candidates if t.condition == NTH],
+            purchase,
+            issued,
+            history=Entry.objects.filter(
+                account_id=purchase.account_id, store_id=purchase.store_id, kind=Entry.Kind.EARN
+            ),
+            earn="pk",
+        ),
+        **_count(
+            [t for t in candidates if t.condition == CATEGORY],
+            purchase,
+            issued,
+            history=PurchaseCategory.objects.filter(
+                account_id=purchase.account_id,
+                category__in={t.item_category for t in candidates if t.condition == CATEGORY},
+            ),
+            earn="earn_id",
+        ),
+    }
+    return [template for template in candidates if counted.get(template.pk, 0) >= template.purchases_needed]
+
+
+def _issued_so_far(templates: list[CouponTemplate], purchase: Purchase) -> dict[int, _Issued]:
+    """How many coupons of each template the member has, and when the last one was issued (anywhere, and at
+    this store): read under the account's lock, so two earnings cannot both pass the limit."""
+    rows = (
+        Coupon.objects.filter(member_id=purchase.member_id, template__in=[t.pk for t in templates])
+        .values("template_id")
+        .annotate(
+            n=Count("pk"),
+            last=Max("issued_at"),
+            last_here=Max("issued_at", filter=Q(issued_at_store_id=purchase.store_id)),
+        )
+        .order_by()
+    )
+    found = {row["template_id"]: _Issued(row["n"], row["last"], row["last_here"]) for row in rows}
+    return {template.pk: found.get(template.pk, _Issued()) for template in templates}
+
+
+def _window(template: CouponTemplate, purchase: Purchase, issued: _Issued) -> Q:
+    """The purchases that count for the template: within its days, after its last coupon, large enough."""
+    window = Q()
+    if template.within_days is not None:
+        window &= Q(occurred_at__gte=purchase.occurred_at - datetime.timedelta(days=template.within_days))
+    restart = issued.last_here if template.condition == NTH else issued.last
+    if restart is not None:
+        window &= Q(occurred_at__gt=restart)
+    if template.min_amount_yen:
+        amount = "amount_yen" if template.condition == NTH else "earn__amount_yen"
+        window &= Q(**{f"{amount}__gte": template.min_amount_yen})
+    if template.condition == CATEGORY:
+        window &= Q(category=template.item_category)
+    return window
+
+
+def _count(templates, purchase: Purchase, issued: dict[int, _Issued], *, history, earn: str) -> dict[int, int]:
+    """For each template, how many purchases of `history` count (one query for all of them)."""
+    if not templates:
+        return {}
+    amount = "amount_yen" if earn == "pk" else "earn__amount_yen"
+    history = (
+        history.filter(occurred_at__lte=purchase.occurred_at)
+        .alias(refunded=_refunded_yen(earn))
+        .filter(refunded__lt=F(amount))
+    )
+    figures = history.aggregate(
+        **{f"t{t.pk}": Count("pk", filter=_window(t, purchase, issued[t.pk])) for t in templates}
+    )
+    return {t.pk: figures[f"t{t.pk}"] or 0 for t in templates}
+
+
+def _refunded_yen(earn: str):
+    """The yen of the purchase refunded so far (all of it when voided)."""
+    reversals = (
+        Entry.objects.filter(reverses=OuterRef(earn))
+        .order_by()
+        .values("reverses")
+        .annotate(yen=Sum("amount_yen"))
+        .values("yen")[:1]
+    )
+    return Coalesce(Subquery(reversals), 0)

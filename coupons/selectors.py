@@ -1,0 +1,197 @@
+"""Reads of the coupons app: a coupon as the receipt prints it, and the report of issues and redemptions.
+
+Figures here are exact; `masked` hides groups of fewer than five members for display.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from coupons.models import Coupon, CouponTemplate
+from stores.models import Store
+
+# A report never shows a group of fewer than five members.
+MIN_GROUP = 5
+
+
+def masked(members: int) -> bool:
+    """Whether a figure about this many members must be hidden: a group of one to four."""
+    return 0 < members < MIN_GROUP
+
+
+# --- the receipt -------------------------------------------------------------------------
+
+
+def coupon_where(template: CouponTemplate) -> str:
+    """Where the coupon can be used, as the receipt prints it."""
+    if template.usable_anywhere:
+        return _("Any participating store")
+    names = list(Store.objects.filter(pk__in=template.store_ids).order_by("code").values_list("name", flat=True))
+    labels = dict(Store.Category.choices)
+    names += [str(labels.get(category, category)) for category in template.categories]
+    return _("Only at: %(places)s") % {"places": ", ".join(names)}
+
+
+def coupon_receipt_line(coupon: Coupon) -> dict:
+    """One coupon in the terminal's answer: what the receipt prints, and the code the till redeems."""
+    template = coupon.template
+    return {
+        "code": coupon.code,
+        "printed_code": coupon.printed_code,
+        "name": template.name,
+        "benefit": template.benefit,
+        "discount_yen": template.discount_yen,
+        "bonus_points": template.bonus_points,
+        "valid_until": coupon.valid_until,
+        "where": coupon_where(template),
+    }
+
+
+# --- the report --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Coupons issued in the period (to how many members), how many of them were redeemed since (by how many
+    members), and what the redeemed ones gave."""
+
+    issued: int = 0
+    issued_members: int = 0
+    redeemed: int = 0
+    redeemed_members: int = 0
+    discount_yen: int = 0
+    bonus_points: int = 0
+
+    @property
+    def rate_percent(self) -> Decimal | None:
+        """Redeemed out of issued, in percent with one decimal (half up)."""
+        if not self.issued:
+            return None
+        return (Decimal(100 * self.redeemed) / self.issued).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass(frozen=True)
+class TemplateLine:
+    template: CouponTemplate
+    figures: Figures
+
+
+@dataclass(frozen=True)
+class StoreLine:
+    store: Store
+    figures: Figures
+    # Redeemed at this store during the period, whatever their date of issue.
+    redeemed_here: int = 0
+    redeemed_here_members: int = 0
+    discount_here_yen: int = 0
+
+
+@dataclass(frozen=True)
+class CouponReport:
+    start: datetime.date
+    end: datetime.date  # exclusive
+    total: Figures
+    by_template: list[TemplateLine]
+    by_store: list[StoreLine]
+
+
+FIGURES = {
+    "issued": Count("pk"),
+    "issued_members": Count("member_id", distinct=True),
+    "redeemed": Count("pk", filter=Q(status=Coupon.Status.REDEEMED)),
+    "redeemed_members": Count("member_id", distinct=True, filter=Q(status=Coupon.Status.REDEEMED)),
+}
+
+
+def _moment(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
+
+
+def _figures(row: dict, *, discount_yen: int = 0, bonus_points: int = 0) -> Figures:
+    return Figures(
+        issued=row["issued"],
+        issued_members=row["issued_members"],
+        redeemed=row["redeemed"],
+        redeemed_members=row["redeemed_members"],
+        discount_yen=discount_yen,
+        bonus_points=bonus_points,
+    )
+
+
+def coupon_report(*, start: datetime.date, end: datetime.date, programme_id: int | None = None) -> CouponReport:
+    """Coupons issued from `start` up to (not including) `end`, Tokyo days, by template and by issuing store;
+    the redemption rate is the share of them redeemed so far. Each store also shows what was redeemed there
+    during the period."""
+    issued = Coupon.objects.filter(issued_at__gte=_moment(start), issued_at__lt=_moment(end))
+    redeemed_in_period = Coupon.objects.filter(redeemed_at__gte=_moment(start), redeemed_at__lt=_moment(end))
+    if programme_id is not None:
+        issued = issued.filter(template__programme_id=programme_id)
+        redeemed_in_period = redeemed_in_period.filter(template__programme_id=programme_id)
+
+    per_template = {row["template_id"]: row for row in issued.values("template_id").annotate(**FIGURES).order_by()}
+    templates = CouponTemplate.objects.in_bulk(per_template)
+    by_template = [
+        TemplateLine(
+            template=templates[pk],
+            figures=_figures(
+                row,
+                discount_yen=row["redeemed"] * templates[pk].discount_yen,
+                bonus_points=row["redeemed"] * templates[pk].bonus_points,
+            ),
+        )
+        for pk, row in sorted(per_template.items())
+    ]
+
+    by_store = _by_store(issued, redeemed_in_period)
+    total = issued.aggregate(**FIGURES)
+    return CouponReport(
+        start=start,
+        end=end,
+        total=_figures(
+            total,
+            discount_yen=sum(line.figures.discount_yen for line in by_template),
+            bonus_points=sum(line.figures.bonus_points for line in by_template),
+        ),
+        by_template=by_template,
+        by_store=by_store,
+    )
+
+
+def _by_store(issued, redeemed_in_period) -> list[StoreLine]:
+    per_store = {
+        row["issued_at_store_id"]: row for row in issued.values("issued_at_store_id").annotate(**FIGURES).order_by()
+    }
+    here: dict[int, dict] = {}
+    # By store and discount, so that the yen honoured add up; the members once per store, below.
+    for row in (
+        redeemed_in_period.values("redeemed_at_store_id", "template__discount_yen").annotate(n=Count("pk")).order_by()
+    ):
+        line = here.setdefault(row["redeemed_at_store_id"], {"n": 0, "yen": 0, "members": 0})
+        line["n"] += row["n"]
+        line["yen"] += row["n"] * row["template__discount_yen"]
+    members_here = (
+        redeemed_in_period.values("redeemed_at_store_id")
+        .annotate(members=Count("member_id", distinct=True))
+        .values_list("redeemed_at_store_id", "members")
+        .order_by()
+    )
+    for store_id, members in members_here:
+        here[store_id]["members"] = members
+    stores = Store.objects.filter(pk__in=set(per_store) | set(here)).order_by("code")
+    nothing = dict.fromkeys(FIGURES, 0)
+    return [
+        StoreLine(
+            store=store,
+            figures=_figures(per_store.get(store.pk, nothing)),
+            redeemed_here=here.get(store.pk, {}).get("n", 0),
+            redeemed_here_members=here.get(store.pk, {}).get("members", 0),
+            discount_here_yen=here.get(store.pk, {}).get("yen", 0),
+        )
+        for store in stores
+    ]

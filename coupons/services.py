@@ -1,0 +1,246 @@
+"""Every write of the coupons app: coupons issued on an earning, a redemption at a till, the nightly expiry,
+and the operators' changes to templates."""
+
+from __future__ import annotations
+
+import datetime
+import unicodedata
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_noop
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from coupons import conditions, errors
+from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
+from points import errors as ledger_errors
+from points import services as points_services
+from points.services import Posting, programme_for_store
+from stores.models import Store, Terminal
+
+# Longer item categories are cut to what the history keeps (the API allows 40 characters).
+MAX_CATEGORY = 40
+# A new code colliding with an existing one is a one-in-a-trillion event; a few retries are plenty.
+CODE_ATTEMPTS = 5
+
+
+def coupon_templates_active(*, programme_id: int, at: datetime.datetime) -> list[CouponTemplate]:
+    """The programme's templates issuing coupons at a moment (one query)."""
+    return list(
+        CouponTemplate.objects.filter(
+            programme_id=programme_id, status=CouponTemplate.Status.ACTIVE, starts_at__lte=at, ends_at__gt=at
+        ).order_by("pk")
+    )
+
+
+def coupons_after_earn(
+    *, posting: Posting, store: Store, occurred_at: datetime.datetime, item_categories: frozenset[str]
+) -> list[Coupon]:
+    """Record the earning's item categories and issue the coupons whose condition it meets.
+
+    Runs in the earning's transaction, after its bonuses: the account is row-locked, so two earnings of one
+    member are counted one after the other and the limit per member holds. A retry of the earning (a
+    replayed posting) gets back the coupons the first one issued.
+    """
+    if not posting.entries:
+        return []
+    earn = posting.entries[0]
+    if posting.replayed:
+        return list(Coupon.objects.filter(issued_by=earn).select_related("template").order_by("pk"))
+    categories = sorted({_category(category) for category in item_categories} - {""})
+    if categories:
+        PurchaseCategory.objects.bulk_create(
+            PurchaseCategory(earn=earn, account=posting.account, category=category, occurred_at=occurred_at)
+            for category in categories
+        )
+    templates = coupon_templates_active(programme_id=posting.account.programme_id, at=occurred_at)
+    if not templates:
+        return []
+    purchase = conditions.Purchase(
+        earn_id=earn.pk,
+        account_id=posting.account.pk,
+        member_id=posting.account.member_id,
+        store_id=store.pk,
+        amount_yen=earn.amount_yen or 0,
+        occurred_at=occurred_at,
+        item_categories=frozenset(categories),
+    )
+    return [_issue(template, purchase) for template in conditions.templates_met(templates, purchase)]
+
+
+def _category(category: str) -> str:
+    """An item category as kept and compared: half-width katakana and full-width letters made one form, as
+    the template form stores them."""
+    return unicodedata.normalize("NFKC", category or "").strip()[:MAX_CATEGORY]
+
+
+def _valid_until(template: CouponTemplate, issued_at: datetime.datetime) -> datetime.date:
+    return timezone.localtime(issued_at).date() + datetime.timedelta(days=template.valid_days - 1)
+
+
+def _issue(template: CouponTemplate, purchase: conditions.Purchase) -> Coupon:
+    for attempt in range(CODE_ATTEMPTS):
+        try:
+            # A savepoint, so that a colliding code does not break the earning's transaction.
+            with transaction.atomic():
+                return Coupon.objects.create(
+                    template=template,
+                    member_id=purchase.member_id,
+                    code=new_coupon_code(),
+                    issued_at=purchase.occurred_at,
+                    issued_at_store_id=purchase.store_id,
+                    issued_by_id=purchase.earn_id,
+                    valid_until=_valid_until(template, purchase.occurred_at),
+                )
+        except IntegrityError:
+            if attempt == CODE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- redemption at a till ----------------------------------------------------------------
+
+
+def coupon_code_normalise(code: str) -> str:
+    """The code as stored: full-width characters made half-width, upper case, without hyphens and spaces."""
+    normalised = unicodedata.normalize("NFKC", code or "").upper()
+    return "".join(character for character in normalised if character not in "- \t")
+
+
+def coupon_redeem(
+    *,
+    code: str,
+    terminal: Terminal,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    receipt_no: str = "",
+) -> Coupon:
+    """Redeem a coupon at a terminal's store, once.
+
+    A retry with the same key gets back the same coupon without redeeming it again; any other attempt on a
+    redeemed coupon is refused. A bonus-points coupon gives its points in the same transaction.
+    """
+    code = coupon_code_normalise(code)
+    occurred_at = occurred_at or timezone.now()
+    store = terminal.store
+    done = Coupon.objects.filter(redemption_key=idempotency_key).select_related("template", "bonus").first()
+    if done is not None:
+        if done.code != code:
+            raise errors.CouponKeyReused()
+        return done
+    if len(code) != CODE_LENGTH:
+        raise errors.CouponNotFound()
+    with transaction.atomic():
+        coupon = Coupon.objects.select_for_update().filter(code=code).first()
+        if coupon is None:
+            raise errors.CouponNotFound()
+        if coupon.redemption_key == idempotency_key:
+            # The first attempt with this key committed while this one waited for the lock.
+            return Coupon.objects.select_related("template", "bonus").get(pk=coupon.pk)
+        if coupon.status == Coupon.Status.REDEEMED:
+            raise errors.CouponAlreadyRedeemed()
+        template = CouponTemplate.objects.select_related("programme").get(pk=coupon.template_id)
+        coupon.template = template
+        _check_usable(coupon, store, occurred_at)
+        if template.benefit == CouponTemplate.Benefit.BONUS_POINTS:
+            coupon.bonus = _give_bonus(coupon, terminal, idempotency_key, occurred_at, receipt_no)
+        coupon.status = Coupon.Status.REDEEMED
+        coupon.redeemed_at = occurred_at
+        coupon.redeemed_at_store = store
+        coupon.redeemed_by_terminal = terminal
+        coupon.redemption_key = idempotency_key
+        coupon.save(
+            update_fields=[
+                "status",
+                "redeemed_at",
+                "redeemed_at_store",
+                "redeemed_by_terminal",
+                "redemption_key",
+                "bonus",
+            ]
+        )
+    return coupon
+
+
+def _check_usable(coupon: Coupon, store: Store, occurred_at: datetime.datetime) -> None:
+    template = coupon.template
+    try:
+        programme_for_store(store=store, programme=template.programme)
+    except ledger_errors.StoreNotInProgramme:
+        raise errors.CouponOtherProgramme() from None
+    if coupon.status == Coupon.Status.EXPIRED or timezone.localtime(occurred_at).date() > coupon.valid_until:
+        raise errors.CouponExpired()
+    if not template.usable_at(store):
+        raise errors.CouponNotUsableHere()
+
+
+def _give_bonus(coupon: Coupon, terminal: Terminal, key: str, occurred_at, receipt_no: str):
+    """The coupon's points, as a bonus entry of the member's account with the template's funder, issued by the
+    store where the coupon is redeemed.
+
+    Written by points.services.points_coupon_bonus, which the points app is to provide; until it does, a
+    bonus-points coupon is refused rather than redeemed without its points.
+    """
+    give = getattr(points_services, "points_coupon_bonus", None)
+    if give is None:
+        raise ledger_errors.InvalidOperation()
+    template = coupon.template
+    posting = give(
+        member_id=coupon.member_id,
+        programme=template.programme,
+        store=terminal.store,
+        terminal=terminal,
+        points=template.bonus_points,
+        funder=template.funder,
+        reason=template.name,
+        idempotency_key=key,
+        occurred_at=occurred_at,
+        receipt_no=receipt_no,
+    )
+    return posting.entries[0]
+
+
+# --- the nightly expiry ------------------------------------------------------------------
+
+
+def coupons_expire_lapsed(*, today: datetime.date | None = None) -> int:
+    """Mark the coupons whose last valid day has passed as expired; returns how many."""
+    today = today or timezone.localdate()
+    return Coupon.objects.filter(status=Coupon.Status.ISSUED, valid_until__lt=today).update(
+        status=Coupon.Status.EXPIRED
+    )
+
+
+# --- the operators' changes --------------------------------------------------------------
+
+
+def coupon_template_save(*, template: CouponTemplate, staff, changed: list[str] | None = None) -> CouponTemplate:
+    """Create or change a template; every change goes to the audit trail, saying when it was running."""
+    with transaction.atomic():
+        adding = template.pk is None
+        was = None if adding else CouponTemplate.objects.filter(pk=template.pk).values_list("status", flat=True).first()
+        if adding:
+            template.created_by = staff
+        template.save()
+        if adding:
+            summary = gettext_noop("Created a coupon template")
+        elif was != template.status and template.status == CouponTemplate.Status.ACTIVE:
+            summary = gettext_noop("Activated a coupon template")
+        elif template.status == CouponTemplate.Status.ACTIVE or was == CouponTemplate.Status.ACTIVE:
+            summary = gettext_noop("Changed a running coupon template")
+        else:
+            summary = gettext_noop("Changed a coupon template")
+        audit_record(
+            actor=staff,
+            action=AuditEvent.Action.ADD if adding else AuditEvent.Action.CHANGE,
+            obj=template,
+            summary=summary,
+            detail={"changed": changed or [], "status": template.status},
+        )
+    return template
+
+
+def coupon_template_set_status(*, template: CouponTemplate, status: str, staff) -> CouponTemplate:
+    template.status = status
+    return coupon_template_save(template=template, staff=staff, changed=["status"])

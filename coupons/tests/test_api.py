@@ -1,0 +1,112 @@
+"""Coupons over the terminal API: issued in the earn answer, redeemed once at /coupons/redeem.
+
+Runs once the API serves coupons (the route `api:coupon_redeem`); until then it is skipped.
+"""
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+
+from api.tests.conftest import Till, now_iso
+from coupons.models import Coupon
+from coupons.tests.factories import CouponTemplateFactory
+from points import services as points_services
+from points.tests.factories import StoreFactory, TerminalFactory, make_staff
+from stores.services import terminal_issue_secret
+
+
+def _served() -> bool:
+    try:
+        reverse("api:coupon_redeem")
+    except NoReverseMatch:
+        return False
+    return True
+
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not _served(), reason="the terminal API does not serve coupons yet"),
+]
+
+AT = now_iso()
+
+
+def till_of(client, store) -> Till:
+    terminal = TerminalFactory(store=store)
+    return Till(client, terminal, terminal_issue_secret(terminal=terminal, staff=make_staff()))
+
+
+@pytest.fixture
+def till(client, store):
+    return till_of(client, store)
+
+
+def redeem(till, code, *, key=None):
+    return till.post("coupons/redeem", {"code": code, "occurred_at": AT}, key=key)
+
+
+def test_the_earn_answer_carries_the_coupon_to_print(programme, till):
+    CouponTemplateFactory(programme=programme, purchases_needed=1, name="次回300円引き", discount_yen=300)
+
+    answer = till.earn(items=[{"code": "1", "category": "パン", "quantity": 1, "amount_yen": 1000}])
+
+    assert answer.status_code == 201
+    [coupon] = answer.json()["coupons"]
+    stored = Coupon.objects.get()
+    assert coupon["code"] == stored.code and coupon["printed_code"] == stored.printed_code
+    assert (coupon["name"], coupon["benefit"], coupon["discount_yen"]) == ("次回300円引き", "discount_yen", 300)
+    assert coupon["valid_until"] == stored.valid_until.isoformat()
+
+
+def test_a_replayed_earn_answers_the_same_coupon(programme, till):
+    CouponTemplateFactory(programme=programme, purchases_needed=1)
+
+    first = till.earn(key="e1", occurred_at=AT)
+    again = till.earn(key="e1", occurred_at=AT)
+
+    assert len(first.json()["coupons"]) == 1
+    assert again.json()["coupons"] == first.json()["coupons"]
+
+
+def test_a_coupon_is_redeemed_once_over_the_api(programme, till, client):
+    CouponTemplateFactory(programme=programme, purchases_needed=1, discount_yen=300)
+    code = till.earn().json()["coupons"][0]["printed_code"]
+
+    first = redeem(till, code, key="r1")
+    retried = redeem(till, code, key="r1")
+    second = redeem(till_of(client, till.terminal.store), code, key="r2")
+
+    assert first.status_code == 201
+    assert (first.json()["discount_yen"], first.json()["balance"]) == (300, None)
+    assert (retried.status_code, retried.content) == (201, first.content)
+    assert (second.status_code, second.json()["error"]["code"]) == (409, "coupon_already_redeemed")
+
+
+def test_a_coupon_for_another_store_is_refused_over_the_api(programme, till, client):
+    other = StoreFactory()
+    programme.stores.add(other)
+    CouponTemplateFactory(programme=programme, purchases_needed=1, store_ids=[other.pk])
+    code = till.earn().json()["coupons"][0]["code"]
+
+    answer = redeem(till, code)
+
+    assert (answer.status_code, answer.json()["error"]["code"]) == (403, "coupon_not_usable_here")
+
+
+def test_an_unknown_code_is_not_found(till):
+    answer = redeem(till, "ZZZZ-ZZZZ")
+
+    assert (answer.status_code, answer.json()["error"]["code"]) == (404, "coupon_not_found")
+
+
+@pytest.mark.skipif(not hasattr(points_services, "points_coupon_bonus"), reason="points_coupon_bonus not added yet")
+def test_a_bonus_points_coupon_adds_to_the_balance(programme, till):
+    CouponTemplateFactory(
+        programme=programme, purchases_needed=1, benefit="bonus_points", discount_yen=0, bonus_points=40
+    )
+    earned = till.earn(amount=1_000).json()
+
+    answer = redeem(till, earned["coupons"][0]["code"])
+
+    assert answer.status_code == 201
+    assert (answer.json()["bonus_points"], answer.json()["balance"]) == (40, earned["balance"] + 40)
+    assert answer.json()["transaction_id"] is not None
