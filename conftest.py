@@ -17,6 +17,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_pg)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_snapshots():
+    """Tests roll back rows that the process-wide copies of campaigns, templates and rallies may hold."""
+    from common.snapshots import snapshots_clear
+
+    snapshots_clear()
+    yield
+    snapshots_clear()
+
+
 @pytest.fixture
 def on_postgres():
     return connection.vendor == "postgresql"

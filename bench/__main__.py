@@ -32,6 +32,11 @@ Then the monthly close (issue "monthly close"; details in bench/billing.py):
 the close's seconds against one plain aggregate over the same entries
 (target 5x), and the PDFs (target: all 200 within 30 s).
 
+Then campaigns (issue "campaigns"; details in bench/campaigns.py): the
+terminal API's earn load with 50 active campaigns, 20 coupon templates and
+2 rallies next to none (target 0.8), and one campaign's forecast over the
+close's 1,000,000 entries (target 10 s).
+
 The output ends with one JSON line holding every figure.
 """
 
@@ -41,7 +46,7 @@ import json
 import sys
 import time
 
-from bench import billing, foundation, say, terminal_api
+from bench import billing, campaigns, foundation, say, terminal_api
 
 
 def main() -> int:
@@ -58,6 +63,11 @@ def main() -> int:
     except Exception as exc:
         figures.setdefault("errors", {})["billing"] = f"{type(exc).__name__}: {exc}"
         say(f"   ! billing failed: {figures['errors']['billing']}")
+    try:
+        campaigns.run(figures, small="seed" in figures.get("errors", {}))
+    except Exception as exc:
+        figures.setdefault("errors", {})["campaigns"] = f"{type(exc).__name__}: {exc}"
+        say(f"   ! campaigns failed: {figures['errors']['campaigns']}")
     figures["bench_seconds"] = round(time.perf_counter() - started, 1)
     say(f"== done in {figures['bench_seconds']:.0f} s")
     print(json.dumps(figures, ensure_ascii=False), flush=True)

@@ -6,7 +6,7 @@ a time, as a till does. The plan comes as JSON on stdin (it carries the bearer
 secrets, which should not appear in a process listing):
 
     {"host": "127.0.0.1", "port": 8000, "warmup": 3, "duration": 20, "new_card_share": 0.1,
-     "terminals": ["<secret>", ...], "cards": [{"type": "programme", "number": "..."}, ...]}
+     "item_share": 0.0, "terminals": ["<secret>", ...], "cards": [{"type": "programme", "number": "..."}, ...]}
 
 Requests that start after the warm-up and finish before the end are measured;
 the result is one JSON line: count, errors by status, tps, p50 and p99 in ms.
@@ -56,16 +56,41 @@ def percentile(ordered: list[float], share: float) -> float | None:
     return ordered[rank - 1]
 
 
-def earn_body(rng: random.Random, cards: list[dict], new_card_share: float, receipt: str) -> tuple[bytes, bool]:
+# The item categories a till sends when "item_share" asks for items (bench/campaigns.py's templates count them).
+ITEM_CATEGORIES = ("rice", "sake", "vegetables", "bakery", "household")
+
+
+def earn_body(
+    rng: random.Random, cards: list[dict], new_card_share: float, receipt: str, item_share: float = 0.0
+) -> tuple[bytes, bool]:
     new = not cards or rng.random() < new_card_share
     card = {"type": "transit_ic", "number": uuid.uuid4().hex[:16].upper()} if new else rng.choice(cards)
+    amount = rng.randrange(100, 20_000)
     body = {
         "card": card,
-        "amount_yen": rng.randrange(100, 20_000),
+        "amount_yen": amount,
         "receipt_no": receipt,
         "occurred_at": datetime.datetime.now(JST).isoformat(timespec="seconds"),
     }
+    if item_share and rng.random() < item_share:
+        body["items"] = basket(rng, amount)
     return json.dumps(body, separators=(",", ":")).encode(), new
+
+
+def basket(rng: random.Random, amount: int) -> list[dict]:
+    """One to three items whose amounts add up to the purchase."""
+    count = rng.randint(1, 3)
+    cuts = sorted(rng.randrange(0, amount + 1) for _ in range(count - 1))
+    shares = [high - low for low, high in zip([0, *cuts], [*cuts, amount], strict=True)]
+    return [
+        {
+            "code": f"49{rng.randrange(10**10):010d}",
+            "category": rng.choice(ITEM_CATEGORIES),
+            "quantity": 1,
+            "amount_yen": share,
+        }
+        for share in shares
+    ]
 
 
 def cpu_ticks(server_pid: int | None) -> dict[str, int]:
@@ -139,7 +164,9 @@ def terminal(plan: dict, index: int, secret: str, run_id: str, start: float, sto
                 new = False
                 connection.request("GET", "/api/v1/day", headers=headers)
             else:
-                body, new = earn_body(rng, plan["cards"], plan["new_card_share"], f"R{index}-{sent}")
+                body, new = earn_body(
+                    rng, plan["cards"], plan["new_card_share"], f"R{index}-{sent}", plan.get("item_share", 0.0)
+                )
                 headers["Idempotency-Key"] = f"bench-{run_id}-{index}-{sent}"
                 connection.request("POST", "/api/v1/earn", body, headers)
             response = connection.getresponse()

@@ -196,7 +196,7 @@ def prepare_database(small: bool) -> str:
     return database
 
 
-def earn_load(figures: dict, server: Gunicorn, till: dict) -> None:
+def earn_load(figures: dict, server: Gunicorn, till: dict, *, item_share: float = 0.0) -> None:
     say(
         f"== earn load: {TERMINALS} terminals from a separate process, {WARMUP_SECONDS} s warm-up, "
         f"{MEASURE_SECONDS} s measured; gunicorn -w {server.workers} --threads {server.threads}"
@@ -208,6 +208,7 @@ def earn_load(figures: dict, server: Gunicorn, till: dict) -> None:
         "warmup": WARMUP_SECONDS,
         "duration": MEASURE_SECONDS,
         "new_card_share": NEW_CARD_SHARE,
+        "item_share": item_share,
         "terminals": [terminal["secret"] for terminal in till["terminals"]],
         "cards": till["cards"],
     }

@@ -2,9 +2,9 @@
 
 The replay asks the same functions the till asks (`campaigns.rules`), so a
 forecast is what the live path would have given under the same conditions,
-with the caps and the budget applied in the same order. Only what can be
-decided from the ledger row alone is filtered in SQL beforehand; the rules
-still decide every purchase that reaches them.
+with the caps and the budget applied in the same order. What the ledger row
+and the member's plain columns decide is filtered in SQL beforehand; the
+rules still decide every purchase that reaches them.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def _at_stores(earns, campaign: Campaign):
 
 
 def _candidates(earns, campaign: Campaign):
-    """The earnings the rules need to see, thinned in SQL by what the ledger row alone decides.
+    """The earnings the rules need to see, thinned in SQL by what the row and its member's plain columns decide.
 
     A first-purchase campaign needs every earning at its stores: one that the
     rules refuse still makes the next purchase there not the first.
@@ -142,6 +142,12 @@ def _candidates(earns, campaign: Campaign):
             earns = earns.filter(occurred_at__hour__gte=campaign.hour_from)
         if campaign.hour_to is not None:
             earns = earns.filter(occurred_at__hour__lt=campaign.hour_to)
+        if campaign.genders:
+            earns = earns.filter(account__member__gender__in=campaign.genders)
+        if campaign.registered == Campaign.Registered.REGISTERED:
+            earns = earns.filter(account__member__status=Member.Status.ACTIVE)
+        elif campaign.registered == Campaign.Registered.UNREGISTERED:
+            earns = earns.exclude(account__member__status=Member.Status.ACTIVE)
     return earns
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -13,20 +13,42 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from campaigns import rules
 from campaigns.models import Campaign, CampaignApplication
+from common.snapshots import RowsSnapshot
 from members.models import Card, Member
 from points.models import Entry, Programme
-from points.services import Posting, points_bonus, points_earn, programme_for_store
+from points.services import BonusGrant, Posting, points_bonuses, points_earn, programme_for_store
 from stores.models import Store
 
 MEMBER_FACTS = ("gender", "birth_year", "birth_month", "postal_code", "status")
 
 
+# Campaigns that ended this long ago are left out of the copy; a purchase older than that (an import, a
+# very late offline upload) asks the database instead.
+RECENT = datetime.timedelta(days=400)
+
+
+def _running_campaigns(programme_id: int) -> tuple[datetime.datetime, list[Campaign]]:
+    """The programme's active campaigns that ended less than RECENT ago, in the order they are tried, and
+    the moment from which purchases find every campaign they could get in the list."""
+    since = timezone.now() - RECENT
+    running = Campaign.objects.filter(programme_id=programme_id, status=Campaign.Status.ACTIVE, ends_at__gt=since)
+    return since, rules.in_order(running)
+
+
+_RUNNING = RowsSnapshot(
+    version_sql="SELECT COUNT(*), MAX(updated_at) FROM campaigns_campaign WHERE programme_id = %s",
+    load=_running_campaigns,
+)
+
+
 def campaigns_active(*, programme: Programme, at: datetime.datetime) -> list[Campaign]:
-    """The programme's running campaigns at a moment, in the order they are tried (one query)."""
-    found = Campaign.objects.filter(
-        programme=programme, status=Campaign.Status.ACTIVE, starts_at__lte=at, ends_at__gt=at
-    ).filter(Q(budget_points__isnull=True) | Q(budget_used__lt=F("budget_points")))
-    return rules.in_order(found)
+    """The programme's running campaigns at a moment, in the order they are tried (one small query while
+    the campaigns are unchanged). A campaign whose budget ran out may still be here: `campaigns_earn`
+    reads budgets under their lock."""
+    since, running = _RUNNING.get(programme.pk)
+    if at < since:
+        running = rules.in_order(Campaign.objects.filter(programme=programme, status=Campaign.Status.ACTIVE))
+    return [campaign for campaign in running if campaign.starts_at <= at < campaign.ends_at]
 
 
 def _member_facts(member_id: int) -> rules.MemberFacts:
@@ -48,51 +70,76 @@ def _first_at_store(earn: Entry) -> bool:
     )
 
 
-def _already_given(campaign: Campaign, member_id: int, day: datetime.date) -> tuple[int, int]:
-    """Points this campaign already gave the member today and in all (read under the account's lock)."""
-    if campaign.cap_per_member_day is None and campaign.cap_per_member is None:
-        return 0, 0
-    given = CampaignApplication.objects.filter(campaign=campaign, member_id=member_id).aggregate(
-        total=Sum("points"), today=Sum("points", filter=Q(day=day))
+def _already_given(campaigns: list[Campaign], member_id: int, day: datetime.date) -> dict[int, tuple[int, int]]:
+    """Points each capped campaign already gave the member today and in all (read under the account's lock;
+    one query)."""
+    capped = [c.pk for c in campaigns if c.cap_per_member_day is not None or c.cap_per_member is not None]
+    if not capped:
+        return {}
+    rows = (
+        CampaignApplication.objects.filter(campaign_id__in=capped, member_id=member_id)
+        .values("campaign_id")
+        .annotate(total=Sum("points"), today=Sum("points", filter=Q(day=day)))
+        .order_by()
     )
-    return given["today"] or 0, given["total"] or 0
+    return {row["campaign_id"]: (row["today"] or 0, row["total"] or 0) for row in rows}
 
 
-def _give(campaign: Campaign, posting: Posting, purchase: rules.Purchase, why: str, key: str) -> int:
-    """Give what the caps and the budget allow of the campaign's bonus; returns the points given."""
+def _budgets_used(campaigns: list[Campaign]) -> dict[int, int]:
+    """The budget used of each budgeted campaign, its row locked until the earning commits: concurrent
+    earnings take from a budget one after the other, never over it. Locked in primary-key order, in one
+    query, so that two earnings never wait on each other crosswise."""
+    budgeted = sorted(c.pk for c in campaigns if c.budget_points is not None)
+    if not budgeted:
+        return {}
+    locked = Campaign.objects.select_for_update().filter(pk__in=budgeted).order_by("pk")
+    return dict(locked.values_list("pk", "budget_used"))
+
+
+def _give(posting: Posting, purchase: rules.Purchase, applying: list[tuple[Campaign, str]], key: str) -> None:
+    """Give what the caps and the budgets allow of each applying campaign's bonus, in their order; an
+    exclusive campaign gives only when none before it gave, and then stands alone."""
     earn = posting.entries[0]
     member_id = posting.account.member_id
     day = timezone.localtime(purchase.occurred_at).date()
-    wanted = rules.bonus_wanted(campaign, purchase)
-    if wanted <= 0:
-        return 0
-    if campaign.budget_points is not None:
-        # The row lock makes concurrent earnings take from the budget one after the other: never over it.
-        campaign = Campaign.objects.select_for_update().get(pk=campaign.pk)
-    today, total = _already_given(campaign, member_id, day)
-    points = rules.capped(campaign, wanted, member_day=today, member_total=total, budget_used=campaign.budget_used)
-    if points <= 0:
-        return 0
-    bonus = points_bonus(
-        earn=posting,
-        points=points,
-        funder=campaign.funder,
-        reason=campaign.name,
-        idempotency_key=f"{key}:c{campaign.pk}",
-    )
-    if campaign.budget_points is not None:
-        Campaign.objects.filter(pk=campaign.pk).update(budget_used=campaign.budget_used + points)
-    CampaignApplication.objects.create(
-        campaign=campaign,
-        bonus=bonus,
-        earn=earn,
-        account=posting.account,
-        member_id=member_id,
-        day=day,
-        points=points,
-        reason=why[:300],
-    )
-    return points
+    campaigns = [campaign for campaign, _why in applying]
+    given_before = _already_given(campaigns, member_id, day)
+    budgets = _budgets_used(campaigns)
+    grants, applications = [], []
+    for campaign, why in applying:
+        if campaign.exclusive and grants:
+            continue
+        wanted = rules.bonus_wanted(campaign, purchase)
+        if wanted <= 0:
+            continue
+        today, total = given_before.get(campaign.pk, (0, 0))
+        used = budgets.get(campaign.pk, 0)
+        points = rules.capped(campaign, wanted, member_day=today, member_total=total, budget_used=used)
+        if points <= 0:
+            continue
+        grants.append(
+            BonusGrant(
+                points=points, funder=campaign.funder, reason=campaign.name, idempotency_key=f"{key}:c{campaign.pk}"
+            )
+        )
+        applications.append(
+            CampaignApplication(
+                campaign=campaign,
+                earn=earn,
+                account=posting.account,
+                member_id=member_id,
+                day=day,
+                points=points,
+                reason=why[:300],
+            )
+        )
+        if campaign.pk in budgets:
+            Campaign.objects.filter(pk=campaign.pk).update(budget_used=used + points)
+        if campaign.exclusive:
+            break
+    for application, bonus in zip(applications, points_bonuses(earn=posting, grants=grants), strict=True):
+        application.bonus = bonus
+    CampaignApplication.objects.bulk_create(applications)
 
 
 def campaigns_earn(
@@ -141,15 +188,9 @@ def campaigns_earn(
             first_at_store=_first_at_store(earn) if rules.needs_first_purchase(campaigns) else None,
             item_categories=frozenset(item_categories),
         )
-        given_any = False
-        for campaign in campaigns:
-            why = rules.why_it_applies(campaign, purchase)
-            if why is None or (campaign.exclusive and given_any):
-                continue
-            given = _give(campaign, posting, purchase, why, idempotency_key)
-            given_any = given_any or given > 0
-            if given and campaign.exclusive:
-                break
+        applying = [(campaign, why) for campaign in campaigns if (why := rules.why_it_applies(campaign, purchase))]
+        if applying:
+            _give(posting, purchase, applying, idempotency_key)
     return posting
 
 

@@ -101,36 +101,57 @@ def _issued_so_far(templates: list[CouponTemplate], purchase: Purchase) -> dict[
     return {template.pk: found.get(template.pk, _Issued()) for template in templates}
 
 
-def _window(template: CouponTemplate, purchase: Purchase, issued: _Issued) -> Q:
-    """The purchases that count for the template: within its days, after its last coupon, large enough."""
-    window = Q()
-    if template.within_days is not None:
-        window &= Q(occurred_at__gte=purchase.occurred_at - datetime.timedelta(days=template.within_days))
+def _counts(template: CouponTemplate, purchase: Purchase, issued: _Issued, occurred_at: datetime.datetime, amount: int):
+    """Whether one purchase of the history counts for the template: within its days, after its last coupon,
+    large enough."""
+    if template.within_days is not None and occurred_at < purchase.occurred_at - datetime.timedelta(
+        days=template.within_days
+    ):
+        return False
     restart = issued.last_here if template.condition == NTH else issued.last
-    if restart is not None:
-        window &= Q(occurred_at__gt=restart)
-    if template.min_amount_yen:
-        amount = "amount_yen" if template.condition == NTH else "earn__amount_yen"
-        window &= Q(**{f"{amount}__gte": template.min_amount_yen})
-    if template.condition == CATEGORY:
-        window &= Q(category=template.item_category)
-    return window
+    if restart is not None and occurred_at <= restart:
+        return False
+    return amount >= template.min_amount_yen
+
+
+def _since(templates, purchase: Purchase, issued: dict[int, _Issued]) -> datetime.datetime | None:
+    """The earliest purchase any of the templates can count (None: the whole history)."""
+    earliest = []
+    for template in templates:
+        starts = []
+        if template.within_days is not None:
+            starts.append(purchase.occurred_at - datetime.timedelta(days=template.within_days))
+        restart = issued[template.pk].last_here if template.condition == NTH else issued[template.pk].last
+        if restart is not None:
+            starts.append(restart)
+        if not starts:
+            return None
+        earliest.append(max(starts))
+    return min(earliest)
 
 
 def _count(templates, purchase: Purchase, issued: dict[int, _Issued], *, history, earn: str) -> dict[int, int]:
-    """For each template, how many purchases of `history` count (one query for all of them)."""
+    """For each template, how many purchases of `history` count: the history read once (only as far back
+    as some template looks), counted here."""
     if not templates:
         return {}
     amount = "amount_yen" if earn == "pk" else "earn__amount_yen"
-    history = (
-        history.filter(occurred_at__lte=purchase.occurred_at)
-        .alias(refunded=_refunded_yen(earn))
-        .filter(refunded__lt=F(amount))
-    )
-    figures = history.aggregate(
-        **{f"t{t.pk}": Count("pk", filter=_window(t, purchase, issued[t.pk])) for t in templates}
-    )
-    return {t.pk: figures[f"t{t.pk}"] or 0 for t in templates}
+    history = history.filter(occurred_at__lte=purchase.occurred_at)
+    since = _since(templates, purchase, issued)
+    if since is not None:
+        history = history.filter(occurred_at__gte=since)
+    history = history.alias(refunded=_refunded_yen(earn)).filter(refunded__lt=F(amount))
+    category = "category" if earn != "pk" else "kind"
+    rows = list(history.values_list("occurred_at", amount, category))
+    return {
+        t.pk: sum(
+            1
+            for occurred_at, yen, kind in rows
+            if (t.condition == NTH or kind == t.item_category)
+            and _counts(t, purchase, issued[t.pk], occurred_at, yen or 0)
+        )
+        for t in templates
+    }
 
 
 def _refunded_yen(earn: str):

@@ -17,13 +17,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from django.db import transaction
-from django.db.models import Sum, prefetch_related_objects
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.snapshots import RowsSnapshot
 from points.models import Entry
 from points.services import Posting, points_bonus
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
@@ -34,11 +35,39 @@ from stores.models import Store
 SEED_LIMIT = 10**15
 
 
+# Rallies that ended this long ago are left out of the copy; an older purchase asks the database.
+RECENT = datetime.timedelta(days=400)
+
+
+def _running(programme_id: int, since: datetime.datetime | None = None) -> list[Rally]:
+    found = Rally.objects.filter(programme_id=programme_id, status=Rally.Status.ACTIVE)
+    if since is not None:
+        found = found.filter(ends_at__gt=since)
+    return list(found.prefetch_related("goals"))
+
+
+def _recent_rallies(programme_id: int) -> tuple[datetime.datetime, list[Rally]]:
+    since = timezone.now() - RECENT
+    return since, _running(programme_id, since)
+
+
+# A goal changed through rally_goals_save touches its rally; added or deleted goals change the count.
+_RUNNING = RowsSnapshot(
+    version_sql=(
+        "SELECT COUNT(*), MAX(updated_at), (SELECT COUNT(*) FROM rallies_rallygoal WHERE rally_id IN "
+        "(SELECT id FROM rallies_rally WHERE programme_id = %s)) FROM rallies_rally WHERE programme_id = %s"
+    ),
+    load=_recent_rallies,
+)
+
+
 def rallies_running(*, programme_id: int, at: datetime.datetime) -> list[Rally]:
-    """The programme's active rallies at a moment (one query)."""
-    return list(
-        Rally.objects.filter(programme_id=programme_id, status=Rally.Status.ACTIVE, starts_at__lte=at, ends_at__gt=at)
-    )
+    """The programme's active rallies at a moment, with their goals (one small query while they are
+    unchanged)."""
+    since, running = _RUNNING.get(programme_id)
+    if at < since:
+        running = _running(programme_id)
+    return [rally for rally in running if rally.starts_at <= at < rally.ends_at]
 
 
 # --- at the till -------------------------------------------------------------------------
@@ -66,7 +95,6 @@ def rallies_after_earn(
     ]
     if not rallies:
         return []
-    prefetch_related_objects(rallies, "goals")
     member_id = posting.account.member_id
     day = timezone.localtime(occurred_at).date()
     stamps = _live_stamps(member_id, rallies)
@@ -334,6 +362,8 @@ def rally_goals_save(*, rally: Rally, goals: list[RallyGoal], deleted: list[Rall
                 obj=goal,
                 detail={"rally": rally.pk},
             )
+        # The tills' copy of the running rallies is read again when a rally changes.
+        Rally.objects.filter(pk=rally.pk).update(updated_at=timezone.now())
 
 
 def rally_set_status(*, rally: Rally, status: str, staff) -> Rally:

@@ -243,3 +243,17 @@ def test_a_partial_refund_takes_the_bonus_back_in_proportion(programme, store, c
 
     posting.account.refresh_from_db()
     assert posting.account.balance == 150
+
+
+def test_a_campaign_paused_after_an_earning_gives_nothing_at_the_next(programme, store, card):
+    # given a running campaign that an earning has seen
+    running = campaign(programme, name="秋のダブルポイント")
+    assert bonuses(earn(card, store)) == [("秋のダブルポイント", 100, Funder.SECRETARIAT)]
+    # when an operator pauses it (the admin saves it)
+    running.status = Campaign.Status.PAUSED
+    running.save()
+    # then the next earning gets no bonus, and one made active again gives again
+    assert bonuses(earn(card, store)) == []
+    running.status = Campaign.Status.ACTIVE
+    running.save()
+    assert bonuses(earn(card, store)) == [("秋のダブルポイント", 100, Funder.SECRETARIAT)]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from campaigns.services import campaigns_earn
 from coupons.models import CODE_ALPHABET, Coupon, CouponTemplate, PurchaseCategory
-from coupons.services import coupons_after_earn
+from coupons.services import coupon_templates_active, coupons_after_earn
 from coupons.tests.factories import CouponTemplateFactory
 from coupons.tests.helpers import days_ago, earn, purchases
 from members.tests.factories import CardFactory, MemberFactory
@@ -226,6 +226,8 @@ def test_without_an_active_template_the_coupons_cost_one_query(programme, store,
     CouponTemplateFactory(programme=programme, status=CouponTemplate.Status.PAUSED)
     with transaction.atomic():
         posting = campaigns_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q1")
+        # The process's copy of the templates is loaded once; then one query asks whether they changed.
+        coupon_templates_active(programme_id=programme.pk, at=timezone.now())
 
         with django_assert_num_queries(1):
             coupons_after_earn(posting=posting, store=store, occurred_at=timezone.now(), item_categories=frozenset())
@@ -238,11 +240,24 @@ def test_twenty_active_templates_are_counted_in_five_queries(programme, store, c
     categories = frozenset({"c1", "c2", "c3"})
     with transaction.atomic():
         posting = campaigns_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q20")
+        coupon_templates_active(programme_id=programme.pk, at=timezone.now())
 
-        # The categories, the templates, the member's coupons, purchases at the store, purchases by category.
+        # The categories, whether the templates changed, the member's coupons, purchases at the store, purchases
+        # by category.
         with django_assert_num_queries(5):
             coupons = coupons_after_earn(
                 posting=posting, store=store, occurred_at=timezone.now(), item_categories=categories
             )
 
     assert coupons == []
+
+
+def test_a_template_paused_after_an_earning_issues_nothing_at_the_next(programme, store, card):
+    # given a template that issues on every purchase, and an earning that loaded it
+    template = CouponTemplateFactory(programme=programme, purchases_needed=1, limit_per_member=None)
+    assert len(earn(card, store, key="before")[1]) == 1
+    # when an operator pauses it (a save, as the admin does)
+    template.status = CouponTemplate.Status.PAUSED
+    template.save()
+    # then the next earning issues no coupon
+    assert earn(card, store, key="after")[1] == []

@@ -21,7 +21,15 @@ from points.services.ledger import (
     expiry_date,
     programme_for_store,
 )
-from points.services.purchases import points_bonus, points_coupon_bonus, points_earn, points_spend, points_void
+from points.services.purchases import (
+    BonusGrant,
+    points_bonus,
+    points_bonuses,
+    points_coupon_bonus,
+    points_earn,
+    points_spend,
+    points_void,
+)
 from points.services.secretariat import (
     card_replace,
     member_merge,
@@ -41,7 +49,9 @@ __all__ = [
     "member_merge",
     "member_withdraw",
     "points_adjust",
+    "BonusGrant",
     "points_bonus",
+    "points_bonuses",
     "points_coupon_bonus",
     "points_earn",
     "points_expire_lapsed",

@@ -169,6 +169,8 @@ def _lock_card(card: Card) -> Card:
 
 def _lock_account(*, member_id: int, programme: Programme) -> Account:
     account, _created = Account.objects.select_for_update().get_or_create(member_id=member_id, programme=programme)
+    # The caller's programme, so that reading its rules later (bonus lots' expiry) costs no query.
+    account.programme = programme
     return account
 
 
@@ -210,6 +212,35 @@ def _credit(
     account.debt -= repay
     account.balance += points - repay
     return lot
+
+
+def _credit_many(
+    account: Account, credits: list[tuple[Entry, int]], *, store: Store | None, earned_at, expires_on
+) -> None:
+    """Several entries' points in as lots of one store, earning time and expiry (a purchase's bonuses), in
+    two statements at most; debt is repaid from them in order, as `_credit` does one by one."""
+    lots, repaid = [], []
+    for entry, points in credits:
+        repay = min(account.debt, points)
+        lots.append(
+            Lot(
+                account=account,
+                entry=entry,
+                store=store,
+                points=points,
+                remaining=points - repay,
+                earned_at=earned_at,
+                expires_on=expires_on,
+            )
+        )
+        repaid.append(repay)
+        account.debt -= repay
+        account.balance += points - repay
+    lots = Lot.objects.bulk_create(lots)
+    if any(repaid):
+        LotUse.objects.bulk_create(
+            LotUse(entry=lot.entry, lot=lot, points=repay) for lot, repay in zip(lots, repaid, strict=True) if repay
+        )
 
 
 def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:

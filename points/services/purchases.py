@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -19,6 +21,7 @@ from points.services.ledger import (
     _check_whole,
     _context,
     _credit,
+    _credit_many,
     _debit,
     _expire_lapsed,
     _idempotent,
@@ -77,40 +80,64 @@ def points_earn(
     return _idempotent(idempotency_key, post)
 
 
-def points_bonus(*, earn: Posting, points: int, funder: str, reason: str, idempotency_key: str) -> Entry:
-    """Bonus points on an earning, in its transaction (the account is still locked): an entry of the same
-    operation with its funder, and a lot like the earning's. Whoever gives bonuses (campaigns) calls this."""
-    _check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
+@dataclass(frozen=True)
+class BonusGrant:
+    """One bonus to add to an earning: its points, who funds them, why (the receipt's line) and its key."""
+
+    points: int
+    funder: str
+    reason: str
+    idempotency_key: str
+
+
+def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
+    """Bonus points on an earning, in its transaction (the account is still locked): per grant an entry of
+    the same operation with its funder, and a lot like the earning's; written together. Whoever gives
+    bonuses (campaigns, coupons, rallies) calls this."""
+    for grant in grants:
+        _check_whole(
+            grant.points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points.")
+        )
+    if not grants:
+        return []
     first = earn.entries[0]
     account = earn.account
-    entry = Entry.objects.create(
-        account=account,
-        kind=Entry.Kind.BONUS,
-        points=points,
-        funder=funder,
-        idempotency_key=idempotency_key,
-        operation=first.operation,
-        card=first.card,
-        store=first.store,
-        terminal=first.terminal,
-        receipt_no=first.receipt_no,
-        # The purchase's amount, so that a partial refund takes the bonus back in proportion too.
-        amount_yen=first.amount_yen,
-        reason=reason[:300],
-        occurred_at=first.occurred_at,
-        recorded_at=first.recorded_at,
+    entries = Entry.objects.bulk_create(
+        Entry(
+            account=account,
+            kind=Entry.Kind.BONUS,
+            points=grant.points,
+            funder=grant.funder,
+            idempotency_key=grant.idempotency_key,
+            operation=first.operation,
+            card=first.card,
+            store=first.store,
+            terminal=first.terminal,
+            receipt_no=first.receipt_no,
+            # The purchase's amount, so that a partial refund takes the bonus back in proportion too.
+            amount_yen=first.amount_yen,
+            reason=grant.reason[:300],
+            occurred_at=first.occurred_at,
+            recorded_at=first.recorded_at,
+        )
+        for grant in grants
     )
-    _credit(
+    _credit_many(
         account,
-        entry,
-        points,
+        [(entry, entry.points) for entry in entries],
         store=first.store,
         earned_at=first.occurred_at,
         expires_on=expiry_date(programme=account.programme, earned_at=first.occurred_at),
     )
     _save(account)
-    earn.entries.append(entry)
-    return entry
+    earn.entries.extend(entries)
+    return entries
+
+
+def points_bonus(*, earn: Posting, points: int, funder: str, reason: str, idempotency_key: str) -> Entry:
+    """One bonus on an earning (see points_bonuses)."""
+    grant = BonusGrant(points=points, funder=funder, reason=reason, idempotency_key=idempotency_key)
+    return points_bonuses(earn=earn, grants=[grant])[0]
 
 
 def points_coupon_bonus(

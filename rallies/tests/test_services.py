@@ -6,7 +6,7 @@ from django.utils import timezone, translation
 from points.models import Account, Entry, Funder
 from points.services import points_earn
 from rallies.models import GoalReached, Rally, RallyGoal, Stamp
-from rallies.services import rallies_after_earn
+from rallies.services import rallies_after_earn, rallies_running
 from rallies.tests.factories import RallyFactory, RallyGoalFactory, buy, void
 
 pytestmark = pytest.mark.django_db
@@ -164,6 +164,8 @@ def test_no_running_rally_costs_one_query(programme, stores, card, django_assert
     # given
     rally_of(stores[:5], programme, status=Rally.Status.DRAFT)
     posting = points_earn(card=card, store=stores[0], amount_yen=1_000, idempotency_key="cheap")
+    # The process's copy of the rallies is loaded once; then one query asks whether they changed.
+    rallies_running(programme_id=programme.pk, at=timezone.now())
     # when
     with django_assert_num_queries(1):
         lines = rallies_after_earn(posting=posting, store=stores[0], amount_yen=1_000, occurred_at=timezone.now())
