@@ -43,6 +43,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("campaigns"),
         Grant("coupons"),
         Grant("rallies"),
+        # The gift-certificate desk: catalogue, stock, exchanges, overrides and cancellations.
+        Grant("exchange"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -66,6 +68,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("campaigns", actions=("view",)),
         Grant("coupons", actions=("view",)),
         Grant("rallies", actions=("view",)),
+        Grant("exchange", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -12,6 +12,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("portal/", include("portal.urls")),
+    path("exchange/", include("exchange.urls")),
 ]
 # No MEDIA_URL route, not even in DEBUG: issued PDFs leave only through the portal and the admin, which
 # check who asks.

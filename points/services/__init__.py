@@ -12,6 +12,7 @@ the terminal API stores its answer in the same transaction as the entries
 it reports. The secretariat's operations insist on being outermost.
 """
 
+from points.services.exchange import points_exchange, points_exchange_return
 from points.services.ledger import (
     LOT_ORDER,
     MAX_AMOUNT_YEN,
@@ -54,6 +55,8 @@ __all__ = [
     "points_bonuses",
     "points_coupon_bonus",
     "points_earn",
+    "points_exchange",
+    "points_exchange_return",
     "points_expire_lapsed",
     "points_spend",
     "points_void",
