@@ -13,6 +13,7 @@ from api import schemas
 from api.errors import ApiError
 from api.pipeline import endpoint
 from campaigns.services import campaigns_earn
+from common.snapshots import snapshots_checked
 from coupons.selectors import coupon_receipt_line
 from coupons.services import coupon_redeem, coupons_after_earn
 from members.models import Card, Member
@@ -144,24 +145,26 @@ def apply_earn(
     _check_time(data.occurred_at, programme)
     card, created = _till_card(data.card, store_code=terminal.store.code, cards=cards)
     categories = frozenset(item.category for item in data.items if item.category)
-    posting = campaigns_earn(
-        card=card,
-        store=terminal.store,
-        amount_yen=data.amount_yen,
-        idempotency_key=ledger_key,
-        occurred_at=data.occurred_at,
-        terminal=terminal,
-        receipt_no=data.receipt_no,
-        programme=programme,
-        item_categories=categories,
-    )
-    coupons = coupons_after_earn(
-        posting=posting, store=terminal.store, occurred_at=data.occurred_at, item_categories=categories
-    )
-    # Before the receipt: a rally goal's bonus joins the purchase's bonuses.
-    rally = rallies_after_earn(
-        posting=posting, store=terminal.store, amount_yen=data.amount_yen, occurred_at=data.occurred_at
-    )
+    # Whether the running campaigns, coupon templates and rallies changed: one question for the three.
+    with snapshots_checked(programme.pk):
+        posting = campaigns_earn(
+            card=card,
+            store=terminal.store,
+            amount_yen=data.amount_yen,
+            idempotency_key=ledger_key,
+            occurred_at=data.occurred_at,
+            terminal=terminal,
+            receipt_no=data.receipt_no,
+            programme=programme,
+            item_categories=categories,
+        )
+        coupons = coupons_after_earn(
+            posting=posting, store=terminal.store, occurred_at=data.occurred_at, item_categories=categories
+        )
+        # Before the receipt: a rally goal's bonus joins the purchase's bonuses.
+        rally = rallies_after_earn(
+            posting=posting, store=terminal.store, amount_yen=data.amount_yen, occurred_at=data.occurred_at
+        )
     # The member as the ledger locked it (registered or not); a replay carries no card.
     card.member = posting.card.member if posting.card else Member.objects.get(pk=card.member_id)
     return (201 if posting.entries else 200), _receipt(card, posting, created=created, rally=rally, coupons=coupons)

@@ -57,3 +57,21 @@ def probe(database: str, module: str, *args: str, timeout: float = 1800) -> dict
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
         raise RuntimeError(f"{module} failed (exit {done.returncode}): " + " | ".join(tail))
     return json.loads(lines[-1])
+
+
+def section(figures: dict, name: str, run, *args, **kwargs) -> None:
+    """Run one section of the bench into `figures`; a failure is recorded under errors[name], and the next
+    section still runs."""
+    try:
+        run(figures, *args, **kwargs)
+    except Exception as exc:
+        figures.setdefault("errors", {})[name] = f"{type(exc).__name__}: {exc}"
+        say(f"   ! {name} failed: {figures['errors'][name]}")
+
+
+def finish(figures: dict, started: float) -> int:
+    """Print the closing line and the one JSON line of figures; the exit status says whether all ran."""
+    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
+    say(f"== done in {figures['bench_seconds']:.0f} s")
+    print(json.dumps(figures, ensure_ascii=False), flush=True)
+    return 1 if figures.get("errors") else 0

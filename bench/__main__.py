@@ -42,36 +42,21 @@ The output ends with one JSON line holding every figure.
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 
-from bench import billing, campaigns, foundation, say, terminal_api
+from bench import billing, campaigns, finish, foundation, section, terminal_api
 
 
 def main() -> int:
     started = time.perf_counter()
     figures = foundation.run()
-    try:
-        # Without a seeded loyalty_bench, the section seeds a small database of its own.
-        terminal_api.run(figures, small="seed" in figures.get("errors", {}))
-    except Exception as exc:
-        figures.setdefault("errors", {})["terminal_api"] = f"{type(exc).__name__}: {exc}"
-        say(f"   ! terminal_api failed: {figures['errors']['terminal_api']}")
-    try:
-        billing.run(figures)
-    except Exception as exc:
-        figures.setdefault("errors", {})["billing"] = f"{type(exc).__name__}: {exc}"
-        say(f"   ! billing failed: {figures['errors']['billing']}")
-    try:
-        campaigns.run(figures, small="seed" in figures.get("errors", {}))
-    except Exception as exc:
-        figures.setdefault("errors", {})["campaigns"] = f"{type(exc).__name__}: {exc}"
-        say(f"   ! campaigns failed: {figures['errors']['campaigns']}")
-    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
-    say(f"== done in {figures['bench_seconds']:.0f} s")
-    print(json.dumps(figures, ensure_ascii=False), flush=True)
-    return 1 if figures.get("errors") else 0
+    # Without a seeded loyalty_bench, the sections seed small databases of their own.
+    small = "seed" in figures.get("errors", {})
+    section(figures, "terminal_api", terminal_api.run, small=small)
+    section(figures, "billing", billing.run)
+    section(figures, "campaigns", campaigns.run, small=small)
+    return finish(figures, started)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from bench import manage, probe, say
+from bench import finish, manage, probe, say, section
 from bench.pg import execute, recreate_database
 
 DATABASE = "loyalty_bench_close"
@@ -216,14 +216,10 @@ def main() -> int:
     if "--probe" in sys.argv:
         probe_main()
         return 0
+    started = time.perf_counter()
     figures: dict = {"issue": "monthly close"}
-    try:
-        run(figures)
-    except Exception as exc:
-        figures["errors"] = {"billing": f"{type(exc).__name__}: {exc}"}
-        say(f"   ! billing failed: {figures['errors']['billing']}")
-    print(json.dumps(figures, ensure_ascii=False), flush=True)
-    return 1 if figures.get("errors") else 0
+    section(figures, "billing", run)
+    return finish(figures, started)
 
 
 if __name__ == "__main__":

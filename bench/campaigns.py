@@ -47,7 +47,7 @@ import os
 import sys
 import time
 
-from bench import manage, probe, say, terminal_api
+from bench import finish, manage, probe, say, section, terminal_api
 from bench.pg import execute
 
 DATABASE = terminal_api.DATABASE
@@ -585,15 +585,8 @@ def main() -> int:
         return 0
     started = time.perf_counter()
     figures: dict = {"issue": "campaigns"}
-    try:
-        run(figures, small=options.small)
-    except Exception as exc:
-        figures["errors"] = {"campaigns": f"{type(exc).__name__}: {exc}"}
-        say(f"   ! campaigns failed: {figures['errors']['campaigns']}")
-    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
-    say(f"== done in {figures['bench_seconds']:.0f} s")
-    print(json.dumps(figures, ensure_ascii=False), flush=True)
-    return 1 if figures.get("errors") else 0
+    section(figures, "campaigns", run, small=options.small)
+    return finish(figures, started)
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ROOT, database_url, manage, probe, say
+from bench import ROOT, database_url, finish, manage, probe, say, section
 from bench.pg import execute, pgbench_tps, recreate_database
 
 DATABASE = "loyalty_bench"
@@ -419,15 +419,8 @@ def main() -> int:
         return 0
     started = time.perf_counter()
     figures: dict = {"issue": "terminal API"}
-    try:
-        run(figures, small=options.small)
-    except Exception as exc:
-        figures["errors"] = {"terminal_api": f"{type(exc).__name__}: {exc}"}
-        say(f"   ! terminal_api failed: {figures['errors']['terminal_api']}")
-    figures["bench_seconds"] = round(time.perf_counter() - started, 1)
-    say(f"== done in {figures['bench_seconds']:.0f} s")
-    print(json.dumps(figures, ensure_ascii=False), flush=True)
-    return 1 if figures.get("errors") else 0
+    section(figures, "terminal_api", run, small=options.small)
+    return finish(figures, started)
 
 
 if __name__ == "__main__":

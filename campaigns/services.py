@@ -13,7 +13,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from campaigns import rules
 from campaigns.models import Campaign, CampaignApplication
-from common.snapshots import RowsSnapshot
+from common.snapshots import RunningRows
 from members.models import Card, Member
 from points.models import Entry, Programme
 from points.services import BonusGrant, Posting, points_bonuses, points_earn, programme_for_store
@@ -22,22 +22,10 @@ from stores.models import Store
 MEMBER_FACTS = ("gender", "birth_year", "birth_month", "postal_code", "status")
 
 
-# Campaigns that ended this long ago are left out of the copy; a purchase older than that (an import, a
-# very late offline upload) asks the database instead.
-RECENT = datetime.timedelta(days=400)
-
-
-def _running_campaigns(programme_id: int) -> tuple[datetime.datetime, list[Campaign]]:
-    """The programme's active campaigns that ended less than RECENT ago, in the order they are tried, and
-    the moment from which purchases find every campaign they could get in the list."""
-    since = timezone.now() - RECENT
-    running = Campaign.objects.filter(programme_id=programme_id, status=Campaign.Status.ACTIVE, ends_at__gt=since)
-    return since, rules.in_order(running)
-
-
-_RUNNING = RowsSnapshot(
-    version_sql="SELECT COUNT(*), MAX(updated_at) FROM campaigns_campaign WHERE programme_id = %s",
-    load=_running_campaigns,
+_RUNNING = RunningRows(
+    model=Campaign,
+    active=lambda programme_id: Campaign.objects.filter(programme_id=programme_id, status=Campaign.Status.ACTIVE),
+    arrange=rules.in_order,
 )
 
 
@@ -45,14 +33,14 @@ def campaigns_active(*, programme: Programme, at: datetime.datetime) -> list[Cam
     """The programme's running campaigns at a moment, in the order they are tried (one small query while
     the campaigns are unchanged). A campaign whose budget ran out may still be here: `campaigns_earn`
     reads budgets under their lock."""
-    since, running = _RUNNING.get(programme.pk)
-    if at < since:
-        running = rules.in_order(Campaign.objects.filter(programme=programme, status=Campaign.Status.ACTIVE))
-    return [campaign for campaign in running if campaign.starts_at <= at < campaign.ends_at]
+    return _RUNNING.running(programme.pk, at)
 
 
-def _member_facts(member_id: int) -> rules.MemberFacts:
-    member = Member.objects.only(*MEMBER_FACTS).get(pk=member_id)
+def _member_facts(posting: Posting) -> rules.MemberFacts:
+    """The member as the earning locked it with the card (its plain columns), else read."""
+    member = posting.card.member if posting.card is not None else None
+    if member is None or member.pk != posting.account.member_id:
+        member = Member.objects.only(*MEMBER_FACTS).get(pk=posting.account.member_id)
     return rules.MemberFacts(
         gender=member.gender,
         birth_year=member.birth_year,
@@ -184,7 +172,7 @@ def campaigns_earn(
             amount_yen=amount_yen,
             base_points=earn.points,
             occurred_at=occurred_at,
-            member=_member_facts(posting.account.member_id),
+            member=_member_facts(posting),
             first_at_store=_first_at_store(earn) if rules.needs_first_purchase(campaigns) else None,
             item_categories=frozenset(item_categories),
         )

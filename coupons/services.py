@@ -12,7 +12,7 @@ from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.snapshots import RowsSnapshot
+from common.snapshots import RunningRows
 from coupons import conditions, errors
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
 from points import errors as ledger_errors
@@ -26,32 +26,17 @@ MAX_CATEGORY = 40
 CODE_ATTEMPTS = 5
 
 
-# Templates that stopped issuing this long ago are left out of the copy; an older purchase asks the database.
-RECENT = datetime.timedelta(days=400)
-
-
-def _active_templates(programme_id: int) -> tuple[datetime.datetime, list[CouponTemplate]]:
-    since = timezone.now() - RECENT
-    found = CouponTemplate.objects.filter(
-        programme_id=programme_id, status=CouponTemplate.Status.ACTIVE, ends_at__gt=since
-    ).order_by("pk")
-    return since, list(found)
-
-
-_ACTIVE = RowsSnapshot(
-    version_sql="SELECT COUNT(*), MAX(updated_at) FROM coupons_coupontemplate WHERE programme_id = %s",
-    load=_active_templates,
+_ACTIVE = RunningRows(
+    model=CouponTemplate,
+    active=lambda programme_id: CouponTemplate.objects.filter(
+        programme_id=programme_id, status=CouponTemplate.Status.ACTIVE
+    ).order_by("pk"),
 )
 
 
 def coupon_templates_active(*, programme_id: int, at: datetime.datetime) -> list[CouponTemplate]:
     """The programme's templates issuing coupons at a moment (one small query while they are unchanged)."""
-    since, active = _ACTIVE.get(programme_id)
-    if at < since:
-        active = list(
-            CouponTemplate.objects.filter(programme_id=programme_id, status=CouponTemplate.Status.ACTIVE).order_by("pk")
-        )
-    return [template for template in active if template.starts_at <= at < template.ends_at]
+    return _ACTIVE.running(programme_id, at)
 
 
 def coupons_after_earn(

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.snapshots import RowsSnapshot
+from common.snapshots import RunningRows
 from points.models import Entry
 from points.services import Posting, points_bonus
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
@@ -35,39 +35,23 @@ from stores.models import Store
 SEED_LIMIT = 10**15
 
 
-# Rallies that ended this long ago are left out of the copy; an older purchase asks the database.
-RECENT = datetime.timedelta(days=400)
-
-
-def _running(programme_id: int, since: datetime.datetime | None = None) -> list[Rally]:
-    found = Rally.objects.filter(programme_id=programme_id, status=Rally.Status.ACTIVE)
-    if since is not None:
-        found = found.filter(ends_at__gt=since)
-    return list(found.prefetch_related("goals"))
-
-
-def _recent_rallies(programme_id: int) -> tuple[datetime.datetime, list[Rally]]:
-    since = timezone.now() - RECENT
-    return since, _running(programme_id, since)
-
-
 # A goal changed through rally_goals_save touches its rally; added or deleted goals change the count.
-_RUNNING = RowsSnapshot(
-    version_sql=(
-        "SELECT COUNT(*), MAX(updated_at), (SELECT COUNT(*) FROM rallies_rallygoal WHERE rally_id IN "
-        "(SELECT id FROM rallies_rally WHERE programme_id = %s)) FROM rallies_rally WHERE programme_id = %s"
+_RUNNING = RunningRows(
+    model=Rally,
+    active=lambda programme_id: Rally.objects.filter(
+        programme_id=programme_id, status=Rally.Status.ACTIVE
+    ).prefetch_related("goals"),
+    version_also=(
+        " || '/' || CAST((SELECT COUNT(*) FROM rallies_rallygoal WHERE rally_id IN "
+        "(SELECT id FROM rallies_rally WHERE programme_id = %s)) AS TEXT)"
     ),
-    load=_recent_rallies,
 )
 
 
 def rallies_running(*, programme_id: int, at: datetime.datetime) -> list[Rally]:
     """The programme's active rallies at a moment, with their goals (one small query while they are
     unchanged)."""
-    since, running = _RUNNING.get(programme_id)
-    if at < since:
-        running = _running(programme_id)
-    return [rally for rally in running if rally.starts_at <= at < rally.ends_at]
+    return _RUNNING.running(programme_id, at)
 
 
 # --- at the till -------------------------------------------------------------------------

@@ -20,6 +20,8 @@ from stores.models import Store
 MAX_AMOUNT_YEN = 100_000_000
 MAX_POINTS = 100_000_000
 LOT_ORDER = ("expires_on", "earned_at", "id")
+# The member's columns a till operation loads with the card: never personal data.
+TILL_MEMBER_FIELDS = ("id", "pseudonym", "status", "gender", "birth_year", "birth_month", "postal_code")
 
 
 @dataclass(frozen=True)
@@ -158,8 +160,9 @@ def _lock_card(card: Card) -> Card:
     # The card row alone: a join would be re-checked by PostgreSQL after the
     # wait, and a card moved to another member by a merge would vanish.
     locked = Card.objects.select_for_update().get(pk=card.pk)
-    # Only what the checks and the receipt read: personal data stays encrypted.
-    locked.member = Member.objects.only("id", "pseudonym", "status").get(pk=locked.member_id)
+    # Only what the checks, the receipt and the campaigns' conditions read (plain columns): personal data
+    # stays encrypted.
+    locked.member = Member.objects.only(*TILL_MEMBER_FIELDS).get(pk=locked.member_id)
     if locked.status != Card.Status.ACTIVE:
         raise errors.CardNotUsable()
     if locked.member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
