@@ -23,6 +23,7 @@ LEDGER_STATUS = {
     coupon_errors.CouponNotFound: 404,
     coupon_errors.CouponAlreadyRedeemed: 409,
     coupon_errors.CouponExpired: 409,
+    coupon_errors.CouponWithdrawn: 409,
     coupon_errors.CouponNotUsableHere: 403,
     coupon_errors.CouponOtherProgramme: 403,
     coupon_errors.CouponKeyReused: 422,

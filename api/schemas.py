@@ -128,6 +128,10 @@ class Receipt(Strict):
     registration_notice: str | None
     coupons: list[ReceiptCoupon] = Field(default_factory=list, description="Coupons this purchase earned, to print")
     rally: list[RallyLine] = Field(default_factory=list, description="Point rallies this purchase took part in")
+    coupons_withdrawn: list[str] = Field(
+        default_factory=list,
+        description="On a void: printed codes of the coupons the purchase earned that can no longer be used",
+    )
 
 
 class RedeemRequest(Strict):

@@ -15,7 +15,7 @@ from api.pipeline import endpoint
 from campaigns.services import campaigns_earn
 from common.snapshots import snapshots_checked
 from coupons.selectors import coupon_receipt_line
-from coupons.services import coupon_redeem, coupons_after_earn
+from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
 from members.models import Card, Member
 from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
 from points.models import Account, Entry, Programme
@@ -90,7 +90,9 @@ def _expiring(account: Account | None) -> list[schemas.ExpiringPoints]:
     ]
 
 
-def _receipt(card: Card, posting: Posting, *, created: bool = False, rally=(), coupons=()) -> schemas.Receipt:
+def _receipt(
+    card: Card, posting: Posting, *, created: bool = False, rally=(), coupons=(), withdrawn=()
+) -> schemas.Receipt:
     account = posting.account
     base = sum(e.points for e in posting.entries if e.kind != Entry.Kind.BONUS)
     bonuses = [
@@ -111,6 +113,7 @@ def _receipt(card: Card, posting: Posting, *, created: bool = False, rally=(), c
         else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
         rally=list(rally),
         coupons=[schemas.ReceiptCoupon(**coupon_receipt_line(coupon)) for coupon in coupons],
+        coupons_withdrawn=[coupon.printed_code for coupon in withdrawn],
     )
 
 
@@ -224,7 +227,8 @@ def apply_void(
         occurred_at=occurred_at,
     )
     rally = rallies_after_void(original_entry=original)
-    return 201, _receipt(original.card, posting, rally=rally)
+    withdrawn = coupons_after_void(original_entry=original)
+    return 201, _receipt(original.card, posting, rally=rally, withdrawn=withdrawn)
 
 
 def apply_redeem(terminal, data: schemas.RedeemRequest, ledger_key: str) -> tuple[int, schemas.Redemption]:

@@ -24,6 +24,11 @@ class CouponExpired(LedgerError):
     default_message = _("This coupon is no longer valid.")
 
 
+class CouponWithdrawn(LedgerError):
+    code = "coupon_withdrawn"
+    default_message = _("This coupon was withdrawn: the purchase that earned it was cancelled.")
+
+
 class CouponNotUsableHere(LedgerError):
     code = "coupon_not_usable_here"
     default_message = _("This coupon cannot be used at this store.")

@@ -145,6 +145,7 @@ class Coupon(models.Model):
         ISSUED = "issued", _("Issued")
         REDEEMED = "redeemed", _("Redeemed")
         EXPIRED = "expired", _("Expired")
+        WITHDRAWN = "withdrawn", _("Withdrawn (its purchase was voided)")
 
     template = models.ForeignKey(
         CouponTemplate, on_delete=models.PROTECT, related_name="coupons", verbose_name=_("coupon template")
@@ -154,7 +155,7 @@ class Coupon(models.Model):
         Member, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("member")
     )
     code = models.CharField(_("code"), max_length=CODE_LENGTH, unique=True, default=new_coupon_code, editable=False)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ISSUED)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ISSUED)
     issued_at = models.DateTimeField(_("issued at"))
     issued_at_store = models.ForeignKey(
         Store, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued at store")

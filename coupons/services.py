@@ -7,6 +7,7 @@ import datetime
 import unicodedata
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -17,6 +18,7 @@ from coupons import conditions, errors
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
 from points import errors as ledger_errors
 from points import services as points_services
+from points.models import Entry
 from points.services import Posting, programme_for_store
 from stores.models import Store, Terminal
 
@@ -110,6 +112,21 @@ def _issue(templates: list[CouponTemplate], purchase: conditions.Purchase) -> li
     raise AssertionError("unreachable")
 
 
+def coupons_after_void(*, original_entry: Entry) -> list[Coupon]:
+    """After a void or refund of a purchase (points_void), in its transaction: once nothing is left of the
+    purchase, the coupons it earned and that were not used are withdrawn (a redeemed one was honoured and
+    stays). Returns the purchase's withdrawn coupons, for the receipt."""
+    earns = Entry.objects.filter(operation=original_entry.operation, kind=Entry.Kind.EARN)
+    earn = earns.first()
+    if earn is None:
+        return []
+    coupons = Coupon.objects.filter(issued_by=earn)
+    reversed_points = -(Entry.objects.filter(reverses=earn).aggregate(n=Sum("points"))["n"] or 0)
+    if reversed_points >= earn.points:
+        coupons.filter(status=Coupon.Status.ISSUED).update(status=Coupon.Status.WITHDRAWN)
+    return list(coupons.filter(status=Coupon.Status.WITHDRAWN).select_related("template").order_by("pk"))
+
+
 # --- redemption at a till ----------------------------------------------------------------
 
 
@@ -151,6 +168,8 @@ def coupon_redeem(
             return Coupon.objects.select_related("template", "bonus").get(pk=coupon.pk)
         if coupon.status == Coupon.Status.REDEEMED:
             raise errors.CouponAlreadyRedeemed()
+        if coupon.status == Coupon.Status.WITHDRAWN:
+            raise errors.CouponWithdrawn()
         template = CouponTemplate.objects.select_related("programme").get(pk=coupon.template_id)
         coupon.template = template
         _check_usable(coupon, store, occurred_at)

@@ -110,3 +110,42 @@ def test_a_bonus_points_coupon_adds_to_the_balance(programme, till):
     assert answer.status_code == 201
     assert (answer.json()["bonus_points"], answer.json()["balance"]) == (40, earned["balance"] + 40)
     assert answer.json()["transaction_id"] is not None
+
+
+def test_voiding_the_purchase_withdraws_its_unused_coupon(programme, till):
+    # given a purchase that earned a coupon
+    CouponTemplateFactory(programme=programme, purchases_needed=1, name="次回300円引き", discount_yen=300)
+    earned = till.earn(amount=2_000).json()
+    [coupon] = earned["coupons"]
+    # when the store voids the purchase
+    voided = till.void(earned["transaction_id"])
+    # then the void's receipt names the withdrawn coupon, and the coupon can no longer be redeemed
+    assert voided.status_code == 201
+    assert voided.json()["coupons_withdrawn"] == [coupon["printed_code"]]
+    assert Coupon.objects.get().status == Coupon.Status.WITHDRAWN
+    refused = redeem(till, coupon["code"])
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "coupon_withdrawn"
+
+
+def test_a_partial_refund_keeps_the_coupon(programme, till):
+    CouponTemplateFactory(programme=programme, purchases_needed=1, discount_yen=300)
+    earned = till.earn(amount=2_000).json()
+
+    refunded = till.void(earned["transaction_id"], refund_amount_yen=500)
+
+    assert refunded.status_code == 201
+    assert refunded.json()["coupons_withdrawn"] == []
+    assert Coupon.objects.get().status == Coupon.Status.ISSUED
+
+
+def test_a_coupon_already_redeemed_stays_redeemed_when_its_purchase_is_voided(programme, till):
+    CouponTemplateFactory(programme=programme, purchases_needed=1, discount_yen=300)
+    earned = till.earn(amount=2_000).json()
+    assert redeem(till, earned["coupons"][0]["code"]).status_code == 201
+
+    voided = till.void(earned["transaction_id"])
+
+    assert voided.status_code == 201
+    assert voided.json()["coupons_withdrawn"] == []
+    assert Coupon.objects.get().status == Coupon.Status.REDEEMED
