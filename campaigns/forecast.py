@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from campaigns import rules
 from campaigns.models import Campaign
+from coupons.selectors import earn_item_categories, earns_with_categories
 from members.models import Member
 from points.models import Entry, Funder
 from stores.models import Store
@@ -57,8 +58,9 @@ def campaign_forecast(*, campaign: Campaign, weeks: int = 4, now: datetime.datet
     ties), each against the rules, then against the per-member caps and the
     budget, counted from zero at the start of the window. Member attributes
     are today's, other campaigns (and so exclusivity) are left out, and a
-    purchase's items are not in the ledger: a campaign on item categories
-    matches nothing here, which the notes say.
+    purchase's item categories are those its terminal sent (kept with the
+    earning since receipt coupons count them): a purchase sent without items
+    matches no item category, which the notes say.
     """
     now = now or timezone.now()
     since = now - datetime.timedelta(weeks=weeks)
@@ -68,13 +70,11 @@ def campaign_forecast(*, campaign: Campaign, weeks: int = 4, now: datetime.datet
     replay = _Replay(_running_throughout(campaign))
     notes = []
     if campaign.item_categories:
-        # The rules would refuse every purchase (no items in the ledger): no need to read them.
-        notes.append(_("Item categories are not stored with past earnings: this condition matches none of them."))
-    else:
-        # The rules word their reasons for a receipt; a forecast counts and reads none, so none is translated
-        # (looking each up in every catalogue took a fifth of the time).
-        with translation.override(None):
-            replay.run(_candidates(earns, campaign), seen_before=_earned_before(earns, campaign, since))
+        notes.append(_("Item categories are known only for purchases whose terminal sent their items."))
+    # The rules word their reasons for a receipt; a forecast counts and reads none, so none is translated
+    # (looking each up in every catalogue took a fifth of the time).
+    with translation.override(None):
+        replay.run(_candidates(earns, campaign), seen_before=_earned_before(earns, campaign, since))
     if replay.ran_out_on is not None:
         notes.append(_("The budget would have run out on %(day)s.") % {"day": replay.ran_out_on.isoformat()})
     if _asks_about_members(campaign):
@@ -148,6 +148,8 @@ def _candidates(earns, campaign: Campaign):
             earns = earns.filter(account__member__status=Member.Status.ACTIVE)
         elif campaign.registered == Campaign.Registered.UNREGISTERED:
             earns = earns.exclude(account__member__status=Member.Status.ACTIVE)
+        if campaign.item_categories:
+            earns = earns.filter(pk__in=earns_with_categories(campaign.item_categories))
     return earns
 
 
@@ -216,6 +218,7 @@ class _Replay:
         campaign = self.campaign
         categories = dict(Store.objects.values_list("pk", "category"))
         facts = _member_facts(candidates)
+        items = earn_item_categories(candidates, campaign.item_categories) if campaign.item_categories else {}
         nobody = rules.MemberFacts()
         first_purchase = campaign.first_purchase_at_store
         seen = seen_before
@@ -224,9 +227,9 @@ class _Replay:
         rows = (
             candidates.order_by("occurred_at", "pk")
             .annotate(moment=Cast("occurred_at", CharField()))
-            .values_list("account_id", "account__member_id", "store_id", "amount_yen", "points", "moment")
+            .values_list("pk", "account_id", "account__member_id", "store_id", "amount_yen", "points", "moment")
         )
-        for account_id, member_id, store_id, amount_yen, points, moment in rows.iterator(CHUNK_ROWS):
+        for pk, account_id, member_id, store_id, amount_yen, points, moment in rows.iterator(CHUNK_ROWS):
             occurred_at = _parse_moment(moment)
             first = None
             if first_purchase:
@@ -240,7 +243,7 @@ class _Replay:
                 occurred_at=occurred_at,
                 member=facts.get(member_id, nobody),
                 first_at_store=first,
-                item_categories=_NO_ITEMS,
+                item_categories=items.get(pk, _NO_ITEMS),
             )
             if rules.why_it_applies(campaign, purchase) is not None and self._give(member_id, purchase):
                 # The live path stops offering a campaign whose budget is spent.

@@ -12,6 +12,7 @@ from campaigns.forecast import campaign_forecast
 from campaigns.models import Campaign, CampaignApplication
 from campaigns.services import campaigns_earn
 from campaigns.tests.factories import CampaignFactory
+from coupons.tests import helpers as coupon_helpers
 from members.tests.factories import CardFactory, MemberFactory
 from points.models import Entry, Funder
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
@@ -233,14 +234,16 @@ def test_a_first_purchase_counts_the_earnings_before_the_window(programme, store
     assert (forecast.transactions, forecast.matched, forecast.bonus_points) == (3, 1, 100)
 
 
-def test_a_campaign_on_item_categories_matches_nothing_and_says_why(programme, store, card):
-    earn(card, store, 1_000, noon(1))
-    campaign = draft(programme, item_categories=["bread"])
+def test_a_campaign_on_item_categories_counts_the_purchases_sent_with_such_items(programme, store, card):
+    # given purchases whose till sent a bread item, only milk, or no items at all
+    for days_ago, categories in ((3, ["bread", "milk"]), (2, ["milk"]), (1, [])):
+        coupon_helpers.earn(card, store, at=noon(days_ago), categories=categories)
+    campaign = draft(programme, kind=Campaign.Kind.FIXED, fixed_points=10, item_categories=["bread"])
 
     forecast = campaign_forecast(campaign=campaign)
 
-    assert (forecast.transactions, forecast.matched, forecast.bonus_points) == (1, 0, 0)
-    assert "過去の取引には品目カテゴリが記録されていないため、この条件に一致する取引はありません。" in forecast.notes
+    assert (forecast.transactions, forecast.matched, forecast.bonus_points) == (3, 1, 10)
+    assert "品目カテゴリは、端末が品目を送った取引についてのみわかります。" in forecast.notes
 
 
 def test_only_earnings_recorded_in_the_weeks_asked_for_are_replayed(programme, store, card, recorded_at):
