@@ -14,7 +14,7 @@ from api.errors import ApiError
 from api.pipeline import endpoint
 from campaigns.services import campaigns_earn
 from common.snapshots import snapshots_checked
-from coupons.selectors import coupon_receipt_line
+from coupons.selectors import coupon_receipt_lines
 from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
 from members.models import Card, Member
 from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
@@ -112,7 +112,7 @@ def _receipt(
         if registered
         else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
         rally=list(rally),
-        coupons=[schemas.ReceiptCoupon(**coupon_receipt_line(coupon)) for coupon in coupons],
+        coupons=[schemas.ReceiptCoupon(**line) for line in coupon_receipt_lines(coupons)],
         coupons_withdrawn=[coupon.printed_code for coupon in withdrawn],
     )
 

@@ -58,13 +58,7 @@ def why_it_applies(campaign: Campaign, purchase: Purchase) -> str | None:
         return None
     if campaign.hour_to is not None and local.hour >= campaign.hour_to:
         return None
-    if campaign.store_ids and purchase.store_id not in campaign.store_ids:
-        return None
-    if purchase.store_id in campaign.excluded_store_ids:
-        return None
-    if campaign.categories and purchase.store_category not in campaign.categories:
-        return None
-    if purchase.store_category in campaign.excluded_categories:
+    if not at_store(campaign, purchase.store_id, purchase.store_category):
         return None
     member = purchase.member
     if campaign.genders:
@@ -114,8 +108,22 @@ def bonus_wanted(campaign: Campaign, purchase: Purchase) -> int:
     return purchase.base_points * (campaign.multiplier_percent - 100) // 100
 
 
-def needs_first_purchase(campaigns) -> bool:
-    return any(campaign.first_purchase_at_store for campaign in campaigns)
+def at_store(campaign: Campaign, store_id: int, store_category: str) -> bool:
+    """Whether the campaign runs at the store: its stores or categories, less those it excludes."""
+    if campaign.store_ids and store_id not in campaign.store_ids:
+        return False
+    if store_id in campaign.excluded_store_ids:
+        return False
+    if campaign.categories and store_category not in campaign.categories:
+        return False
+    return store_category not in campaign.excluded_categories
+
+
+def needs_first_purchase(campaigns, store_id: int, store_category: str) -> bool:
+    """Whether a campaign at this store asks if the purchase is the member's first there (a query to answer)."""
+    return any(
+        campaign.first_purchase_at_store and at_store(campaign, store_id, store_category) for campaign in campaigns
+    )
 
 
 def capped(campaign: Campaign, wanted: int, *, member_day: int, member_total: int, budget_used: int) -> int:

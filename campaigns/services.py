@@ -173,7 +173,9 @@ def campaigns_earn(
             base_points=earn.points,
             occurred_at=occurred_at,
             member=_member_facts(posting),
-            first_at_store=_first_at_store(earn) if rules.needs_first_purchase(campaigns) else None,
+            first_at_store=(
+                _first_at_store(earn) if rules.needs_first_purchase(campaigns, store.pk, store.category) else None
+            ),
             item_categories=frozenset(item_categories),
         )
         applying = [(campaign, why) for campaign in campaigns if (why := rules.why_it_applies(campaign, purchase))]

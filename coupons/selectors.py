@@ -43,17 +43,32 @@ def masked(members: int) -> bool:
 # --- the receipt -------------------------------------------------------------------------
 
 
-def coupon_where(template: CouponTemplate) -> str:
-    """Where the coupon can be used, as the receipt prints it."""
+def _store_names(store_ids) -> dict[int, tuple[str, str]]:
+    return {
+        pk: (code, name) for pk, code, name in Store.objects.filter(pk__in=store_ids).values_list("pk", "code", "name")
+    }
+
+
+def coupon_where(template: CouponTemplate, stores: dict[int, tuple[str, str]] | None = None) -> str:
+    """Where the coupon can be used, as the receipt prints it (`stores`: code and name by id, when read)."""
     if template.usable_anywhere:
         return _("Any participating store")
-    names = list(Store.objects.filter(pk__in=template.store_ids).order_by("code").values_list("name", flat=True))
+    if stores is None:
+        stores = _store_names(template.store_ids)
+    names = [name for _code, name in sorted(stores[pk] for pk in template.store_ids if pk in stores)]
     labels = dict(Store.Category.choices)
     names += [str(labels.get(category, category)) for category in template.categories]
     return _("Only at: %(places)s") % {"places": ", ".join(names)}
 
 
-def coupon_receipt_line(coupon: Coupon) -> dict:
+def coupon_receipt_lines(coupons) -> list[dict]:
+    """The coupons in the terminal's answer (the names of the stores they are limited to read in one query)."""
+    store_ids = {pk for coupon in coupons for pk in coupon.template.store_ids}
+    stores = _store_names(store_ids) if store_ids else {}
+    return [coupon_receipt_line(coupon, stores) for coupon in coupons]
+
+
+def coupon_receipt_line(coupon: Coupon, stores: dict[int, tuple[str, str]] | None = None) -> dict:
     """One coupon in the terminal's answer: what the receipt prints, and the code the till redeems."""
     template = coupon.template
     return {
@@ -64,7 +79,7 @@ def coupon_receipt_line(coupon: Coupon) -> dict:
         "discount_yen": template.discount_yen,
         "bonus_points": template.bonus_points,
         "valid_until": coupon.valid_until,
-        "where": coupon_where(template),
+        "where": coupon_where(template, stores),
     }
 
 
