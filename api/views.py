@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from api import schemas
 from api.errors import ApiError
 from api.pipeline import endpoint
-from campaigns.services import campaigns_earn
+from campaigns.services import campaigns_after_earn
 from common.snapshots import snapshots_checked
 from coupons.selectors import coupon_receipt_lines
 from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
@@ -20,7 +20,7 @@ from members.models import Card, Member
 from members.services import CardNumberError, card_find, card_get_or_create, card_number_normalise
 from points.models import Account, Entry, Programme
 from points.selectors import lots_expiring
-from points.services import Posting, points_spend, points_void, programme_for_store
+from points.services import Posting, points_earn, points_spend, points_void, programme_for_store
 from rallies.services import rallies_after_earn, rallies_after_void
 
 EXPIRING_WITHIN_DAYS = 92
@@ -150,7 +150,7 @@ def apply_earn(
     categories = frozenset(item.category for item in data.items if item.category)
     # Whether the running campaigns, coupon templates and rallies changed: one question for the three.
     with snapshots_checked(programme.pk):
-        posting = campaigns_earn(
+        posting = points_earn(
             card=card,
             store=terminal.store,
             amount_yen=data.amount_yen,
@@ -159,7 +159,6 @@ def apply_earn(
             terminal=terminal,
             receipt_no=data.receipt_no,
             programme=programme,
-            item_categories=categories,
         )
         coupons = coupons_after_earn(
             posting=posting, store=terminal.store, occurred_at=data.occurred_at, item_categories=categories
@@ -167,6 +166,15 @@ def apply_earn(
         # Before the receipt: a rally goal's bonus joins the purchase's bonuses.
         rally = rallies_after_earn(
             posting=posting, store=terminal.store, amount_yen=data.amount_yen, occurred_at=data.occurred_at
+        )
+        # Last: a campaign's budget stays locked from its bonus to the commit.
+        campaigns_after_earn(
+            posting=posting,
+            store=terminal.store,
+            amount_yen=data.amount_yen,
+            occurred_at=data.occurred_at,
+            programme=programme,
+            item_categories=categories,
         )
     # The member as the ledger locked it (registered or not); a replay carries no card.
     card.member = posting.card.member if posting.card else Member.objects.get(pk=card.member_id)

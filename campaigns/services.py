@@ -160,28 +160,53 @@ def campaigns_earn(
             receipt_no=receipt_no,
             programme=programme,
         )
-        if posting.replayed or not posting.entries:
-            return posting
-        campaigns = campaigns_active(programme=programme, at=occurred_at)
-        if not campaigns:
-            return posting
-        earn = posting.entries[0]
-        purchase = rules.Purchase(
-            store_id=store.pk,
-            store_category=store.category,
+        campaigns_after_earn(
+            posting=posting,
+            store=store,
             amount_yen=amount_yen,
-            base_points=earn.points,
             occurred_at=occurred_at,
-            member=_member_facts(posting),
-            first_at_store=(
-                _first_at_store(earn) if rules.needs_first_purchase(campaigns, store.pk, store.category) else None
-            ),
-            item_categories=frozenset(item_categories),
+            programme=programme,
+            item_categories=item_categories,
         )
-        applying = [(campaign, why) for campaign in campaigns if (why := rules.why_it_applies(campaign, purchase))]
-        if applying:
-            _give(posting, purchase, applying, idempotency_key)
     return posting
+
+
+def campaigns_after_earn(
+    *,
+    posting: Posting,
+    store: Store,
+    amount_yen: int,
+    occurred_at: datetime.datetime,
+    programme: Programme,
+    item_categories: frozenset[str] = frozenset(),
+) -> None:
+    """Add the bonuses of every campaign that applies to an earning (points_earn), in its transaction.
+
+    Call it last before the transaction commits: a campaign with a budget is locked from here to the
+    commit, and every earning that campaign applies to waits for it. A replayed earning gets nothing here
+    (its bonuses are already in the posting).
+    """
+    if posting.replayed or not posting.entries:
+        return
+    campaigns = campaigns_active(programme=programme, at=occurred_at)
+    if not campaigns:
+        return
+    earn = posting.entries[0]
+    purchase = rules.Purchase(
+        store_id=store.pk,
+        store_category=store.category,
+        amount_yen=amount_yen,
+        base_points=earn.points,
+        occurred_at=occurred_at,
+        member=_member_facts(posting),
+        first_at_store=(
+            _first_at_store(earn) if rules.needs_first_purchase(campaigns, store.pk, store.category) else None
+        ),
+        item_categories=frozenset(item_categories),
+    )
+    applying = [(campaign, why) for campaign in campaigns if (why := rules.why_it_applies(campaign, purchase))]
+    if applying:
+        _give(posting, purchase, applying, earn.idempotency_key)
 
 
 # --- the operators' changes -----------------------------------------------------------------

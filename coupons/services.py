@@ -46,7 +46,7 @@ def coupons_after_earn(
 ) -> list[Coupon]:
     """Record the earning's item categories and issue the coupons whose condition it meets.
 
-    Runs in the earning's transaction, after its bonuses: the account is row-locked, so two earnings of one
+    Runs in the earning's transaction, right after the earning: the account is row-locked, so two earnings of one
     member are counted one after the other and the limit per member holds. A retry of the earning (a
     replayed posting) gets back the coupons the first one issued.
     """

@@ -62,7 +62,7 @@ def rallies_after_earn(
 ) -> list[dict]:
     """Stamps and goal rewards for an earning, in its transaction; returns the receipt's rally lines.
 
-    Call it right after the earning (campaigns_earn). A purchase at a store of a
+    Call it after the earning (points_earn). A purchase at a store of a
     running rally earns a stamp when it reaches the rally's minimum and the stamp
     rule allows one (by default one per store and day). Each goal the member
     reaches for the first time gives its reward at once: bonus points on this
