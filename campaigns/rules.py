@@ -46,56 +46,69 @@ def _age(member: MemberFacts, day: datetime.date) -> int | None:
     return day.year - member.birth_year - (0 if had_birthday else 1)
 
 
-def why_it_applies(campaign: Campaign, purchase: Purchase) -> str | None:
-    """The reasons, as an operator reads them, if every condition holds; None if one does not."""
-    local = timezone.localtime(purchase.occurred_at)
-    reasons = []
+def applies(campaign: Campaign, purchase: Purchase, local: datetime.datetime | None = None) -> bool:
+    """Whether every condition of the campaign holds for the purchase.
+
+    `local` is the purchase's time in the current time zone (Asia/Tokyo), when the caller has it already: the
+    forecast asks this for a million purchases, and looking the zone up each time was a third of its time.
+    """
     if not campaign.starts_at <= purchase.occurred_at < campaign.ends_at:
-        return None
+        return False
+    local = local or timezone.localtime(purchase.occurred_at)
     if campaign.weekdays and local.weekday() not in campaign.weekdays:
-        return None
+        return False
     if campaign.hour_from is not None and local.hour < campaign.hour_from:
-        return None
+        return False
     if campaign.hour_to is not None and local.hour >= campaign.hour_to:
-        return None
+        return False
     if not at_store(campaign, purchase.store_id, purchase.store_category):
-        return None
+        return False
     member = purchase.member
-    if campaign.genders:
-        if member.gender not in campaign.genders:
-            return None
-        reasons.append(_("gender"))
+    if campaign.genders and member.gender not in campaign.genders:
+        return False
     if campaign.age_min is not None or campaign.age_max is not None:
         age = _age(member, local.date())
         if age is None or (campaign.age_min is not None and age < campaign.age_min):
-            return None
+            return False
         if campaign.age_max is not None and age > campaign.age_max:
-            return None
-        reasons.append(_("age %(age)s") % {"age": age})
-    if campaign.postal_prefixes:
-        if not any(member.postal_code.replace("-", "").startswith(p) for p in campaign.postal_prefixes):
-            return None
-        reasons.append(_("postal code"))
+            return False
+    if campaign.postal_prefixes and not any(
+        member.postal_code.replace("-", "").startswith(prefix) for prefix in campaign.postal_prefixes
+    ):
+        return False
     if campaign.registered == Campaign.Registered.REGISTERED and not member.registered:
-        return None
+        return False
     if campaign.registered == Campaign.Registered.UNREGISTERED and member.registered:
-        return None
-    if campaign.birthday_month:
-        if member.birth_month != local.month:
-            return None
-        reasons.append(_("birthday month"))
+        return False
+    if campaign.birthday_month and member.birth_month != local.month:
+        return False
     if purchase.amount_yen < campaign.min_amount_yen:
+        return False
+    if campaign.first_purchase_at_store and not purchase.first_at_store:
+        return False
+    return not campaign.item_categories or bool(purchase.item_categories & set(campaign.item_categories))
+
+
+def why_it_applies(campaign: Campaign, purchase: Purchase) -> str | None:
+    """The reasons, as an operator reads them, if every condition holds (`applies`); None if one does not."""
+    local = timezone.localtime(purchase.occurred_at)
+    if not applies(campaign, purchase, local):
         return None
+    reasons = []
+    if campaign.genders:
+        reasons.append(_("gender"))
+    if campaign.age_min is not None or campaign.age_max is not None:
+        reasons.append(_("age %(age)s") % {"age": _age(purchase.member, local.date())})
+    if campaign.postal_prefixes:
+        reasons.append(_("postal code"))
+    if campaign.birthday_month:
+        reasons.append(_("birthday month"))
     if campaign.min_amount_yen:
         reasons.append(_("purchase of %(yen)s yen or more") % {"yen": f"{campaign.min_amount_yen:,}"})
     if campaign.first_purchase_at_store:
-        if not purchase.first_at_store:
-            return None
         reasons.append(_("first purchase at the store"))
     if campaign.item_categories:
         bought = sorted(purchase.item_categories & set(campaign.item_categories))
-        if not bought:
-            return None
         reasons.append(_("items: %(categories)s") % {"categories": ", ".join(bought)})
     when = _("%(day)s %(hour)s:00") % {"day": local.strftime("%Y-%m-%d"), "hour": local.hour}
     return "; ".join([when, *reasons])

@@ -204,7 +204,13 @@ def campaigns_after_earn(
         ),
         item_categories=frozenset(item_categories),
     )
-    applying = [(campaign, why) for campaign in campaigns if (why := rules.why_it_applies(campaign, purchase))]
+    local = timezone.localtime(occurred_at)
+    # Whether each applies, asked cheaply of all; why, worded only for those that do.
+    applying = [
+        (campaign, rules.why_it_applies(campaign, purchase))
+        for campaign in campaigns
+        if rules.applies(campaign, purchase, local)
+    ]
     if applying:
         _give(posting, purchase, applying, earn.idempotency_key)
 
