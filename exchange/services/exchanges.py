@@ -1,12 +1,5 @@
-"""Every write of the exchange desk: exchanges and reservations, their collection, cancellation and
-lapse, and the stock received or written off.
-
-Locking order (what keeps the last item from going to two members and a limit from being exceeded by two
-counters at once): an exchange row (collect, cancel, lapse), then the items' rows in primary-key order,
-then the serial sequence, then the member's point account (inside the ledger service). Every check of
-stock, first-come quantity and limits is made while the items are locked, so two desks asking for the
-same item queue on its row and the second one counts what the first one wrote.
-"""
+"""Exchanges and reservations at the desk: their creation, collection, cancellation and lapse (see the
+package's docstring for the locking order)."""
 
 from __future__ import annotations
 
@@ -23,14 +16,12 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from exchange import errors, windows
 from exchange.models import Counter, Exchange, ExchangeLine, ExchangeSequence, Item, StockMove
+from exchange.services.stock import _move_stock
 from points.services import points_exchange, points_exchange_return
 
 # Exchanges that hold stock and count towards limits: reserved and handed over (not cancelled or lapsed).
 COUNTING = (Exchange.Status.RESERVED, Exchange.Status.HANDED_OVER)
 MAX_QUANTITY = 1000
-
-
-# --- exchanges ----------------------------------------------------------------------------
 
 
 def exchange_create(
@@ -253,24 +244,6 @@ def _next_serial(year: int) -> str:
     return f"EX-{year}-{sequence.last_number:06d}"
 
 
-def _move_stock(items: list[Item], changes: dict[int, int], *, kind: str, exchange=None, staff=None, reason=""):
-    """Write the stock moves and update the cached stock of the (locked) items."""
-    now = timezone.now()
-    moves = []
-    for item in items:
-        quantity = changes.get(item.pk)
-        if not quantity:
-            continue
-        moves.append(
-            StockMove(
-                item=item, kind=kind, quantity=quantity, exchange=exchange, staff=staff, reason=reason, created_at=now
-            )
-        )
-        item.stock_on_hand += quantity
-        item.save(update_fields=["stock_on_hand"])
-    return StockMove.objects.bulk_create(moves)
-
-
 def _lock_exchange(exchange: Exchange) -> Exchange:
     return Exchange.objects.select_for_update().get(pk=exchange.pk)
 
@@ -397,71 +370,3 @@ def exchange_lapse_due(*, today: datetime.date | None = None) -> int:
             )
             lapsed += 1
     return lapsed
-
-
-# --- stock --------------------------------------------------------------------------------
-
-
-def _check_quantity(quantity) -> int:
-    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 1_000_000:
-        raise errors.InvalidRequest()
-    return quantity
-
-
-def stock_receive(*, item: Item, quantity: int, staff, reason: str = "") -> StockMove:
-    """Goods delivered to the secretariat: the stock grows."""
-    _check_quantity(quantity)
-    with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        (move,) = _move_stock([locked], {locked.pk: quantity}, kind=StockMove.Kind.RECEIVED, staff=staff, reason=reason)
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD,
-            obj=locked,
-            summary=gettext_noop("Received stock"),
-            detail={"quantity": quantity, "reason": reason},
-        )
-    item.stock_on_hand = locked.stock_on_hand
-    return move
-
-
-def stock_write_off(*, item: Item, quantity: int, staff, reason: str) -> StockMove:
-    """Goods lost, damaged or sent back: the stock shrinks, never below zero; a reason is required."""
-    _check_quantity(quantity)
-    reason = (reason or "").strip()
-    if not reason:
-        raise errors.ReasonRequired()
-    with transaction.atomic():
-        locked = Item.objects.select_for_update().get(pk=item.pk)
-        if locked.stock_on_hand < quantity:
-            raise errors.OutOfStock(item=locked, available=locked.stock_on_hand)
-        (move,) = _move_stock(
-            [locked], {locked.pk: -quantity}, kind=StockMove.Kind.WRITTEN_OFF, staff=staff, reason=reason[:300]
-        )
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.CHANGE,
-            obj=locked,
-            summary=gettext_noop("Wrote off stock"),
-            detail={"quantity": quantity, "reason": reason[:300]},
-        )
-    item.stock_on_hand = locked.stock_on_hand
-    return move
-
-
-def stock_in_ledger(item: Item) -> int:
-    """The stock as the sum of the item's ledger (what `stock_on_hand` caches)."""
-    return StockMove.objects.filter(item=item).aggregate(n=Sum("quantity"))["n"] or 0
-
-
-__all__ = [
-    "COUNTING",
-    "counted_quantities",
-    "exchange_cancel",
-    "exchange_collect",
-    "exchange_create",
-    "exchange_lapse_due",
-    "stock_in_ledger",
-    "stock_receive",
-    "stock_write_off",
-]
