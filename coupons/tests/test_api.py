@@ -9,6 +9,8 @@ from django.urls import NoReverseMatch, reverse
 from api.tests.conftest import Till, now_iso
 from coupons.models import Coupon
 from coupons.tests.factories import CouponTemplateFactory
+from members.models import Member
+from members.services import member_reinstate
 from points import services as points_services
 from points.tests.factories import StoreFactory, TerminalFactory, make_staff
 from stores.services import terminal_issue_secret
@@ -149,3 +151,22 @@ def test_a_coupon_already_redeemed_stays_redeemed_when_its_purchase_is_voided(pr
     assert voided.status_code == 201
     assert voided.json()["coupons_withdrawn"] == []
     assert Coupon.objects.get().status == Coupon.Status.REDEEMED
+
+
+def test_a_suspended_members_coupon_is_refused_until_the_member_is_reinstated(programme, till):
+    # given a discount coupon, and its member suspended by the secretariat
+    CouponTemplateFactory(programme=programme, purchases_needed=1, discount_yen=300)
+    code = till.earn().json()["coupons"][0]["code"]
+    member = Coupon.objects.get().member
+    Member.objects.filter(pk=member.pk).update(status=Member.Status.SUSPENDED)
+
+    # when the store presents it, then after reinstatement
+    refused = redeem(till, code, key="r1")
+    kept = Coupon.objects.get().status
+    member_reinstate(member=member)
+    honoured = redeem(till, code, key="r2")
+
+    # then the first is refused like the member's card, and the coupon is still there to use
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "member_suspended")
+    assert kept == Coupon.Status.ISSUED
+    assert (honoured.status_code, honoured.json()["discount_yen"]) == (201, 300)
