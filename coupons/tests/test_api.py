@@ -4,30 +4,16 @@ Runs once the API serves coupons (the route `api:coupon_redeem`); until then it 
 """
 
 import pytest
-from django.urls import NoReverseMatch, reverse
 
 from api.tests.conftest import Till, now_iso
 from coupons.models import Coupon
 from coupons.tests.factories import CouponTemplateFactory
 from members.models import Member
 from members.services import member_reinstate
-from points import services as points_services
 from points.tests.factories import StoreFactory, TerminalFactory, make_staff
 from stores.services import terminal_issue_secret
 
-
-def _served() -> bool:
-    try:
-        reverse("api:coupon_redeem")
-    except NoReverseMatch:
-        return False
-    return True
-
-
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not _served(), reason="the terminal API does not serve coupons yet"),
-]
+pytestmark = pytest.mark.django_db
 
 AT = now_iso()
 
@@ -100,7 +86,6 @@ def test_an_unknown_code_is_not_found(till):
     assert (answer.status_code, answer.json()["error"]["code"]) == (404, "coupon_not_found")
 
 
-@pytest.mark.skipif(not hasattr(points_services, "points_coupon_bonus"), reason="points_coupon_bonus not added yet")
 def test_a_bonus_points_coupon_adds_to_the_balance(programme, till):
     CouponTemplateFactory(
         programme=programme, purchases_needed=1, benefit="bonus_points", discount_yen=0, bonus_points=40

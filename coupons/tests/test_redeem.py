@@ -10,7 +10,6 @@ from coupons.models import Coupon, CouponTemplate
 from coupons.services import coupon_redeem, coupons_expire_lapsed
 from coupons.tests.factories import CouponTemplateFactory
 from coupons.tests.helpers import earn
-from points import services as points_services
 from points.models import Account, Entry, Funder
 from points.tests.factories import ProgrammeFactory, StoreFactory, TerminalFactory, join
 from points.verification import ledger_problems
@@ -161,9 +160,6 @@ def test_a_paused_template_still_honours_its_coupons(store, terminal, card):
     assert coupon_redeem(code=coupon.code, terminal=terminal, idempotency_key="r1").status == Coupon.Status.REDEEMED
 
 
-@pytest.mark.skipif(
-    not hasattr(points_services, "points_coupon_bonus"), reason="points.services.points_coupon_bonus not added yet"
-)
 def test_a_bonus_points_coupon_gives_its_points_once(store, terminal, card):
     coupon = issue(card, store, benefit=CouponTemplate.Benefit.BONUS_POINTS, discount_yen=0, bonus_points=50)
     account = Account.objects.get(member=card.member)

@@ -1,24 +1,17 @@
-"""Rally stamps as the terminal sees them.
-
-Skipped until api.views.apply_earn and apply_void call rallies_after_earn and rallies_after_void.
-"""
+"""Rally stamps as the terminal sees them."""
 
 import json
 
 import pytest
 from django.test import Client
 
-from api import views
 from api.tests.conftest import Till, now_iso
 from points.tests.factories import ProgrammeFactory, StoreFactory, TerminalFactory, join, make_staff
 from rallies.models import RallyGoal, Stamp
 from rallies.tests.factories import RallyFactory, RallyGoalFactory
 from stores.services import terminal_issue_secret
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(not hasattr(views, "rallies_after_earn"), reason="api.views does not call the rallies yet"),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
