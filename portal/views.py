@@ -12,23 +12,22 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse, reverse_lazy
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
 from billing.documents.csv import statement_csv
 from billing.models import Statement, StatementFile
 from billing.services import statement_document
+from common.downloads import CSV_ENCODINGS, csv_attachment
 from portal import selectors
 from portal.forms import PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
 from stores.models import MerchantUser
 
 STATEMENTS_PER_PAGE = 50
 # ?encoding= → (codec for statement_csv, charset of the response, file name suffix); as the admin offers them.
-CSV_ENCODINGS = {"utf-8": ("utf-8-sig", "utf-8", ""), "cp932": ("cp932", "shift_jis", "-sjis")}
 
 
 def merchant_required(view):
@@ -104,11 +103,8 @@ def statement_csv_download(request, statement_id: int):
         codec, charset, suffix = CSV_ENCODINGS[request.GET.get("encoding", "utf-8")]
     except KeyError:
         raise Http404 from None
-    response = HttpResponse(
-        statement_csv(statement_document(statement), encoding=codec), content_type=f"text/csv; charset={charset}"
-    )
-    response["Content-Disposition"] = content_disposition_header(True, f"{statement.number}{suffix}.csv")
-    return response
+    content = statement_csv(statement_document(statement), encoding=codec)
+    return csv_attachment(content, charset=charset, filename=f"{statement.number}{suffix}.csv")
 
 
 # --- login, logout, password reset ---------------------------------------------------------

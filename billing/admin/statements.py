@@ -22,9 +22,7 @@ from billing.selectors import statements_overdue
 from billing.services import statement_document, statement_settle, statements_transfer_file
 from billing.zengin import ZenginError
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
-
-# The CSV as spreadsheets open it: UTF-8 with a BOM, or Shift_JIS for older Excel.
-CSV_ENCODINGS = {"utf-8": ("utf-8-sig", "utf-8", ""), "cp932": ("cp932", "shift_jis", "-sjis")}
+from common.downloads import CSV_ENCODINGS, csv_attachment
 
 
 def yen(amount: int) -> str:
@@ -248,9 +246,7 @@ class StatementAdmin(ReadOnlyAdmin):
             raise Http404
         codec, charset, suffix = CSV_ENCODINGS[encoding]
         content = statement_csv(statement_document(statement), encoding=codec)
-        response = HttpResponse(content, content_type=f"text/csv; charset={charset}")
-        response["Content-Disposition"] = f'attachment; filename="{statement.number}{suffix}.csv"'
-        return response
+        return csv_attachment(content, charset=charset, filename=f"{statement.number}{suffix}.csv")
 
     # --- settlement ------------------------------------------------------------------------
 

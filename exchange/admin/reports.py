@@ -16,11 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 
+from common.downloads import CSV_ENCODINGS, csv_attachment
 from exchange.forms import DeskReportForm, MonthlyCostForm
 from exchange.selectors import Figures, desk_report, monthly_cost
-
-# ?encoding= → (codec, charset of the response, file name suffix); as the billing admin offers its CSV.
-CSV_ENCODINGS = {"utf-8": ("utf-8-sig", "utf-8", ""), "cp932": ("cp932", "shift_jis", "-sjis")}
 
 
 def figure_columns() -> list[str]:
@@ -55,11 +53,8 @@ def csv_response(request, rows: list[list], filename: str) -> HttpResponse:
     codec, charset, suffix = CSV_ENCODINGS.get(request.GET.get("encoding", ""), CSV_ENCODINGS["utf-8"])
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    response = HttpResponse(
-        buffer.getvalue().encode(codec, errors="replace"), content_type=f"text/csv; charset={charset}"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}{suffix}.csv"'
-    return response
+    content = buffer.getvalue().encode(codec, errors="replace")
+    return csv_attachment(content, charset=charset, filename=f"{filename}{suffix}.csv")
 
 
 class ReportViews:
