@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+STAFF_PASSWORD = "correct-horse-battery-9"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -78,21 +79,20 @@ def page(_browser, live_server):
 
 @pytest.fixture
 def admin_login(page, live_server, django_user_model):
-    """Log a secretariat staff member in through the real login form."""
+    """Log a staff member of a role (the secretariat, 事務局, unless told) in through the real login form."""
 
-    def login(username="jimu", password="correct-horse-battery-9"):
+    def login(username="jimu", role=None):
         from django.contrib.auth.models import Group
 
-        user = django_user_model.objects.create_user(username=username, password=password, is_staff=True)
-        group = Group.objects.filter(name="secretariat").first()
-        if group:
-            user.groups.add(group)
-        else:
-            user.is_superuser = True
-            user.save()
+        from loyalty.roles import SECRETARIAT, sync_role_groups
+
+        # Transactional tests flush the groups the migrations made.
+        sync_role_groups()
+        user = django_user_model.objects.create_user(username=username, password=STAFF_PASSWORD, is_staff=True)
+        user.groups.add(Group.objects.get(name=role or SECRETARIAT))
         page.goto(f"{live_server.url}/admin/login/")
         page.fill("#id_username", username)
-        page.fill("#id_password", password)
+        page.fill("#id_password", STAFF_PASSWORD)
         page.click("input[type=submit]")
         page.wait_for_url(f"{live_server.url}/admin/")
         return user

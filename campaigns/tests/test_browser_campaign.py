@@ -10,34 +10,12 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import Campaign
-from loyalty.roles import OPERATOR, sync_role_groups
+from loyalty.roles import OPERATOR
 from members.tests.factories import CardFactory, MemberFactory
 from points.tests.factories import ProgrammeFactory, StoreFactory, TerminalFactory, join, make_staff
 from stores.services import terminal_issue_secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "correct-horse-battery-9"
-
-
-@pytest.fixture
-def operator_login(page, live_server, django_user_model):
-    """Log an operator (運用担当) in through the real login form."""
-    from django.contrib.auth.models import Group
-
-    def login(username="unyou"):
-        # Transactional tests flush the groups the migrations made.
-        sync_role_groups()
-        user = django_user_model.objects.create_user(username=username, password=PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=OPERATOR))
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
-        return user
-
-    return login
 
 
 def this_month() -> tuple[datetime.date, datetime.date]:
@@ -76,7 +54,7 @@ def earn_over_http(live_server, secret: str, card, *, key: str, amount_yen: int 
     return answer
 
 
-def test_operator_creates_a_birthday_month_campaign_and_the_till_gives_its_bonus(page, live_server, operator_login):
+def test_operator_creates_a_birthday_month_campaign_and_the_till_gives_its_bonus(page, live_server, admin_login):
     programme = ProgrammeFactory()
     store = join(StoreFactory(name="ひかりベーカリー"), programme)
     terminal = TerminalFactory(store=store)
@@ -85,7 +63,7 @@ def test_operator_creates_a_birthday_month_campaign_and_the_till_gives_its_bonus
     other_month = first.month % 12 + 1
     birthday_card = CardFactory(member=MemberFactory(birth_month=first.month))
     other_card = CardFactory(member=MemberFactory(birth_month=other_month))
-    operator_login()
+    admin_login("unyou", role=OPERATOR)
 
     page.goto(f"{live_server.url}/admin/campaigns/campaign/add/")
     page.fill("#id_name", "お誕生月ダブルポイント")

@@ -7,42 +7,17 @@ import pytest
 from exchange.admin import desk
 from exchange.models import Exchange
 from exchange.tests.conftest import OPEN
-from loyalty.roles import SECRETARIAT, sync_role_groups
 from members.tests.factories import CardFactory
 from points.models import Account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PASSWORD = "correct-horse-battery-9"
 
-
-@pytest.fixture
-def secretariat_login(page, live_server, django_user_model):
-    """Log a secretariat staff member (事務局) in through the real login form."""
-    from django.contrib.auth.models import Group
-
-    def login(username="madoguchi"):
-        # Transactional tests flush the groups the migrations made.
-        sync_role_groups()
-        user = django_user_model.objects.create_user(username=username, password=PASSWORD, is_staff=True)
-        user.groups.add(Group.objects.get(name=SECRETARIAT))
-        page.goto(f"{live_server.url}/admin/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", PASSWORD)
-        page.click("input[type=submit]")
-        page.wait_for_url(f"{live_server.url}/admin/")
-        return user
-
-    return login
-
-
-def test_staff_serve_a_member_at_the_desk(
-    page, live_server, secretariat_login, monkeypatch, counter, item, rich_member
-):
+def test_staff_serve_a_member_at_the_desk(page, live_server, admin_login, monkeypatch, counter, item, rich_member):
     # The desk's clock inside the window: Monday 1 June 2026, 10:00, the counter open.
     monkeypatch.setattr(desk, "desk_now", lambda: OPEN)
     card = CardFactory(member=rich_member)
-    secretariat_login()
+    admin_login("madoguchi")
 
     page.goto(f"{live_server.url}/admin/exchange/")
     page.click("#open-desk")
