@@ -199,29 +199,23 @@ def _credit(
     origin: Lot | None = None,
 ) -> Lot:
     """Points come in as a lot; any debt on the account is repaid from it first."""
-    repay = min(account.debt, points)
-    lot = Lot.objects.create(
-        account=account,
-        entry=entry,
-        store=store,
-        origin=origin,
-        points=points,
-        remaining=points - repay,
-        earned_at=earned_at,
-        expires_on=expires_on,
+    (lot,) = _credit_many(
+        account, [(entry, points)], store=store, earned_at=earned_at, expires_on=expires_on, origin=origin
     )
-    if repay:
-        LotUse.objects.create(entry=entry, lot=lot, points=repay)
-    account.debt -= repay
-    account.balance += points - repay
     return lot
 
 
 def _credit_many(
-    account: Account, credits: list[tuple[Entry, int]], *, store: Store | None, earned_at, expires_on
-) -> None:
+    account: Account,
+    credits: list[tuple[Entry, int]],
+    *,
+    store: Store | None,
+    earned_at,
+    expires_on,
+    origin: Lot | None = None,
+) -> list[Lot]:
     """Several entries' points in as lots of one store, earning time and expiry (a purchase's bonuses), in
-    two statements at most; debt is repaid from them in order, as `_credit` does one by one."""
+    two statements at most; debt is repaid from them in order, each lot repaying what is left of it."""
     lots, repaid = [], []
     for entry, points in credits:
         repay = min(account.debt, points)
@@ -230,6 +224,7 @@ def _credit_many(
                 account=account,
                 entry=entry,
                 store=store,
+                origin=origin,
                 points=points,
                 remaining=points - repay,
                 earned_at=earned_at,
@@ -244,6 +239,7 @@ def _credit_many(
         LotUse.objects.bulk_create(
             LotUse(entry=lot.entry, lot=lot, points=repay) for lot, repay in zip(lots, repaid, strict=True) if repay
         )
+    return lots
 
 
 def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:
