@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from coupons.models import Coupon, CouponTemplate, PurchaseCategory
 from stores.models import Store
+from stores.selectors import local_midnight
 
 # A report never shows a group of fewer than five members.
 MIN_GROUP = 5
@@ -139,10 +139,6 @@ FIGURES = {
 }
 
 
-def _moment(day: datetime.date) -> datetime.datetime:
-    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
-
-
 def _figures(row: dict, *, discount_yen: int = 0, bonus_points: int = 0) -> Figures:
     return Figures(
         issued=row["issued"],
@@ -158,8 +154,10 @@ def coupon_report(*, start: datetime.date, end: datetime.date, programme_id: int
     """Coupons issued from `start` up to (not including) `end`, Tokyo days, by template and by issuing store;
     the redemption rate is the share of them redeemed so far. Each store also shows what was redeemed there
     during the period."""
-    issued = Coupon.objects.filter(issued_at__gte=_moment(start), issued_at__lt=_moment(end))
-    redeemed_in_period = Coupon.objects.filter(redeemed_at__gte=_moment(start), redeemed_at__lt=_moment(end))
+    issued = Coupon.objects.filter(issued_at__gte=local_midnight(start), issued_at__lt=local_midnight(end))
+    redeemed_in_period = Coupon.objects.filter(
+        redeemed_at__gte=local_midnight(start), redeemed_at__lt=local_midnight(end)
+    )
     if programme_id is not None:
         issued = issued.filter(template__programme_id=programme_id)
         redeemed_in_period = redeemed_in_period.filter(template__programme_id=programme_id)

@@ -19,6 +19,7 @@ from django.utils import timezone
 from exchange import windows
 from exchange.models import Counter, Exchange, ExchangeLine, Item
 from exchange.services import COUNTING, counted_quantities
+from stores.selectors import local_day_bounds, local_midnight
 
 # --- the desk -------------------------------------------------------------------------------
 
@@ -183,13 +184,6 @@ class MonthlyCost:
     total: Figures = field(default_factory=Figures)
 
 
-def _bounds(first: datetime.date, last_exclusive: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
-    def at_midnight(day):
-        return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
-
-    return at_midnight(first), at_midnight(last_exclusive)
-
-
 def _figures(lines, starts_at, ends_at) -> dict[tuple[int, int], Figures]:
     """Figures per (counter pk, item pk) for exchange lines handed over or cancelled in [starts_at, ends_at)."""
     found: dict[tuple[int, int], Figures] = defaultdict(Figures)
@@ -242,7 +236,7 @@ def desk_report(day: datetime.date, counter: Counter | None = None, *, programme
         lines = lines.filter(exchange__counter=counter)
     if programme is not None:
         lines = lines.filter(exchange__programme=programme)
-    found = _figures(lines, *_bounds(day, day + datetime.timedelta(days=1)))
+    found = _figures(lines, *local_day_bounds(day))
     counters = Counter.objects.in_bulk({key[0] for key in found})
     items = Item.objects.in_bulk({key[1] for key in found})
     report = DeskReport(day=day, counter=counter)
@@ -269,7 +263,9 @@ def monthly_cost(programme, year: int, month: int) -> MonthlyCost:
     month less those returned by cancellations in the month, their face value (the cost) and points."""
     first = datetime.date(year, month, 1)
     following = datetime.date(year + month // 12, month % 12 + 1, 1)
-    found = _figures(ExchangeLine.objects.filter(exchange__programme=programme), *_bounds(first, following))
+    found = _figures(
+        ExchangeLine.objects.filter(exchange__programme=programme), local_midnight(first), local_midnight(following)
+    )
     per_item: dict[int, Figures] = defaultdict(Figures)
     for (_counter_id, item_id), figures in found.items():
         per_item[item_id].add(figures)

@@ -53,10 +53,14 @@ def terminals_heard_from(*, queryset: QuerySet | None = None, now: datetime.date
     return queryset.filter(last_seen_at__gte=terminal_silent_since(now=now))
 
 
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    """The start of a calendar day in the programme's time zone."""
+    return datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
+
+
 def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The half-open [start, end) of a calendar day in the programme's time zone."""
-    start = datetime.datetime.combine(day, datetime.time(), tzinfo=timezone.get_default_timezone())
-    return start, datetime.datetime.combine(day + datetime.timedelta(days=1), datetime.time(), tzinfo=start.tzinfo)
+    return local_midnight(day), local_midnight(day + datetime.timedelta(days=1))
 
 
 def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today: datetime.date | None = None):
