@@ -16,7 +16,6 @@ from audit.services import audit_record
 from common.snapshots import RunningRows
 from coupons import conditions, errors
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
-from members.models import Member
 from points import errors as ledger_errors
 from points import services as points_services
 from points.models import Entry
@@ -27,8 +26,6 @@ from stores.models import Store, Terminal
 MAX_CATEGORY = 40
 # A new code colliding with an existing one is a one-in-a-trillion event; a few retries are plenty.
 CODE_ATTEMPTS = 5
-# Memberships whose coupons the till refuses, as it refuses their cards.
-MEMBERS_REFUSED = (Member.Status.SUSPENDED, Member.Status.WITHDRAWN)
 
 
 _ACTIVE = RunningRows(
@@ -175,8 +172,7 @@ def coupon_redeem(
             raise errors.CouponWithdrawn()
         # A suspended (or ended) membership is refused at the till, discount coupons included; the coupon
         # stays issued and can be used once the member is reinstated.
-        if Member.objects.filter(pk=coupon.member_id, status__in=MEMBERS_REFUSED).exists():
-            raise ledger_errors.MemberNotUsable()
+        points_services.member_check_usable(member_id=coupon.member_id)
         template = CouponTemplate.objects.select_related("programme").get(pk=coupon.template_id)
         coupon.template = template
         _check_usable(coupon, store, occurred_at)

@@ -29,6 +29,9 @@ class Member(models.Model):
         SUSPENDED = "suspended", _("Suspended")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    # Memberships that every till and desk refuses: their cards, coupons and exchanges.
+    REFUSED_STATUSES = (Status.SUSPENDED, Status.WITHDRAWN)
+
     class Gender(models.TextChoices):
         UNKNOWN = "", _("Not given")
         FEMALE = "female", _("Female")

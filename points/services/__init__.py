@@ -20,6 +20,7 @@ from points.services.ledger import (
     Posting,
     earn_points_for,
     expiry_date,
+    member_check_usable,
     programme_for_store,
 )
 from points.services.purchases import (
@@ -47,6 +48,7 @@ __all__ = [
     "card_replace",
     "earn_points_for",
     "expiry_date",
+    "member_check_usable",
     "member_merge",
     "member_withdraw",
     "points_adjust",

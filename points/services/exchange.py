@@ -25,6 +25,7 @@ from points.services.ledger import (
     _lock_account,
     _lock_accounts,
     _save,
+    member_check_usable,
 )
 from points.services.purchases import _restore_spent
 
@@ -44,9 +45,7 @@ def points_exchange(
 
     def post() -> Posting:
         with transaction.atomic():
-            status = Member.objects.filter(pk=member.pk).values_list("status", flat=True).first()
-            if status is None or status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
-                raise errors.MemberNotUsable()
+            member_check_usable(member_id=member.pk)
             account = _lock_account(member_id=member.pk, programme=programme)
             # Lapsed lots are not spendable, even if the nightly job has not run yet.
             _expire_lapsed(account, today=timezone.localdate(), ctx=_context())

@@ -165,9 +165,16 @@ def _lock_card(card: Card) -> Card:
     locked.member = Member.objects.only(*TILL_MEMBER_FIELDS).get(pk=locked.member_id)
     if locked.status != Card.Status.ACTIVE:
         raise errors.CardNotUsable()
-    if locked.member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
+    if locked.member.status in Member.REFUSED_STATUSES:
         raise errors.MemberNotUsable()
     return locked
+
+
+def member_check_usable(*, member_id: int) -> None:
+    """Refuse a suspended or ended membership (one query); a till's card lock checks the same."""
+    status = Member.objects.filter(pk=member_id).values_list("status", flat=True).first()
+    if status is None or status in Member.REFUSED_STATUSES:
+        raise errors.MemberNotUsable()
 
 
 def _lock_account(*, member_id: int, programme: Programme) -> Account:

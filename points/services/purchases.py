@@ -9,7 +9,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Card, Member
+from members.models import Card
 from points import errors
 from points.models import Account, Entry, Lot, Programme
 
@@ -31,6 +31,7 @@ from points.services.ledger import (
     _save,
     earn_points_for,
     expiry_date,
+    member_check_usable,
     programme_for_store,
 )
 from stores.models import Store
@@ -159,9 +160,7 @@ def points_coupon_bonus(
 
     def post() -> Posting:
         with transaction.atomic():
-            member = Member.objects.only("id", "status").get(pk=member_id)
-            if member.status in (Member.Status.SUSPENDED, Member.Status.WITHDRAWN):
-                raise errors.MemberNotUsable()
+            member_check_usable(member_id=member_id)
             account = _lock_account(member_id=member_id, programme=programme)
             ctx = _context(
                 occurred_at=occurred_at, store=store, terminal=terminal, receipt_no=receipt_no, reason=reason[:300]
