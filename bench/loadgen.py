@@ -15,7 +15,10 @@ With "mode": "batch" (and "secret", "items"), it instead sends one offline
 upload of that many earns to /api/v1/batch and times it. With "mode":
 "ceiling", the terminals send GET /api/v1/day without a token instead, and
 the 401 answers are counted: the requests per second the server and client
-manage with no database work at all.
+manage with no database work at all. With "mode": "floor", they look up a card
+number nobody holds (GET /api/v1/cards/...): the token checked and one card
+read, two statements and no transaction, the cheapest request that touches
+the database.
 """
 
 from __future__ import annotations
@@ -152,6 +155,7 @@ def terminal(plan: dict, index: int, secret: str, run_id: str, start: float, sto
     # The ceiling: the same server and client with nothing of ours in the way but routing, the middleware
     # and a refused bearer token (no database), as a measure of what the stack itself allows here.
     ceiling = plan.get("mode") == "ceiling"
+    floor = plan.get("mode") == "floor"
     if ceiling:
         headers = dict(PROXY_HEADERS)
     ok = ("401",) if ceiling else ("200", "201")
@@ -163,6 +167,10 @@ def terminal(plan: dict, index: int, secret: str, run_id: str, start: float, sto
             if ceiling:
                 new = False
                 connection.request("GET", "/api/v1/day", headers=headers)
+            elif floor:
+                new = False
+                number = f"{index:02d}{rng.randrange(10**14):014d}"
+                connection.request("GET", f"/api/v1/cards/transit_ic/{number}", headers=headers)
             else:
                 body, new = earn_body(
                     rng, plan["cards"], plan["new_card_share"], f"R{index}-{sent}", plan.get("item_share", 0.0)

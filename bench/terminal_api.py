@@ -26,6 +26,10 @@ How the figures are made (issue "terminal API"):
   for 10 s; gunicorn answers 401 after routing and the middleware, with no
   database work. That is what Django, gunicorn and the client manage on this
   machine at all, the roof over the earn figure.
+- floor: the same 16 terminals, with their tokens, look up card numbers
+  nobody holds for 10 s: the token checked and one card read, two
+  statements and no transaction, the cheapest request that touches the
+  database. An earn, which also writes a transaction, cannot be faster.
 - pgbench: the foundation section's figure when it ran, else a fresh run
   (bench/pg.py); the ratio earn/pgbench is held against the 0.2 target.
 - batch: one POST /api/v1/batch of 10,000 offline earns from the same kind of
@@ -252,6 +256,28 @@ def ceiling_load(figures: dict, server: Gunicorn) -> None:
     say(f"   {found['tps']:,} answers per second, p50 {found['p50_ms']} ms; cores busy: {found['cores_used']}")
 
 
+def floor_load(figures: dict, server: Gunicorn, till: dict) -> None:
+    """The cheapest request that touches the database (token checked, one card read): an earn, which must
+    also write a transaction, cannot be faster than this."""
+    say(f"== floor: the same {TERMINALS} terminals looking up unknown cards (token and one card read, no transaction)")
+    plan = {
+        "mode": "floor",
+        "host": "127.0.0.1",
+        "port": server.port,
+        "server_pid": server.process.pid,
+        "warmup": WARMUP_SECONDS,
+        "duration": CEILING_SECONDS,
+        "terminals": [terminal["secret"] for terminal in till["terminals"]],
+        "cards": [],
+    }
+    found = loadgen(plan, timeout=WARMUP_SECONDS + CEILING_SECONDS + 120)
+    figures["api_floor_rps"] = found["tps"]
+    figures["api_floor_p50_ms"] = found["p50_ms"]
+    say(f"   {found['tps']:,} answers per second, p50 {found['p50_ms']} ms; cores busy: {found['cores_used']}")
+    if found["errors"]:
+        say(f"   ! failures by status: {found['errors']}; first: {found['sample_error']}")
+
+
 def compare(figures: dict) -> None:
     if figures.get("pgbench_tps") is None:
         say("== pgbench TPC-B reference: -i -s 10, then -c 16 -j 2 -T 15")
@@ -271,6 +297,12 @@ def compare(figures: dict) -> None:
             f"   the stack's ceiling (no database) is {figures['api_ceiling_rps']:,} requests/s = "
             f"{figures['api_ceiling_vs_pgbench_ratio']} of pgbench; earns reach "
             f"{figures['api_earn_vs_ceiling_ratio']} of that ceiling"
+        )
+    if figures.get("api_floor_rps"):
+        figures["api_floor_vs_pgbench_ratio"] = round(figures["api_floor_rps"] / figures["pgbench_tps"], 3)
+        say(
+            f"   a lookup (token and one card read) reaches {figures['api_floor_rps']:,} requests/s = "
+            f"{figures['api_floor_vs_pgbench_ratio']} of pgbench"
         )
 
 
@@ -325,6 +357,7 @@ def run(figures: dict, *, small: bool = False) -> None:
     with Gunicorn(database, workers=workers, threads=threads) as server:
         earn_load(figures, server, till)
         ceiling_load(figures, server)
+        floor_load(figures, server, till)
         offline_batch(figures, server, till)
     compare(figures)
 

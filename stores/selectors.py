@@ -24,11 +24,11 @@ def terminal_authenticate(*, secret: str) -> Terminal | None:
     """
     if not secret:
         return None
-    return (
-        Terminal.objects.select_related("store")
-        .filter(secret_hash=terminal_secret_hash(secret), status=Terminal.Status.ACTIVE)
-        .first()
-    )
+    # The hash is unique: no ORDER BY for .first() to compose, on every terminal request.
+    found = Terminal.objects.select_related("store").filter(
+        secret_hash=terminal_secret_hash(secret), status=Terminal.Status.ACTIVE
+    )[:1]
+    return next(iter(found), None)
 
 
 def terminal_silent_since(*, now: datetime.datetime | None = None) -> datetime.datetime:

@@ -22,6 +22,7 @@ MAX_POINTS = 100_000_000
 LOT_ORDER = ("expires_on", "earned_at", "id")
 # The member's columns a till operation loads with the card: never personal data.
 TILL_MEMBER_FIELDS = ("id", "pseudonym", "status", "gender", "birth_year", "birth_month", "postal_code")
+CARD_FIELDS = tuple(field.name for field in Card._meta.concrete_fields)
 
 
 @dataclass(frozen=True)
@@ -157,12 +158,21 @@ def _idempotent(key: str, post: Callable[[], Posting]) -> Posting:
 
 
 def _lock_card(card: Card) -> Card:
-    # The card row alone: a join would be re-checked by PostgreSQL after the
-    # wait, and a card moved to another member by a merge would vanish.
-    locked = Card.objects.select_for_update().get(pk=card.pk)
-    # Only what the checks, the receipt and the campaigns' conditions read (plain columns): personal data
-    # stays encrypted.
-    locked.member = Member.objects.only(*TILL_MEMBER_FIELDS).get(pk=locked.member_id)
+    """Lock the card's row (its member's stays free) and read, in the same statement, the member's columns
+    that the checks, the receipt and the campaigns' conditions need: plain ones, so personal data stays
+    encrypted."""
+    found = (
+        Card.objects.select_for_update(of=("self",))
+        .select_related("member")
+        .only(*CARD_FIELDS, *(f"member__{name}" for name in TILL_MEMBER_FIELDS))
+        .filter(pk=card.pk)
+    )
+    locked = next(iter(found), None)
+    if locked is None:
+        # A merge moved the card while we waited for its lock, and PostgreSQL, re-checking the join with
+        # the card's new member, dropped the row: the card is locked now; read its new member on its own.
+        locked = Card.objects.select_for_update().get(pk=card.pk)
+        locked.member = Member.objects.only(*TILL_MEMBER_FIELDS).get(pk=locked.member_id)
     if locked.status != Card.Status.ACTIVE:
         raise errors.CardNotUsable()
     if locked.member.status in Member.REFUSED_STATUSES:

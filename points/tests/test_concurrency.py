@@ -107,6 +107,35 @@ def test_merge_while_tills_earn_loses_no_points(setup):
     assert ledger_problems(deep=True) == []
 
 
+def test_earn_waiting_on_a_card_that_a_merge_moves_credits_the_new_member(setup):
+    from members.models import Card
+
+    programme, store, card = setup
+    target = make_card()
+    moved = threading.Event()
+
+    def move_card_and_hold_its_lock():
+        # What a merge does to the card, holding the lock while the till's earn queues behind it.
+        with transaction.atomic():
+            Card.objects.select_for_update().get(pk=card.pk)
+            Card.objects.filter(pk=card.pk).update(member=target.member)
+            moved.set()
+            threading.Event().wait(0.5)
+        connections.close_all()
+
+    mover = threading.Thread(target=move_card_and_hold_its_lock)
+    mover.start()
+    moved.wait(5)
+    try:
+        posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="after-move")
+    finally:
+        mover.join()
+
+    assert posting.card.member.pk == target.member.pk
+    assert Account.objects.get(member=target.member, programme=programme).balance == 10
+    assert ledger_problems(deep=True) == []
+
+
 def test_database_refuses_to_change_or_delete_an_entry(setup):
     _programme, store, card = setup
     entry = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key=str(uuid.uuid4())).entries[0]

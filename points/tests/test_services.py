@@ -95,6 +95,17 @@ def test_suspended_member_cannot_earn(card, store):
         earn(card, store, 1_000)
 
 
+def test_member_suspended_after_the_till_read_the_card_cannot_earn(card, store):
+    # given the till has looked the card up (its member read with it), and then the member is suspended
+    looked_up = card_find(number=card.number)
+    Member.objects.filter(pk=card.member_id).update(status=Member.Status.SUSPENDED)
+
+    # then the earn, which reads the member again with the card's lock, refuses
+    with pytest.raises(errors.MemberNotUsable):
+        earn(looked_up, store, 1_000)
+    assert not Entry.objects.exists()
+
+
 def test_spend_takes_soonest_expiring_lots_first(card, store, other_store, programme):
     old = earn(card, other_store, 3_000, occurred_at=timezone.now() - datetime.timedelta(days=40))
     new = earn(card, store, 5_000)
