@@ -22,6 +22,7 @@ from points.models import Account, Entry, Programme
 from points.selectors import lots_expiring
 from points.services import Posting, points_earn, points_spend, points_void, programme_for_store
 from rallies.services import rallies_after_earn, rallies_after_void
+from stores.selectors import local_midnight
 
 EXPIRING_WITHIN_DAYS = 92
 
@@ -295,8 +296,7 @@ def day(request, terminal, data):
         date = datetime.date.fromisoformat(raw) if raw else timezone.localdate()
     except ValueError:
         raise ApiError(400, "invalid_request", _("Give the date as YYYY-MM-DD.")) from None
-    zone = timezone.get_default_timezone()
-    start = datetime.datetime.combine(date, datetime.time(), tzinfo=zone)
+    start = local_midnight(date)
     try:
         # The database compares in UTC: the first and last days of the calendar have no UTC bounds.
         end = (start + datetime.timedelta(days=1)).astimezone(datetime.UTC)

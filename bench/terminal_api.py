@@ -237,42 +237,24 @@ def earn_load(figures: dict, server: Gunicorn, till: dict, *, item_share: float 
         say(f"   ! gunicorn's log ends: {server.log_tail()}")
 
 
-def ceiling_load(figures: dict, server: Gunicorn) -> None:
-    """What the same gunicorn and client manage when a request does no database work: the stack's own limit."""
-    say(f"== ceiling: the same {TERMINALS} terminals sending GET /api/v1/day without a token (401, no database)")
+def reference_load(figures: dict, server: Gunicorn, *, mode: str, secrets: list[str], heading: str) -> None:
+    """The same gunicorn and client on a request simpler than an earn, for 10 s: "ceiling" (a refused token,
+    no database: the stack's own limit) or "floor" (token checked and one card read, no transaction: the
+    cheapest request that touches the database, which an earn cannot beat)."""
+    say(f"== {mode}: the same {TERMINALS} terminals {heading}")
     plan = {
-        "mode": "ceiling",
+        "mode": mode,
         "host": "127.0.0.1",
         "port": server.port,
         "server_pid": server.process.pid,
         "warmup": WARMUP_SECONDS,
         "duration": CEILING_SECONDS,
-        "terminals": [""] * TERMINALS,
+        "terminals": secrets,
         "cards": [],
     }
     found = loadgen(plan, timeout=WARMUP_SECONDS + CEILING_SECONDS + 120)
-    figures["api_ceiling_rps"] = found["tps"]
-    figures["api_ceiling_p50_ms"] = found["p50_ms"]
-    say(f"   {found['tps']:,} answers per second, p50 {found['p50_ms']} ms; cores busy: {found['cores_used']}")
-
-
-def floor_load(figures: dict, server: Gunicorn, till: dict) -> None:
-    """The cheapest request that touches the database (token checked, one card read): an earn, which must
-    also write a transaction, cannot be faster than this."""
-    say(f"== floor: the same {TERMINALS} terminals looking up unknown cards (token and one card read, no transaction)")
-    plan = {
-        "mode": "floor",
-        "host": "127.0.0.1",
-        "port": server.port,
-        "server_pid": server.process.pid,
-        "warmup": WARMUP_SECONDS,
-        "duration": CEILING_SECONDS,
-        "terminals": [terminal["secret"] for terminal in till["terminals"]],
-        "cards": [],
-    }
-    found = loadgen(plan, timeout=WARMUP_SECONDS + CEILING_SECONDS + 120)
-    figures["api_floor_rps"] = found["tps"]
-    figures["api_floor_p50_ms"] = found["p50_ms"]
+    figures[f"api_{mode}_rps"] = found["tps"]
+    figures[f"api_{mode}_p50_ms"] = found["p50_ms"]
     say(f"   {found['tps']:,} answers per second, p50 {found['p50_ms']} ms; cores busy: {found['cores_used']}")
     if found["errors"]:
         say(f"   ! failures by status: {found['errors']}; first: {found['sample_error']}")
@@ -356,8 +338,20 @@ def run(figures: dict, *, small: bool = False) -> None:
     threads = int(os.environ.get("BENCH_API_THREADS", THREADS))
     with Gunicorn(database, workers=workers, threads=threads) as server:
         earn_load(figures, server, till)
-        ceiling_load(figures, server)
-        floor_load(figures, server, till)
+        reference_load(
+            figures,
+            server,
+            mode="ceiling",
+            secrets=[""] * TERMINALS,
+            heading="sending GET /api/v1/day without a token (401, no database)",
+        )
+        reference_load(
+            figures,
+            server,
+            mode="floor",
+            secrets=[terminal["secret"] for terminal in till["terminals"]],
+            heading="looking up unknown cards (token and one card read, no transaction)",
+        )
         offline_batch(figures, server, till)
     compare(figures)
 

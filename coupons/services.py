@@ -210,16 +210,9 @@ def _check_usable(coupon: Coupon, store: Store, occurred_at: datetime.datetime) 
 
 def _give_bonus(coupon: Coupon, terminal: Terminal, key: str, occurred_at, receipt_no: str):
     """The coupon's points, as a bonus entry of the member's account with the template's funder, issued by the
-    store where the coupon is redeemed.
-
-    Written by points.services.points_coupon_bonus, which the points app is to provide; until it does, a
-    bonus-points coupon is refused rather than redeemed without its points.
-    """
-    give = getattr(points_services, "points_coupon_bonus", None)
-    if give is None:
-        raise ledger_errors.InvalidOperation()
+    store where the coupon is redeemed (points.services.points_coupon_bonus writes it)."""
     template = coupon.template
-    posting = give(
+    posting = points_services.points_coupon_bonus(
         member_id=coupon.member_id,
         programme=template.programme,
         store=terminal.store,

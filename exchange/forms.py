@@ -3,7 +3,6 @@ stock received or written off, and the reports' periods."""
 
 from __future__ import annotations
 
-import datetime
 import re
 import uuid
 
@@ -147,7 +146,6 @@ class StockForm(forms.Form):
 
     def __init__(self, *args, write_off: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.write_off = write_off
         if write_off:
             self.fields["reason"].required = True
             self.fields["reason"].help_text = _("Why the stock is gone: lost, damaged, expired.")
@@ -186,7 +184,3 @@ class MonthlyCostForm(forms.Form):
             today = timezone.localdate()
             self.initial.setdefault("year", today.year)
             self.initial.setdefault("programme", Programme.objects.order_by("code").first())
-
-    def months(self) -> list[datetime.date]:
-        year = self.cleaned_data["year"]
-        return [datetime.date(year, month, 1) for month in range(1, 13)]

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from exchange import windows
 from exchange.models import Counter, Exchange, ExchangeLine, Item
-from exchange.services import COUNTING, counted_quantities
+from exchange.services import counted_quantities
 from stores.selectors import local_day_bounds, local_midnight
 
 # --- the desk -------------------------------------------------------------------------------
@@ -55,16 +55,6 @@ def member_reservations(member):
         .select_related("counter")
         .prefetch_related(Prefetch("lines", queryset=ExchangeLine.objects.select_related("item")))
         .order_by("collect_by", "pk")
-    )
-
-
-def member_exchanges(member, *, limit: int = 20):
-    """The member's latest exchanges, any status, newest first."""
-    return (
-        Exchange.objects.filter(member=member)
-        .select_related("counter")
-        .prefetch_related(Prefetch("lines", queryset=ExchangeLine.objects.select_related("item")))
-        .order_by("-created_at", "-pk")[:limit]
     )
 
 
@@ -278,7 +268,6 @@ def monthly_cost(programme, year: int, month: int) -> MonthlyCost:
 
 
 __all__ = [
-    "COUNTING",
     "CatalogueEntry",
     "DeskReport",
     "Figures",
@@ -288,7 +277,6 @@ __all__ = [
     "counting_window_start",
     "desk_report",
     "limits_left",
-    "member_exchanges",
     "member_reservations",
     "monthly_cost",
 ]

@@ -18,9 +18,20 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-from billing.documents.pdf import FONT_NAME, _markup, _register_font, number_text, yen_text
+from billing.documents.pdf import (
+    FONT_NAME,
+    GRID,
+    SHADE,
+    WEEKDAYS,
+    _grid,
+    _markup,
+    _register_font,
+    _table,
+    number_text,
+    yen_text,
+)
 from exchange.models import Exchange
 from members.models import Card
 from points.models import Entry
@@ -28,9 +39,6 @@ from points.models import Entry
 PAGE_WIDTH, PAGE_HEIGHT = A5
 MARGIN = 12 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
-GRID = colors.HexColor("#9a9a9a")
-SHADE = colors.HexColor("#ececec")
-WEEKDAYS = "月火水木金土日"
 STATUS_TEXT = {
     Exchange.Status.RESERVED: "予約（未受取）",
     Exchange.Status.HANDED_OVER: "引渡済",
@@ -154,18 +162,6 @@ SMALL = _style("small", fontSize=7.5, leading=10)
 RIGHT = _style("right", alignment=TA_RIGHT)
 
 
-def _table(rows: list[list], widths: list[float], commands: list[tuple], **kwargs) -> Table:
-    base = [
-        ("FONT", (0, 0), (-1, -1), FONT_NAME, 9),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]
-    table = Table(rows, colWidths=widths, **kwargs)
-    table.setStyle(TableStyle(base + commands))
-    return table
-
-
 def _title(data: SlipData) -> str:
     return "ポイント交換予約票" if data.status == Exchange.Status.RESERVED else "ポイント交換票"
 
@@ -201,9 +197,7 @@ def _lines(data: SlipData) -> Table:
     quantity = sum(line.quantity for line in data.lines)
     rows.append(["合計", number_text(quantity), f"{number_text(data.points)} pt", yen_text(data.face_value_yen)])
     commands = [
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-        ("ALIGN", (0, 0), (-1, 0), "CENTER"),
+        *_grid(),
         ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("LINEABOVE", (0, -1), (-1, -1), 1.2, colors.black),
         ("FONT", (0, -1), (-1, -1), FONT_NAME, 10),

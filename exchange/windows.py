@@ -34,9 +34,6 @@ class Window:
     end: datetime.date
     days: list[datetime.date] = field(default_factory=list)
 
-    def __contains__(self, day: datetime.date) -> bool:
-        return day in self.days
-
 
 @lru_cache(maxsize=64)
 def _holidays(year: int) -> frozenset[datetime.date]:

@@ -38,8 +38,6 @@ from billing.periods import period_bounds
 from billing.services.statements import statement_numbers_take, statements_build
 from points.models import Programme
 
-Kind = StatementLine.Kind
-
 
 class CloseError(Exception):
     """The close cannot finish; the message says why, in the user's language."""

@@ -34,6 +34,9 @@ class ExchangeLineInline(ReadOnlyInline):
     fields = ["item", "quantity", "unit_points", "unit_face_value_yen", "line_points", "line_face_value_yen"]
     readonly_fields = fields
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("item")
+
     @admin.display(description=gettext_lazy("points"))
     def line_points(self, line):
         return f"{line.points:,}"
@@ -121,14 +124,12 @@ class ExchangeAdmin(ReadOnlyAdmin):
             raise PermissionDenied
         return exchange
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        exchange = self.get_object(request, unquote(object_id))
-        if exchange is not None:
-            extra_context["can_cancel"] = exchange.status in UNDOABLE and request.user.has_perm(
-                "exchange.cancel_exchange"
-            )
-        return super().change_view(request, object_id, form_url, extra_context)
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The exchange the change view already loaded, rather than loading it again.
+        context["can_cancel"] = (
+            obj is not None and obj.status in UNDOABLE and request.user.has_perm("exchange.cancel_exchange")
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def slip_view(self, request, object_id):
         exchange = self._exchange(request, object_id)

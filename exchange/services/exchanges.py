@@ -237,8 +237,7 @@ def _check_counts(items: list[Item], wanted: dict[int, int], *, member, window_s
 
 def _next_serial(year: int) -> str:
     """EX-2026-000001: gapless per year, taken under the year's row lock (a rollback gives it back)."""
-    ExchangeSequence.objects.get_or_create(year=year)
-    sequence = ExchangeSequence.objects.select_for_update().get(year=year)
+    sequence, _created = ExchangeSequence.objects.select_for_update().get_or_create(year=year)
     sequence.last_number += 1
     sequence.save(update_fields=["last_number"])
     return f"EX-{year}-{sequence.last_number:06d}"

@@ -115,8 +115,13 @@ def test_the_stock_count_cannot_be_edited_on_the_item_form(staff_client, item):
 
 
 def test_auditors_cannot_receive_stock(auditor_client, item):
-    assert auditor_client.get(reverse("admin:exchange_item_receive", args=[item.pk])).status_code == 403
+    moves = StockMove.objects.filter(item=item).count()
+    url = reverse("admin:exchange_item_receive", args=[item.pk])
+
+    assert auditor_client.get(url).status_code == 403
+    assert auditor_client.post(url, {"quantity": "5", "reason": "x"}).status_code == 403
     assert Item.objects.get(pk=item.pk).stock_on_hand == 10
+    assert StockMove.objects.filter(item=item).count() == moves
 
 
 def test_an_exchange_is_found_by_its_serial_typed_in_lower_case(staff_client, exchanged):

@@ -71,6 +71,8 @@ def test_stock_states_read_in_japanese(client, catalogue):
 
     page = client.get(URL, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
+    # Three distinct labels, none of them the English source text, all on the page.
+    assert len(labels) == 3 and not labels & {"Out of stock", "Few left", "In stock"}
     assert all(label in page for label in labels)
 
 
@@ -78,10 +80,10 @@ def test_an_item_shows_its_limits_and_where_to_collect_it(client, catalogue, pro
     bank = CounterFactory(programme=programme, name="さくら銀行本店")
     catalogue["ticket"].counters.add(bank)
 
-    page = client.get(URL).content.decode()
+    page = client.get(URL, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
 
     ticket = item_card(page, catalogue["ticket"])
-    assert "2" in ticket and "4" in ticket
+    assert "お一人様 各交換期間 2 点まで" in ticket and "お一人様 年間 4 点まで" in ticket
     assert "さくら銀行本店" in ticket and counter.name not in ticket
     assert counter.name not in item_card(page, catalogue["rice"]).split("<ul")[0]
 

@@ -1,6 +1,7 @@
 """Real threads on PostgreSQL: what two tills at the same moment can and cannot do."""
 
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -125,12 +126,15 @@ def test_earn_waiting_on_a_card_that_a_merge_moves_credits_the_new_member(setup)
 
     mover = threading.Thread(target=move_card_and_hold_its_lock)
     mover.start()
-    moved.wait(5)
+    assert moved.wait(5)
+    began = time.monotonic()
     try:
         posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="after-move")
     finally:
         mover.join()
 
+    # The earn queued behind the mover's lock (held for 0.5 s), so it met the moved card after waiting.
+    assert time.monotonic() - began >= 0.3
     assert posting.card.member.pk == target.member.pk
     assert Account.objects.get(member=target.member, programme=programme).balance == 10
     assert ledger_problems(deep=True) == []
