@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from coupons import errors as coupon_errors
 from points import errors as ledger_errors
+from till import errors as till_errors
 
 # The ledger's refusals, as the terminal sees them.
 LEDGER_STATUS = {
@@ -27,6 +28,12 @@ LEDGER_STATUS = {
     coupon_errors.CouponNotUsableHere: 403,
     coupon_errors.CouponOtherProgramme: 403,
     coupon_errors.CouponKeyReused: 422,
+    till_errors.InvalidCard: 400,
+    till_errors.CardNotFound: 404,
+    till_errors.CardTypeMismatch: 409,
+    till_errors.OccurredInFuture: 422,
+    till_errors.OccurredTooLongAgo: 422,
+    till_errors.TransactionNotFound: 404,
 }
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_safe
 from pydantic import BaseModel
 
 from api import schemas
+from api.batch import inline_max
 from api.pipeline import KEY_RE
 
 REF = "#/components/schemas/{model}"
@@ -41,6 +42,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "card_not_found": (404, "No card of this type has this number."),
     "coupon_not_found": (404, "No coupon has this code."),
     "transaction_not_found": (404, "No purchase of this store has this transaction_id."),
+    "batch_not_found": (404, "This terminal uploaded no offline batch with this batch_id."),
     "insufficient_points": (409, "The balance is smaller than the points to spend."),
     "nothing_to_void": (409, "The transaction was already voided or refunded in full."),
     "invalid_operation": (409, "The operation is not possible for this transaction."),
@@ -57,6 +59,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "duplicate_key": (422, "Offline batch only: another item of the batch has the same key."),
     "invalid_amount": (422, "The refund is larger than what remains of the purchase."),
     "rate_limited": (429, "Too many requests from this terminal; retry after Retry-After."),
+    "till_busy": (503, "Another till held the card for longer than the server waits; retry after Retry-After."),
 }
 EVERY_REQUEST = ("unauthorized", "store_suspended", "rate_limited")
 EVERY_WRITE = (
@@ -66,6 +69,7 @@ EVERY_WRITE = (
     "idempotency_in_progress",
     "body_too_large",
     "idempotency_key_reused",
+    "till_busy",
 )
 TIME_RULES = ("occurred_at_in_future", "occurred_at_too_old")
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
@@ -80,6 +84,7 @@ STATUS_TEXT = {
     413: "Content too large",
     422: "Unprocessable content",
     429: "Too many requests",
+    503: "Service unavailable",
 }
 
 
@@ -251,7 +256,12 @@ OPERATIONS = (
         "applied twice) or `rejected` with its error (any code of /earn, /spend or /void, or `duplicate_key` when "
         "two items share a key). One bad item never stops the others. The batch itself has an Idempotency-Key "
         "too: re-send the same batch with the same key after a lost answer. The body limit is "
-        "TERMINAL_API_MAX_BATCH_BODY (8 MiB by default), not TERMINAL_API_MAX_BODY.",
+        "TERMINAL_API_MAX_BATCH_BODY (8 MiB by default), not TERMINAL_API_MAX_BODY.\n\n"
+        "A batch of up to TERMINAL_API_BATCH_INLINE_MAX items (200 by default) is applied at once and answered "
+        "200 with every item's outcome (BatchResponse). A larger one is stored and answered 202 at once "
+        "(BatchAccepted: `batch_id`, `status_url`, also in `Location`); workers apply it in the background and "
+        "GET `status_url` gives its progress and, once `done`, the same `counts` and `results` a 200 would "
+        "have had. Re-sending it with the same key answers the same 202 and applies nothing twice.",
         request=schemas.BatchRequest,
         example={
             "items": [
@@ -271,9 +281,35 @@ OPERATIONS = (
                 },
             ]
         },
-        answer=schemas.BatchResponse,
-        success={200: "Every item has an outcome; see `counts` and each item's `status`."},
+        answer=schemas.BatchAnswer,
+        success={
+            200: "Applied at once (BatchResponse): every item has an outcome; see `counts` and each item's `status`.",
+            202: "Queued (BatchAccepted): read the outcome from `status_url` (also in the `Location` header).",
+        },
         errors=(),
+    ),
+    Operation(
+        method="get",
+        path="/batch/{batch_id}",
+        operation_id="batch_status",
+        summary="Progress and answer of a queued offline batch",
+        description="For a batch answered 202, with the same terminal's secret: `status` is `queued`, `running`, "
+        "`done` or `failed`, `applied_so_far` counts the items answered so far. Once `done`, `counts` and "
+        "`results` are what POST /batch would have answered at once (results in the order sent); until then "
+        "they are null. Poll every few seconds. `failed` means the batch was given up after its worker crashed "
+        "repeatedly: upload it again with a new Idempotency-Key; what was applied is answered `already_applied`. "
+        "Another terminal's batch, like an unknown one, is `batch_not_found`.",
+        answer=schemas.BatchStatus,
+        errors=("batch_not_found",),
+        parameters=(
+            {
+                "name": "batch_id",
+                "in": "path",
+                "required": True,
+                "description": "The `batch_id` of the 202 answer.",
+                "schema": {"type": "string", "format": "uuid"},
+            },
+        ),
     ),
     Operation(
         method="get",
@@ -310,8 +346,10 @@ secretariat. A revoked secret gets 401 at once; a terminal of a suspended store 
 
 Retries: every write (POST) carries an `Idempotency-Key` header (1 to 100 of `A-Z a-z 0-9 . _ : -`), unique per \
 terminal. Send the same key and the same body again after a lost answer: the first answer comes back byte for \
-byte and no second transaction is made. While the first request is still running the retry gets 409 \
-`idempotency_in_progress` with Retry-After; the same key with a different body gets 422 `idempotency_key_reused`.
+byte and no second transaction is made. A retry that arrives while the first request is still running waits \
+for it (up to a few seconds) and then gets its answer; past that, or while a small offline batch with that key \
+is still being applied, it gets 409 `idempotency_in_progress` with Retry-After. The same key with a different body \
+gets 422 `idempotency_key_reused`.
 
 Errors: every error has the body `{{"error": {{"code": ..., "message": ..., "details": [...]}}}}`. `code` is \
 stable and is what a terminal should branch on; `message` is for people, in Japanese by default or in English \
@@ -323,7 +361,8 @@ Time: `occurred_at` is when the purchase happened at the till, with its UTC offs
 `occurred_at_too_old`), so a terminal that was offline uploads its stored transactions within that window.
 
 Offline: a till that lost its connection keeps each transaction with its time and its Idempotency-Key, and \
-uploads them later in one POST /batch; anything that already went through is answered, not applied again.
+uploads them later in one POST /batch; anything that already went through is answered, not applied again. A \
+batch of more than {inline_max()} items is answered 202 with a status URL to read its outcome from.
 
 Limits: a request body is at most {settings.TERMINAL_API_MAX_BODY} bytes (413 `body_too_large`); a terminal \
 sending more than its rate gets 429 `rate_limited` with Retry-After. Amounts and points are whole numbers; \
@@ -387,7 +426,7 @@ def _error_response(status: int, codes: list[str]) -> dict:
     }
     if status == 401:
         response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
-    if status in (409, 429):
+    if status in (409, 429, 503):
         response["headers"] = RETRY_AFTER
     return response
 

@@ -1,6 +1,12 @@
 """What every terminal request goes through: authentication, size limits,
 strict parsing, and for writes the idempotency record that makes a retry
-return the first answer byte for byte."""
+return the first answer byte for byte.
+
+A write claims its Idempotency-Key inside the transaction that writes its
+entries and stores its answer (api/sql.py): one commit for all three. A retry
+that arrives while the first request is still running waits for it and gets
+its answer; past TERMINAL_API_LOCK_TIMEOUT_MS it is answered 409, as is a
+retry of a batch still being applied (whose claim is committed on its own)."""
 
 from __future__ import annotations
 
@@ -12,24 +18,27 @@ import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
+from api import sql
 from api.errors import ApiError, json_response, unauthorized
 from api.models import IdempotencyRecord
 from api.ratelimit import terminal_rate_check
 from points import errors as ledger_errors
 from stores.models import Store, Terminal
-from stores.selectors import terminal_authenticate
 from stores.services import terminal_touch
+from till.services import till_request, till_terminal
 
 KEY_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 # A request still marked running after this long died with its worker; a retry may take it over.
 STALE_AFTER = datetime.timedelta(seconds=30)
+# PostgreSQL's "lock_not_available": a wait ended by the transaction's lock timeout.
+LOCK_NOT_AVAILABLE = "55P03"
 
 Handler = Callable[..., tuple[int, BaseModel]]
 
@@ -37,7 +46,7 @@ Handler = Callable[..., tuple[int, BaseModel]]
 def authenticate(request: HttpRequest) -> Terminal:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _sep, secret = header.partition(" ")
-    terminal = terminal_authenticate(secret=secret.strip()) if scheme.lower() == "bearer" else None
+    terminal = till_terminal(secret=secret.strip()) if scheme.lower() == "bearer" else None
     if terminal is None:
         raise unauthorized()
     if terminal.store.status != Store.Status.ACTIVE:
@@ -104,8 +113,23 @@ def _answer(run: Callable[[], tuple[int, BaseModel]]) -> HttpResponse:
     return json_response(result.model_dump(mode="json"), status=status)
 
 
-def _claim(terminal: Terminal, key: str, request_hash: str) -> IdempotencyRecord:
-    """The record for this key, new or taken over; raises with the stored answer's fate otherwise."""
+def _in_progress() -> ApiError:
+    return ApiError(
+        409,
+        "idempotency_in_progress",
+        _("The first request with this key is still running; retry shortly."),
+        headers={"Retry-After": "1"},
+    )
+
+
+def _key_reused() -> ApiError:
+    return ApiError(422, "idempotency_key_reused", _("This Idempotency-Key was already used for a different request."))
+
+
+def claim_committed(terminal: Terminal, key: str, request_hash: str) -> IdempotencyRecord:
+    """A claim committed on its own, for a request too long for one transaction (the offline batch): the
+    record for this key, new or taken over from a request that died; raises with the stored answer's fate
+    otherwise."""
     now = timezone.now()
     # Outside a transaction (as requests run) the INSERT is one statement; a
     # refused duplicate breaks nothing. Inside one (tests), a savepoint guards it.
@@ -118,29 +142,20 @@ def _claim(terminal: Terminal, key: str, request_hash: str) -> IdempotencyRecord
     except IntegrityError:
         record = IdempotencyRecord.objects.get(terminal=terminal, key=key)
     if record.request_hash != request_hash:
-        raise ApiError(
-            422, "idempotency_key_reused", _("This Idempotency-Key was already used for a different request.")
-        )
+        raise _key_reused()
     if record.state == IdempotencyRecord.State.DONE:
         return record
-    in_progress = ApiError(
-        409,
-        "idempotency_in_progress",
-        _("The first request with this key is still running; retry shortly."),
-        headers={"Retry-After": "1"},
-    )
-    if now - record.started_at < STALE_AFTER:
-        raise in_progress
-    took_over = IdempotencyRecord.objects.filter(
-        pk=record.pk, state=IdempotencyRecord.State.RUNNING, started_at=record.started_at
-    ).update(started_at=now)
-    if not took_over:
-        raise in_progress
+    if now - record.started_at < STALE_AFTER or not sql.take_over(record=record, now=now):
+        raise _in_progress()
     record.started_at = now
     return record
 
 
-def _idempotent(request: HttpRequest, terminal: Terminal, body: bytes, run) -> HttpResponse:
+def _request_hash(request: HttpRequest, body: bytes) -> str:
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
+
+
+def idempotency_key(request: HttpRequest) -> str:
     key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")
     if not KEY_RE.match(key):
         raise ApiError(
@@ -148,24 +163,55 @@ def _idempotent(request: HttpRequest, terminal: Terminal, body: bytes, run) -> H
             "idempotency_key_missing",
             _("Every write needs an Idempotency-Key header of 1 to 100 letters, digits or . _ : -"),
         )
-    request_hash = hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
-    record = _claim(terminal, key, request_hash)
+    return key
+
+
+def _stored(record: IdempotencyRecord, request_hash: str, now) -> HttpResponse | None:
+    """The answer to a request whose key has a record: the first answer, or a refusal; None when the record
+    was left running by a request that died long ago and is now ours."""
+    if record.request_hash != request_hash:
+        return _key_reused().response()
     if record.state == IdempotencyRecord.State.DONE:
         return HttpResponse(bytes(record.body), status=record.status_code, content_type="application/json")
+    if now - record.started_at < STALE_AFTER or not sql.take_over(record=record, now=now):
+        return _in_progress().response()
+    return None
+
+
+def _idempotent(request: HttpRequest, terminal: Terminal, body: bytes, run) -> HttpResponse:
+    key = idempotency_key(request)
+    request_hash = _request_hash(request, body)
+    now = timezone.now()
+    claimed = False
     try:
         with transaction.atomic():
-            response = _answer(lambda: run(ledger_key=f"api:{terminal.pk}:{key}"))
-            IdempotencyRecord.objects.filter(pk=record.pk).update(
-                state=IdempotencyRecord.State.DONE,
-                status_code=response.status_code,
-                body=response.content,
-                completed_at=timezone.now(),
+            record_id = sql.claim(
+                terminal_id=terminal.pk,
+                key=key,
+                request_hash=request_hash,
+                now=now,
+                lock_timeout_ms=settings.TERMINAL_API_LOCK_TIMEOUT_MS,
             )
+            if record_id is None:
+                record = sql.record(terminal_id=terminal.pk, key=key)
+                answer = _stored(record, request_hash, now)
+                if answer is not None:
+                    return answer
+                record_id = record.pk
+            claimed = True
+            # A refusal is an answer, stored like any other; a crash rolls the claim back with the rest.
+            with till_request():
+                response = _answer(lambda: run(ledger_key=f"api:{terminal.pk}:{key}"))
+            sql.done(record_id=record_id, status_code=response.status_code, body=response.content, now=timezone.now())
         return response
-    except BaseException:
-        # A crash is not an answer: forget the claim so that the retry runs again.
-        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.RUNNING).delete()
-        raise
+    except OperationalError as error:
+        if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
+            raise
+        if not claimed:
+            return _in_progress().response()
+        return ApiError(
+            503, "till_busy", _("Another till is using this card; retry shortly."), headers={"Retry-After": "1"}
+        ).response()
 
 
 def endpoint(*, method: str, write: bool = False, model: type[BaseModel] | None = None, limit: int | None = None):

@@ -11,7 +11,7 @@ import datetime
 import uuid
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, RootModel, model_validator
 
 from points.services import MAX_AMOUNT_YEN, MAX_POINTS
 
@@ -262,3 +262,30 @@ class BatchCounts(Strict):
 class BatchResponse(Strict):
     results: list[BatchItemResult] = Field(description="One per item, in the order of the request")
     counts: BatchCounts
+
+
+class BatchAccepted(Strict):
+    """A batch of more than TERMINAL_API_BATCH_INLINE_MAX items: stored, to be applied in the background."""
+
+    batch_id: uuid.UUID
+    status: Literal["queued"]
+    status_url: str = Field(description="GET it (with the same bearer secret) for the progress and the answer")
+    items: int
+
+
+class BatchAnswer(RootModel[BatchResponse | BatchAccepted]):
+    """200: the batch was applied at once (BatchResponse); 202: it was queued (BatchAccepted)."""
+
+
+class BatchStatus(Strict):
+    batch_id: uuid.UUID
+    status: Literal["queued", "running", "done", "failed"] = Field(
+        description="failed: the batch was given up after repeated crashes; upload it again with a new "
+        "Idempotency-Key (what was applied is answered already_applied)"
+    )
+    items: int
+    applied_so_far: int = Field(description="Items answered so far")
+    counts: BatchCounts | None = Field(description="When done: the counts of the answer POST /batch gives at once")
+    results: list[BatchItemResult] | None = Field(
+        description="When done: one per item, in the order of the request, as POST /batch gives them at once"
+    )

@@ -12,6 +12,7 @@ urlpatterns = [
     path("coupons/redeem", views.redeem_coupon, name="coupon_redeem"),
     path("day", views.day, name="day"),
     path("batch", batch.batch, name="batch"),
+    path("batch/<str:batch_id>", batch.batch_status, name="batch_status"),
     path("openapi.json", openapi.openapi_json, name="openapi"),
     path("docs", openapi.docs, name="docs"),
 ]

@@ -1,22 +1,21 @@
-"""Every write of the campaigns app: the earning with its campaign bonuses, and the operators' changes."""
+"""Every write of the campaigns app: an earning's campaign bonuses (the till calls it), and the operators' changes."""
 
 from __future__ import annotations
 
 import datetime
 
 from django.db import transaction
-from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from campaigns import rules
+from campaigns import rules, sql
 from campaigns.models import Campaign, CampaignApplication
 from common.snapshots import RunningRows
-from members.models import Card, Member
+from members.models import Member
 from points.models import Entry, Programme
-from points.services import BonusGrant, Posting, points_bonuses, points_earn, programme_for_store
+from points.services import BonusGrant, Posting, points_bonuses
 from stores.models import Store
 
 MEMBER_FACTS = ("gender", "birth_year", "birth_month", "postal_code", "status")
@@ -31,7 +30,7 @@ _RUNNING = RunningRows(
 
 def campaigns_active(*, programme: Programme, at: datetime.datetime) -> list[Campaign]:
     """The programme's running campaigns at a moment, in the order they are tried (one small query while
-    the campaigns are unchanged). A campaign whose budget ran out may still be here: `campaigns_earn`
+    the campaigns are unchanged). A campaign whose budget ran out may still be here: `campaigns_after_earn`
     reads budgets under their lock."""
     return _RUNNING.running(programme.pk, at)
 
@@ -51,11 +50,7 @@ def _member_facts(posting: Posting) -> rules.MemberFacts:
 
 
 def _first_at_store(earn: Entry) -> bool:
-    return not (
-        Entry.objects.filter(account_id=earn.account_id, store_id=earn.store_id, kind=Entry.Kind.EARN)
-        .exclude(pk=earn.pk)
-        .exists()
-    )
+    return not sql.earned_here_before(earn=earn)
 
 
 def _already_given(campaigns: list[Campaign], member_id: int, day: datetime.date) -> dict[int, tuple[int, int]]:
@@ -64,24 +59,17 @@ def _already_given(campaigns: list[Campaign], member_id: int, day: datetime.date
     capped = [c.pk for c in campaigns if c.cap_per_member_day is not None or c.cap_per_member is not None]
     if not capped:
         return {}
-    rows = (
-        CampaignApplication.objects.filter(campaign_id__in=capped, member_id=member_id)
-        .values("campaign_id")
-        .annotate(total=Sum("points"), today=Sum("points", filter=Q(day=day)))
-        .order_by()
-    )
-    return {row["campaign_id"]: (row["today"] or 0, row["total"] or 0) for row in rows}
+    return sql.given_to_member(campaign_ids=capped, member_id=member_id, day=day)
 
 
 def _budgets_used(campaigns: list[Campaign]) -> dict[int, int]:
     """The budget used of each budgeted campaign, its row locked until the earning commits: concurrent
     earnings take from a budget one after the other, never over it. Locked in primary-key order, in one
     query, so that two earnings never wait on each other crosswise."""
-    budgeted = sorted(c.pk for c in campaigns if c.budget_points is not None)
+    budgeted = [c.pk for c in campaigns if c.budget_points is not None]
     if not budgeted:
         return {}
-    locked = Campaign.objects.select_for_update().filter(pk__in=budgeted).order_by("pk")
-    return dict(locked.values_list("pk", "budget_used"))
+    return sql.budgets_lock(campaign_ids=budgeted)
 
 
 def _give(posting: Posting, purchase: rules.Purchase, applying: list[tuple[Campaign, str]], key: str) -> None:
@@ -122,53 +110,12 @@ def _give(posting: Posting, purchase: rules.Purchase, applying: list[tuple[Campa
             )
         )
         if campaign.pk in budgets:
-            Campaign.objects.filter(pk=campaign.pk).update(budget_used=used + points)
+            sql.budget_use(campaign=campaign, used=used + points)
         if campaign.exclusive:
             break
     for application, bonus in zip(applications, points_bonuses(earn=posting, grants=grants), strict=True):
         application.bonus = bonus
-    CampaignApplication.objects.bulk_create(applications)
-
-
-def campaigns_earn(
-    *,
-    card: Card,
-    store: Store,
-    amount_yen: int,
-    idempotency_key: str,
-    occurred_at: datetime.datetime | None = None,
-    terminal=None,
-    receipt_no: str = "",
-    programme: Programme | None = None,
-    item_categories: frozenset[str] = frozenset(),
-) -> Posting:
-    """Earn on a purchase, with the bonuses of every campaign that applies, in one transaction.
-
-    A retry (same key) gets back what the first call wrote, bonuses included
-    (they share the earning's operation).
-    """
-    programme = programme_for_store(store=store, programme=programme)
-    occurred_at = occurred_at or timezone.now()
-    with transaction.atomic():
-        posting = points_earn(
-            card=card,
-            store=store,
-            amount_yen=amount_yen,
-            idempotency_key=idempotency_key,
-            occurred_at=occurred_at,
-            terminal=terminal,
-            receipt_no=receipt_no,
-            programme=programme,
-        )
-        campaigns_after_earn(
-            posting=posting,
-            store=store,
-            amount_yen=amount_yen,
-            occurred_at=occurred_at,
-            programme=programme,
-            item_categories=item_categories,
-        )
-    return posting
+    sql.applications_insert(applications)
 
 
 def campaigns_after_earn(

@@ -12,11 +12,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
-from django.db.models.functions import Coalesce
-
-from coupons.models import Coupon, CouponTemplate, PurchaseCategory
-from points.models import Entry
+from coupons import sql
+from coupons.models import CouponTemplate
 
 NTH = CouponTemplate.Condition.NTH_PURCHASE_AT_STORE
 CATEGORY = CouponTemplate.Condition.CATEGORY_PURCHASES
@@ -60,25 +57,27 @@ def templates_met(templates: list[CouponTemplate], purchase: Purchase) -> list[C
         for template in candidates
         if template.limit_per_member is None or issued[template.pk].count < template.limit_per_member
     ]
+    nth = [t for t in candidates if t.condition == NTH]
+    by_category = [t for t in candidates if t.condition == CATEGORY]
     counted = {
         **_count(
-            [t for t in candidates if t.condition == NTH],
+            nth,
             purchase,
             issued,
-            history=Entry.objects.filter(
-                account_id=purchase.account_id, store_id=purchase.store_id, kind=Entry.Kind.EARN
+            lambda since: sql.earns_at_store(
+                account_id=purchase.account_id, store_id=purchase.store_id, since=since, until=purchase.occurred_at
             ),
-            earn="pk",
         ),
         **_count(
-            [t for t in candidates if t.condition == CATEGORY],
+            by_category,
             purchase,
             issued,
-            history=PurchaseCategory.objects.filter(
+            lambda since: sql.earns_in_categories(
                 account_id=purchase.account_id,
-                category__in={t.item_category for t in candidates if t.condition == CATEGORY},
+                categories=sorted({t.item_category for t in by_category}),
+                since=since,
+                until=purchase.occurred_at,
             ),
-            earn="earn_id",
         ),
     }
     return [template for template in candidates if counted.get(template.pk, 0) >= template.purchases_needed]
@@ -87,18 +86,10 @@ def templates_met(templates: list[CouponTemplate], purchase: Purchase) -> list[C
 def _issued_so_far(templates: list[CouponTemplate], purchase: Purchase) -> dict[int, _Issued]:
     """How many coupons of each template the member has, and when the last one was issued (anywhere, and at
     this store): read under the account's lock, so two earnings cannot both pass the limit."""
-    rows = (
-        Coupon.objects.filter(member_id=purchase.member_id, template__in=[t.pk for t in templates])
-        .values("template_id")
-        .annotate(
-            n=Count("pk"),
-            last=Max("issued_at"),
-            last_here=Max("issued_at", filter=Q(issued_at_store_id=purchase.store_id)),
-        )
-        .order_by()
+    found = sql.issued_so_far(
+        template_ids=[t.pk for t in templates], member_id=purchase.member_id, store_id=purchase.store_id
     )
-    found = {row["template_id"]: _Issued(row["n"], row["last"], row["last_here"]) for row in rows}
-    return {template.pk: found.get(template.pk, _Issued()) for template in templates}
+    return {template.pk: _Issued(*found[template.pk]) if template.pk in found else _Issued() for template in templates}
 
 
 def _counts(template: CouponTemplate, purchase: Purchase, issued: _Issued, occurred_at: datetime.datetime, amount: int):
@@ -130,19 +121,12 @@ def _since(templates, purchase: Purchase, issued: dict[int, _Issued]) -> datetim
     return min(earliest)
 
 
-def _count(templates, purchase: Purchase, issued: dict[int, _Issued], *, history, earn: str) -> dict[int, int]:
-    """For each template, how many purchases of `history` count: the history read once (only as far back
-    as some template looks), counted here."""
+def _count(templates, purchase: Purchase, issued: dict[int, _Issued], history) -> dict[int, int]:
+    """For each template, how many purchases of `history(since)` count: the history read once (only as far
+    back as some template looks), counted here."""
     if not templates:
         return {}
-    amount = "amount_yen" if earn == "pk" else "earn__amount_yen"
-    history = history.filter(occurred_at__lte=purchase.occurred_at)
-    since = _since(templates, purchase, issued)
-    if since is not None:
-        history = history.filter(occurred_at__gte=since)
-    history = history.alias(refunded=_refunded_yen(earn)).filter(refunded__lt=F(amount))
-    category = "category" if earn != "pk" else "kind"
-    rows = list(history.values_list("occurred_at", amount, category))
+    rows = history(_since(templates, purchase, issued))
     return {
         t.pk: sum(
             1
@@ -152,15 +136,3 @@ def _count(templates, purchase: Purchase, issued: dict[int, _Issued], *, history
         )
         for t in templates
     }
-
-
-def _refunded_yen(earn: str):
-    """The yen of the purchase refunded so far (all of it when voided)."""
-    reversals = (
-        Entry.objects.filter(reverses=OuterRef(earn))
-        .order_by()
-        .values("reverses")
-        .annotate(yen=Sum("amount_yen"))
-        .values("yen")[:1]
-    )
-    return Coalesce(Subquery(reversals), 0)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_noop
 from audit.models import AuditEvent
 from audit.services import audit_record
 from common.snapshots import RunningRows
-from coupons import conditions, errors
+from coupons import conditions, errors, sql
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
 from points import errors as ledger_errors
 from points import services as points_services
@@ -57,9 +57,11 @@ def coupons_after_earn(
         return list(Coupon.objects.filter(issued_by=earn).select_related("template").order_by("pk"))
     categories = sorted({_category(category) for category in item_categories} - {""})
     if categories:
-        PurchaseCategory.objects.bulk_create(
-            PurchaseCategory(earn=earn, account=posting.account, category=category, occurred_at=occurred_at)
-            for category in categories
+        sql.categories_insert(
+            [
+                PurchaseCategory(earn=earn, account=posting.account, category=category, occurred_at=occurred_at)
+                for category in categories
+            ]
         )
     templates = coupon_templates_active(programme_id=posting.account.programme_id, at=occurred_at)
     if not templates:
@@ -88,28 +90,26 @@ def _valid_until(template: CouponTemplate, issued_at: datetime.datetime) -> date
 
 def _issue(templates: list[CouponTemplate], purchase: conditions.Purchase) -> list[Coupon]:
     """One coupon of each template, written together."""
-    if not templates:
-        return []
-    for attempt in range(CODE_ATTEMPTS):
-        try:
-            # A savepoint, so that a colliding code does not break the earning's transaction.
-            with transaction.atomic():
-                return Coupon.objects.bulk_create(
-                    Coupon(
-                        template=template,
-                        member_id=purchase.member_id,
-                        code=new_coupon_code(),
-                        issued_at=purchase.occurred_at,
-                        issued_at_store_id=purchase.store_id,
-                        issued_by_id=purchase.earn_id,
-                        valid_until=_valid_until(template, purchase.occurred_at),
-                    )
-                    for template in templates
-                )
-        except IntegrityError:
-            if attempt == CODE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    coupons = [
+        Coupon(
+            template=template,
+            member_id=purchase.member_id,
+            code=new_coupon_code(),
+            issued_at=purchase.occurred_at,
+            issued_at_store_id=purchase.store_id,
+            issued_by_id=purchase.earn_id,
+            valid_until=_valid_until(template, purchase.occurred_at),
+        )
+        for template in templates
+    ]
+    pending = coupons
+    for _attempt in range(CODE_ATTEMPTS):
+        if not pending:
+            return coupons
+        pending = sql.coupons_insert(pending)
+        for coupon in pending:
+            coupon.code = new_coupon_code()
+    raise IntegrityError("no free coupon code after several attempts")
 
 
 def coupons_after_void(*, original_entry: Entry) -> list[Coupon]:

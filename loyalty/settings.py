@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "campaigns",
     "coupons",
     "rallies",
+    "till",
     "billing",
     "exchange",
     "portal",
@@ -198,6 +199,11 @@ Q_CLUSTER = {
 TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 1024)))
 # The offline batch's limit: 10,000 items fit comfortably.
 TERMINAL_API_MAX_BATCH_BODY = int(os.environ.get("TERMINAL_API_MAX_BATCH_BODY", str(8 * 1024 * 1024)))
+# An offline batch of more items than this is answered 202 at once and applied by the workers (api/batch.py).
+TERMINAL_API_BATCH_INLINE_MAX = int(os.environ.get("TERMINAL_API_BATCH_INLINE_MAX", "200"))
+# How long a write waits for a lock (a retry for its first request, a card for another till) before it
+# is answered 409 or 503 and the till retries; PostgreSQL only (SQLite takes one writer at a time).
+TERMINAL_API_LOCK_TIMEOUT_MS = int(os.environ.get("TERMINAL_API_LOCK_TIMEOUT_MS", "3000"))
 # How far in the future a till's clock may be and still be believed.
 TERMINAL_CLOCK_SKEW_SECONDS = int(os.environ.get("TERMINAL_CLOCK_SKEW_SECONDS", "300"))
 # Requests per second one terminal may send on average, and how many at once

@@ -9,7 +9,8 @@ from django.db import connection
 from django.db.models import Q, Sum
 from django.utils import timezone
 
-from points.models import Account, Entry, Lot
+from points import sql
+from points.models import Account, Entry
 
 
 def card_balance(*, member_id: int, programme) -> Account | None:
@@ -17,19 +18,9 @@ def card_balance(*, member_id: int, programme) -> Account | None:
 
 
 def lots_expiring(*, account: Account, within_days: int = 92, today: datetime.date | None = None) -> list[dict]:
-    """Open lots of an account that expire within the window, summed per expiry date."""
+    """Open lots of an account that expire within the window, summed per expiry date (every receipt asks)."""
     today = today or timezone.localdate()
-    return list(
-        Lot.objects.filter(
-            account=account,
-            remaining__gt=0,
-            expires_on__gte=today,
-            expires_on__lte=today + datetime.timedelta(days=within_days),
-        )
-        .values("expires_on")
-        .annotate(points=Sum("remaining"))
-        .order_by("expires_on")
-    )
+    return sql.lots_expiring(account_id=account.pk, first=today, last=today + datetime.timedelta(days=within_days))
 
 
 def member_history(*, member_id: int, limit: int = 200):

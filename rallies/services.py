@@ -27,6 +27,7 @@ from audit.services import audit_record
 from common.snapshots import RunningRows
 from points.models import Entry
 from points.services import Posting, points_bonus
+from rallies import sql
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
 from rallies.selectors import draw_eligible
 from stores.models import Store
@@ -87,18 +88,20 @@ def rallies_after_earn(
         for rally in rallies
         if amount_yen >= rally.min_amount_yen and _rule_allows(rally, stamps[rally.pk], store.pk, day)
     }
-    Stamp.objects.bulk_create(
-        Stamp(
-            rally=rally,
-            member_id=member_id,
-            store=store,
-            day=day,
-            rule=rally.stamp_per,
-            earn=posting.entries[0],
-            stamped_at=occurred_at,
-        )
-        for rally in rallies
-        if rally.pk in stamped
+    sql.stamps_insert(
+        [
+            Stamp(
+                rally=rally,
+                member_id=member_id,
+                store=store,
+                day=day,
+                rule=rally.stamp_per,
+                earn=posting.entries[0],
+                stamped_at=occurred_at,
+            )
+            for rally in rallies
+            if rally.pk in stamped
+        ]
     )
     for rally_id in stamped:
         stamps[rally_id].append((store.pk, day))
@@ -111,10 +114,7 @@ def rallies_after_earn(
 
 def _live_stamps(member_id: int, rallies: list[Rally]) -> dict[int, list[tuple[int, datetime.date]]]:
     found = defaultdict(list)
-    rows = Stamp.objects.filter(
-        rally__in=[rally.pk for rally in rallies], member_id=member_id, voided_at__isnull=True
-    ).values_list("rally_id", "store_id", "day")
-    for rally_id, store_id, day in rows:
+    for rally_id, store_id, day in sql.live_stamps(member_id=member_id, rally_ids=[rally.pk for rally in rallies]):
         found[rally_id].append((store_id, day))
     return found
 

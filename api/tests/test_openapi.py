@@ -105,7 +105,7 @@ def test_the_codes_of_the_brief_are_documented_under_their_status():
         "store_not_in_programme",
         "spend_not_accepted",
     } <= by_status[403]
-    assert by_status[404] == {"card_not_found", "transaction_not_found", "coupon_not_found"}
+    assert by_status[404] == {"card_not_found", "transaction_not_found", "coupon_not_found", "batch_not_found"}
     assert {"insufficient_points", "nothing_to_void", "idempotency_in_progress"} <= by_status[409]
     assert by_status[413] == {"body_too_large"}
     assert {"idempotency_key_reused", "occurred_at_in_future", "occurred_at_too_old", "invalid_amount"} <= by_status[

@@ -6,7 +6,9 @@ from points.tests.factories import ProgrammeFactory, StoreFactory, join
 
 @pytest.fixture
 def programme(db):
-    return ProgrammeFactory()
+    # The tests buy on fixed days and hours of the past, as a late offline upload would; the programme
+    # takes purchases of any age.
+    return ProgrammeFactory(max_backdate_days=30_000)
 
 
 @pytest.fixture

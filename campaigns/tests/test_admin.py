@@ -15,7 +15,6 @@ from django.utils.translation import gettext
 
 from audit.models import AuditEvent
 from campaigns.models import Campaign, CampaignApplication
-from campaigns.services import campaigns_earn
 from campaigns.tests.factories import CampaignFactory
 from loyalty.roles import AUDITOR, OPERATOR
 from members.tests.factories import CardFactory, MemberFactory
@@ -23,6 +22,7 @@ from points.models import Funder
 from points.tests.factories import StoreFactory, join
 from stores.models import Store
 from stores.tests.factories import StaffFactory
+from till.tests.helpers import till_buy
 
 pytestmark = pytest.mark.django_db
 
@@ -113,7 +113,7 @@ def campaign_events(campaign) -> list[str]:
 
 
 def earn(card, store, amount_yen, key):
-    return campaigns_earn(card=card, store=store, amount_yen=amount_yen, idempotency_key=key)
+    return till_buy(card, store, amount_yen=amount_yen, key=key).posting
 
 
 # --- changelists ---------------------------------------------------------------------------

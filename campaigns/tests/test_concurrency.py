@@ -6,12 +6,12 @@ import pytest
 from django.utils import timezone
 
 from campaigns.models import CampaignApplication
-from campaigns.services import campaigns_earn
 from campaigns.tests.factories import CampaignFactory
 from members.tests.factories import CardFactory
 from points.tests.factories import ProgrammeFactory, StoreFactory, join
 from points.tests.test_concurrency import run_at_once
 from points.verification import ledger_problems
+from till.tests.helpers import till_buy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 _keys = itertools.count()
@@ -25,9 +25,7 @@ def test_concurrent_earnings_never_exceed_the_budget():
     now = timezone.now()
 
     def work(i):
-        return campaigns_earn(
-            card=cards[i], store=stores[i % 2], amount_yen=10_000, idempotency_key=f"b-{i}", occurred_at=now
-        )
+        return till_buy(cards[i], stores[i % 2], amount_yen=10_000, key=f"b-{i}", at=now).posting
 
     results = run_at_once(12, work)
 

@@ -10,22 +10,20 @@ from django.utils import timezone
 
 from campaigns.forecast import campaign_forecast
 from campaigns.models import Campaign, CampaignApplication
-from campaigns.services import campaigns_earn
 from campaigns.tests.factories import CampaignFactory
 from coupons.tests import helpers as coupon_helpers
 from members.tests.factories import CardFactory, MemberFactory
 from points.models import Entry, Funder
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
 from stores.models import Store
+from till.tests.helpers import till_buy
 
 TOKYO = datetime.timezone(datetime.timedelta(hours=9))
 _keys = iter(range(10**9))
 
 
 def earn(card, store, amount_yen, occurred_at=None):
-    return campaigns_earn(
-        card=card, store=store, amount_yen=amount_yen, idempotency_key=f"fc-{next(_keys)}", occurred_at=occurred_at
-    )
+    return till_buy(card, store, amount_yen=amount_yen, key=f"fc-{next(_keys)}", at=occurred_at).posting
 
 
 @pytest.fixture

@@ -7,12 +7,12 @@ import zoneinfo
 import pytest
 
 from campaigns.models import Campaign, CampaignApplication
-from campaigns.services import campaigns_earn
 from campaigns.tests.factories import CampaignFactory
 from members.tests.factories import CardFactory, ProvisionalMemberFactory
 from points.models import Entry, Funder
 from points.tests.factories import StoreFactory, join
 from points.verification import ledger_problems
+from till.tests.helpers import till_buy
 
 TOKYO = zoneinfo.ZoneInfo("Asia/Tokyo")
 _keys = itertools.count()
@@ -22,14 +22,7 @@ FRIDAY = datetime.datetime(2026, 5, 15, 14, 30, tzinfo=TOKYO)
 
 def earn(card, store, amount=10_000, at=FRIDAY, items=()):
     """1 point per 100 yen at the test stores: 10,000 yen earns 100 base points."""
-    return campaigns_earn(
-        card=card,
-        store=store,
-        amount_yen=amount,
-        idempotency_key=f"c-{next(_keys)}",
-        occurred_at=at,
-        item_categories=frozenset(items),
-    )
+    return till_buy(card, store, amount_yen=amount, at=at, key=f"c-{next(_keys)}", categories=items).posting
 
 
 def bonuses(posting):
@@ -199,9 +192,9 @@ def test_a_store_funded_bonus_is_recorded_with_its_funder_and_the_ledger_holds(p
 
 def test_a_retry_returns_the_bonuses_once(programme, store, card):
     campaign(programme)
-    first = campaigns_earn(card=card, store=store, amount_yen=10_000, idempotency_key="same", occurred_at=FRIDAY)
+    first = till_buy(card, store, amount_yen=10_000, key="same", at=FRIDAY).posting
 
-    again = campaigns_earn(card=card, store=store, amount_yen=10_000, idempotency_key="same", occurred_at=FRIDAY)
+    again = till_buy(card, store, amount_yen=10_000, key="same", at=FRIDAY).posting
 
     assert again.replayed and again.points == first.points == 200
     assert Entry.objects.filter(kind=Entry.Kind.BONUS).count() == 1

@@ -7,7 +7,8 @@ from stores.models import Store
 
 @pytest.fixture
 def programme(db):
-    return ProgrammeFactory()
+    # The tests buy up to months ago, as a late offline upload would; the programme takes purchases of any age.
+    return ProgrammeFactory(max_backdate_days=30_000)
 
 
 @pytest.fixture

@@ -1,14 +1,11 @@
-"""Earnings as the terminal API makes them once coupons are wired in: campaigns, then coupons, in one
-transaction."""
+"""Earnings as the terminal API makes them (through the till), and the coupons they issue."""
 
 import datetime
 import itertools
 
-from django.db import transaction
 from django.utils import timezone
 
-from campaigns.services import campaigns_earn
-from coupons.services import coupons_after_earn
+from till.tests.helpers import till_buy
 
 _keys = itertools.count()
 
@@ -21,19 +18,8 @@ def earn(card, store, *, at=None, amount=1_000, categories=(), key=None):
     """One earning; returns the posting and the coupons it issued."""
     at = at or timezone.now()
     key = key or f"earn-{next(_keys)}"
-    with transaction.atomic():
-        posting = campaigns_earn(
-            card=card,
-            store=store,
-            amount_yen=amount,
-            idempotency_key=key,
-            occurred_at=at,
-            item_categories=frozenset(categories),
-        )
-        coupons = coupons_after_earn(
-            posting=posting, store=store, occurred_at=at, item_categories=frozenset(categories)
-        )
-    return posting, coupons
+    receipt = till_buy(card, store, amount_yen=amount, at=at, key=key, categories=categories)
+    return receipt.posting, receipt.coupons
 
 
 def purchases(card, store, ages_in_days, **kwargs) -> list[list]:

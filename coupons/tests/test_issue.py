@@ -7,13 +7,12 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from campaigns.services import campaigns_earn
 from coupons.models import CODE_ALPHABET, Coupon, CouponTemplate, PurchaseCategory
 from coupons.services import coupon_templates_active, coupons_after_earn
 from coupons.tests.factories import CouponTemplateFactory
 from coupons.tests.helpers import days_ago, earn, purchases
 from members.tests.factories import CardFactory, MemberFactory
-from points.services import points_void
+from points.services import points_earn, points_void
 from points.tests.factories import ProgrammeFactory
 
 pytestmark = pytest.mark.django_db
@@ -225,7 +224,7 @@ def test_a_purchase_worth_no_points_issues_nothing(programme, store, card):
 def test_without_an_active_template_the_coupons_cost_one_query(programme, store, card, django_assert_num_queries):
     CouponTemplateFactory(programme=programme, status=CouponTemplate.Status.PAUSED)
     with transaction.atomic():
-        posting = campaigns_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q1")
+        posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q1")
         # The process's copy of the templates is loaded once; then one query asks whether they changed.
         coupon_templates_active(programme_id=programme.pk, at=timezone.now())
 
@@ -239,7 +238,7 @@ def test_twenty_active_templates_are_counted_in_five_queries(programme, store, c
         CouponTemplateFactory(programme=programme, condition=CATEGORY, item_category=f"c{n}", purchases_needed=50)
     categories = frozenset({"c1", "c2", "c3"})
     with transaction.atomic():
-        posting = campaigns_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q20")
+        posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="q20")
         coupon_templates_active(programme_id=programme.pk, at=timezone.now())
 
         # The categories, whether the templates changed, the member's coupons, purchases at the store, purchases

@@ -21,7 +21,10 @@ from points.services.ledger import (
     earn_points_for,
     expiry_date,
     member_check_usable,
+    points_card_lock,
+    points_replay,
     programme_for_store,
+    programmes_known,
 )
 from points.services.purchases import (
     BonusGrant,
@@ -29,6 +32,8 @@ from points.services.purchases import (
     points_bonuses,
     points_coupon_bonus,
     points_earn,
+    points_post_earn,
+    points_post_spend,
     points_spend,
     points_void,
 )
@@ -55,6 +60,11 @@ __all__ = [
     "BonusGrant",
     "points_bonus",
     "points_bonuses",
+    "points_card_lock",
+    "points_post_earn",
+    "points_post_spend",
+    "points_replay",
+    "programmes_known",
     "points_coupon_bonus",
     "points_earn",
     "points_exchange",

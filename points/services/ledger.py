@@ -12,7 +12,7 @@ from django.db import IntegrityError
 from django.utils import timezone
 
 from members.models import Card, Member
-from points import errors
+from points import errors, sql
 from points.models import Account, Entry, Lot, LotUse, Participation, Programme
 from stores.models import Store
 
@@ -20,9 +20,6 @@ from stores.models import Store
 MAX_AMOUNT_YEN = 100_000_000
 MAX_POINTS = 100_000_000
 LOT_ORDER = ("expires_on", "earned_at", "id")
-# The member's columns a till operation loads with the card: never personal data.
-TILL_MEMBER_FIELDS = ("id", "pseudonym", "status", "gender", "birth_year", "birth_month", "postal_code")
-CARD_FIELDS = tuple(field.name for field in Card._meta.concrete_fields)
 
 
 @dataclass(frozen=True)
@@ -59,7 +56,7 @@ class _Context:
     reason: str = ""
 
     def entry(self, *, account: Account, kind: str, points: int, key: str, **extra) -> Entry:
-        return Entry.objects.create(
+        entry = Entry(
             account=account,
             kind=kind,
             points=points,
@@ -75,6 +72,8 @@ class _Context:
             recorded_at=self.recorded_at,
             **extra,
         )
+        sql.entries_insert([entry])
+        return entry
 
 
 def _context(*, occurred_at=None, **kwargs) -> _Context:
@@ -130,6 +129,20 @@ def programme_for_store(*, store: Store, programme: Programme | None = None, spe
     return participation.programme
 
 
+def programmes_known(*, store: Store, participations: list[Participation]) -> None:
+    """Tell `programme_for_store` the store's active participations, read along with something else (the
+    till reads them with its terminal), so that it asks the database nothing."""
+    memo = store.__dict__.setdefault("_participations", {})
+    memo[None] = participations[0] if len(participations) == 1 else None
+    for participation in participations:
+        memo[participation.programme_id] = participation
+
+
+def points_replay(*, idempotency_key: str) -> Posting | None:
+    """What the operation with this key wrote, if it was written: a retry's answer."""
+    return _replay(idempotency_key)
+
+
 # --- locking and idempotency ------------------------------------------------------
 
 
@@ -161,18 +174,20 @@ def _lock_card(card: Card) -> Card:
     """Lock the card's row (its member's stays free) and read, in the same statement, the member's columns
     that the checks, the receipt and the campaigns' conditions need: plain ones, so personal data stays
     encrypted."""
-    found = (
-        Card.objects.select_for_update(of=("self",))
-        .select_related("member")
-        .only(*CARD_FIELDS, *(f"member__{name}" for name in TILL_MEMBER_FIELDS))
-        .filter(pk=card.pk)
-    )
-    locked = next(iter(found), None)
+    locked = sql.card_lock(card_id=card.pk)
     if locked is None:
-        # A merge moved the card while we waited for its lock, and PostgreSQL, re-checking the join with
-        # the card's new member, dropped the row: the card is locked now; read its new member on its own.
-        locked = Card.objects.select_for_update().get(pk=card.pk)
-        locked.member = Member.objects.only(*TILL_MEMBER_FIELDS).get(pk=locked.member_id)
+        raise Card.DoesNotExist(card.pk)
+    return _usable(locked)
+
+
+def points_card_lock(*, number_index: str) -> Card | None:
+    """Lock the card with this number (by its index), refusing a blocked card or a suspended member; None
+    when no card has the number. For the till, which finds and locks a card in one statement."""
+    locked = sql.card_lock(number_index=number_index)
+    return None if locked is None else _usable(locked)
+
+
+def _usable(locked: Card) -> Card:
     if locked.status != Card.Status.ACTIVE:
         raise errors.CardNotUsable()
     if locked.member.status in Member.REFUSED_STATUSES:
@@ -188,7 +203,7 @@ def member_check_usable(*, member_id: int) -> None:
 
 
 def _lock_account(*, member_id: int, programme: Programme) -> Account:
-    account, _created = Account.objects.select_for_update().get_or_create(member_id=member_id, programme=programme)
+    account = sql.account_lock(member_id=member_id, programme_id=programme.pk)
     # The caller's programme, so that reading its rules later (bonus lots' expiry) costs no query.
     account.programme = programme
     return account
@@ -199,7 +214,7 @@ def _lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
 
 
 def _save(account: Account) -> None:
-    account.save(update_fields=["balance", "debt", "updated_at"])
+    sql.account_save(account)
 
 
 # --- lots: the two primitives every operation is made of -----------------------------
@@ -251,10 +266,10 @@ def _credit_many(
         repaid.append(repay)
         account.debt -= repay
         account.balance += points - repay
-    lots = Lot.objects.bulk_create(lots)
+    sql.lots_insert(lots)
     if any(repaid):
-        LotUse.objects.bulk_create(
-            LotUse(entry=lot.entry, lot=lot, points=repay) for lot, repay in zip(lots, repaid, strict=True) if repay
+        sql.lot_uses_insert(
+            [LotUse(entry=lot.entry, lot=lot, points=repay) for lot, repay in zip(lots, repaid, strict=True) if repay]
         )
     return lots
 
@@ -290,7 +305,7 @@ def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = Fa
     if need and not allow_debt:
         raise errors.InsufficientPoints(balance=account.balance)
     Lot.objects.bulk_update(changed, ["remaining"])
-    LotUse.objects.bulk_create(uses)
+    sql.lot_uses_insert(uses)
     account.balance -= points - need
     account.debt += need
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from members.models import Card
-from points import errors
+from points import errors, sql
 from points.models import Account, Entry, Lot, Programme
 
 # Larger purchase amounts are refused as input errors (a till typo, not a sale).
@@ -50,35 +50,63 @@ def points_earn(
     receipt_no: str = "",
     programme: Programme | None = None,
 ) -> Posting:
-    """Earn points on a purchase at the store's rate. A purchase worth no points writes nothing."""
-    _check_whole(
-        amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
-    )
+    """Earn points on a purchase at the store's rate, on its own. A purchase worth no points writes nothing."""
+    _check_earn_amount(amount_yen)
     programme = programme_for_store(store=store, programme=programme)
-    points = earn_points_for(store=store, amount_yen=amount_yen)
 
     def post() -> Posting:
         with transaction.atomic():
-            locked = _lock_card(card)
-            account = _lock_account(member_id=locked.member_id, programme=programme)
-            if not points:
-                return Posting(account=account, card=locked)
-            ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
-            entry = ctx.entry(
-                account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen
-            )
-            _credit(
-                account,
-                entry,
-                points,
+            return points_post_earn(
+                card=_lock_card(card),
                 store=store,
-                earned_at=ctx.occurred_at,
-                expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+                programme=programme,
+                amount_yen=amount_yen,
+                idempotency_key=idempotency_key,
+                occurred_at=occurred_at,
+                terminal=terminal,
+                receipt_no=receipt_no,
             )
-            _save(account)
-            return Posting(account=account, entries=[entry], card=locked)
 
     return _idempotent(idempotency_key, post)
+
+
+def _check_earn_amount(amount_yen) -> None:
+    _check_whole(
+        amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
+    )
+
+
+def points_post_earn(
+    *,
+    card: Card,
+    store: Store,
+    programme: Programme,
+    amount_yen: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+) -> Posting:
+    """The earning's entry and lot, in the caller's transaction, on a card the caller locked
+    (`points_card_lock`): the till's helper. Locks the account after the card; writes nothing for a
+    purchase worth no points."""
+    _check_earn_amount(amount_yen)
+    account = _lock_account(member_id=card.member_id, programme=programme)
+    points = earn_points_for(store=store, amount_yen=amount_yen)
+    if not points:
+        return Posting(account=account, card=card)
+    ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
+    entry = ctx.entry(account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen)
+    _credit(
+        account,
+        entry,
+        points,
+        store=store,
+        earned_at=ctx.occurred_at,
+        expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
+    )
+    _save(account)
+    return Posting(account=account, entries=[entry], card=card)
 
 
 @dataclass(frozen=True)
@@ -103,7 +131,7 @@ def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
         return []
     first = earn.entries[0]
     account = earn.account
-    entries = Entry.objects.bulk_create(
+    entries = [
         Entry(
             account=account,
             kind=Entry.Kind.BONUS,
@@ -122,7 +150,8 @@ def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
             recorded_at=first.recorded_at,
         )
         for grant in grants
-    )
+    ]
+    sql.entries_insert(entries)
     _credit_many(
         account,
         [(entry, entry.points) for entry in entries],
@@ -198,30 +227,61 @@ def points_spend(
     amount_yen: int | None = None,
     programme: Programme | None = None,
 ) -> Posting:
-    """Spend points (1 point = 1 yen) at a store; never more than the spendable balance."""
+    """Spend points (1 point = 1 yen) at a store, on their own; never more than the spendable balance."""
+    _check_spend(points, amount_yen)
+    programme = programme_for_store(store=store, programme=programme, spending=True)
+
+    def post() -> Posting:
+        with transaction.atomic():
+            return points_post_spend(
+                card=_lock_card(card),
+                store=store,
+                programme=programme,
+                points=points,
+                idempotency_key=idempotency_key,
+                occurred_at=occurred_at,
+                terminal=terminal,
+                receipt_no=receipt_no,
+                amount_yen=amount_yen,
+            )
+
+    return _idempotent(idempotency_key, post)
+
+
+def _check_spend(points, amount_yen) -> None:
     _check_whole(points, low=1, high=MAX_POINTS, message=_("Points to spend must be a positive whole number."))
     if amount_yen is not None:
         _check_whole(
             amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
         )
-    programme = programme_for_store(store=store, programme=programme, spending=True)
 
-    def post() -> Posting:
-        with transaction.atomic():
-            locked = _lock_card(card)
-            account = _lock_account(member_id=locked.member_id, programme=programme)
-            ctx = _context(occurred_at=occurred_at, card=locked, store=store, terminal=terminal, receipt_no=receipt_no)
-            _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
-            if account.balance < points:
-                raise errors.InsufficientPoints(balance=account.balance)
-            entry = ctx.entry(
-                account=account, kind=Entry.Kind.SPEND, points=-points, key=idempotency_key, amount_yen=amount_yen
-            )
-            _debit(account, entry, points)
-            _save(account)
-            return Posting(account=account, entries=[entry], card=locked)
 
-    return _idempotent(idempotency_key, post)
+def points_post_spend(
+    *,
+    card: Card,
+    store: Store,
+    programme: Programme,
+    points: int,
+    idempotency_key: str,
+    occurred_at=None,
+    terminal=None,
+    receipt_no: str = "",
+    amount_yen: int | None = None,
+) -> Posting:
+    """The spend's entry, in the caller's transaction, on a card the caller locked (`points_card_lock`): the
+    till's helper. Lapsed lots are expired first (that stands even when the spend is then refused)."""
+    _check_spend(points, amount_yen)
+    account = _lock_account(member_id=card.member_id, programme=programme)
+    ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
+    _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
+    if account.balance < points:
+        raise errors.InsufficientPoints(balance=account.balance)
+    entry = ctx.entry(
+        account=account, kind=Entry.Kind.SPEND, points=-points, key=idempotency_key, amount_yen=amount_yen
+    )
+    _debit(account, entry, points)
+    _save(account)
+    return Posting(account=account, entries=[entry], card=card)
 
 
 def _reversible(entry: Entry) -> list[Entry]:

@@ -2,14 +2,12 @@ import datetime
 import itertools
 
 import factory
-from django.db import transaction
 from django.utils import timezone
 
-from campaigns.services import campaigns_earn
-from points.services import points_void
 from points.tests.factories import ProgrammeFactory
 from rallies.models import Rally, RallyGoal
-from rallies.services import rallies_after_earn, rallies_after_void
+from till.services import till_void
+from till.tests.helpers import till_buy, till_terminal_of
 
 _keys = itertools.count()
 
@@ -43,19 +41,19 @@ class RallyGoalFactory(factory.django.DjangoModelFactory):
 
 
 def buy(card, store, *, amount_yen=1_000, at=None, key=None):
-    """A purchase as the terminal API makes it: the earning, then the rallies, in one transaction.
-    Returns the posting and the receipt's rally lines."""
-    key = key or f"rally-test-{next(_keys)}"
-    at = at or timezone.now()
-    with transaction.atomic():
-        posting = campaigns_earn(card=card, store=store, amount_yen=amount_yen, idempotency_key=key, occurred_at=at)
-        lines = rallies_after_earn(posting=posting, store=store, amount_yen=amount_yen, occurred_at=at)
-    return posting, lines
+    """A purchase as the terminal API makes it (through the till). Returns the posting and the receipt's rally
+    lines."""
+    receipt = till_buy(card, store, amount_yen=amount_yen, at=at, key=key or f"rally-test-{next(_keys)}")
+    return receipt.posting, receipt.rally
 
 
 def void(posting, *, refund_amount_yen=None):
     """A void (or a refund) as the terminal API makes it: the ledger's, then the rallies', in one transaction."""
     original = posting.entries[0]
-    with transaction.atomic():
-        points_void(entry=original, idempotency_key=f"void-{next(_keys)}", refund_amount_yen=refund_amount_yen)
-        return rallies_after_void(original_entry=original)
+    receipt = till_void(
+        terminal=till_terminal_of(original.store),
+        original=original,
+        idempotency_key=f"void-{next(_keys)}",
+        refund_amount_yen=refund_amount_yen,
+    )
+    return receipt.rally

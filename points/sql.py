@@ -1,0 +1,119 @@
+"""The ledger's hot statements as fixed SQL, called only by `points.services` and `points.selectors`.
+
+Every till operation sends these; composed by the ORM they cost more than they take to run (see
+`common/fixedsql.py`). What they lock and write, and every number they write, is decided in the services.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from django.db import connection
+from django.utils import timezone
+
+from common import fixedsql
+from members.models import Card, Member
+from points.models import Account, Entry, Lot, LotUse
+
+# A till's card: its plain columns, never the encrypted number (the receipt prints the last four digits).
+CARD_FIELDS = ("id", "member_id", "card_type", "number_last4", "status")
+# The member's columns a till operation reads with the card: plain ones only, so personal data stays encrypted.
+MEMBER_FIELDS = ("id", "pseudonym", "status", "gender", "birth_year", "birth_month", "postal_code")
+ACCOUNT_FIELDS = ("id", "member_id", "programme_id", "balance", "debt", "updated_at")
+ENTRY_COLUMNS = fixedsql.writable_columns(Entry)
+LOT_COLUMNS = fixedsql.writable_columns(Lot)
+LOTUSE_COLUMNS = ("entry_id", "lot_id", "points")
+
+_CARD_AND_MEMBER = (
+    "SELECT "
+    + ", ".join(f"c.{name}" for name in CARD_FIELDS)
+    + ", "
+    + ", ".join(f"m.{name}" for name in MEMBER_FIELDS)
+    + " FROM members_card c JOIN members_member m ON m.id = c.member_id WHERE c.{key} = %s"
+)
+CARD_LOCK_BY_ID = _CARD_AND_MEMBER.format(key="id")
+CARD_LOCK_BY_INDEX = _CARD_AND_MEMBER.format(key="number_bidx")
+CARD_ALONE_BY_ID = "SELECT " + ", ".join(CARD_FIELDS) + " FROM members_card WHERE id = %s"
+CARD_ALONE_BY_INDEX = "SELECT " + ", ".join(CARD_FIELDS) + " FROM members_card WHERE number_bidx = %s"
+MEMBER_BY_ID = "SELECT " + ", ".join(MEMBER_FIELDS) + " FROM members_member WHERE id = %s"
+ACCOUNT_LOCK = "SELECT " + ", ".join(ACCOUNT_FIELDS) + " FROM points_account WHERE member_id = %s AND programme_id = %s"
+ACCOUNT_CREATE = (
+    "INSERT INTO points_account (member_id, programme_id, balance, debt, updated_at) VALUES (%s, %s, 0, 0, %s) "
+    "ON CONFLICT (member_id, programme_id) DO NOTHING"
+)
+ACCOUNT_SAVE = "UPDATE points_account SET balance = %s, debt = %s, updated_at = %s WHERE id = %s"
+LOTS_EXPIRING = (
+    "SELECT expires_on, SUM(remaining) FROM points_lot WHERE account_id = %s AND remaining > 0 "
+    "AND expires_on >= %s AND expires_on <= %s GROUP BY expires_on ORDER BY expires_on"
+)
+
+
+def card_lock(*, card_id: int | None = None, number_index: str | None = None) -> Card | None:
+    """Lock a card's row (by id or by its number's index) and read its member's plain columns in the same
+    statement; None if no card has that number. The member's row stays unlocked."""
+    key = card_id if card_id is not None else number_index
+    with connection.cursor() as cursor:
+        cursor.execute(
+            fixedsql.for_update(CARD_LOCK_BY_ID if card_id is not None else CARD_LOCK_BY_INDEX, of="c"), [key]
+        )
+        row = cursor.fetchone()
+        if row is None:
+            # No such card, or a merge moved it while we waited for its lock: PostgreSQL, re-checking the
+            # join with the card's new member, dropped the row. The card alone, locked, tells which.
+            cursor.execute(fixedsql.for_update(CARD_ALONE_BY_ID if card_id is not None else CARD_ALONE_BY_INDEX), [key])
+            alone = cursor.fetchone()
+            if alone is None:
+                return None
+            cursor.execute(MEMBER_BY_ID, [alone[1]])
+            row = alone + cursor.fetchone()
+    card = fixedsql.instance(Card, CARD_FIELDS, row[: len(CARD_FIELDS)])
+    card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[len(CARD_FIELDS) :])
+    return card
+
+
+def account_lock(*, member_id: int, programme_id: int, create: bool = True) -> Account | None:
+    """Lock the member's account in the programme, opened (empty) first if there is none and `create`."""
+    with connection.cursor() as cursor:
+        cursor.execute(fixedsql.for_update(ACCOUNT_LOCK), [member_id, programme_id])
+        row = cursor.fetchone()
+        if row is None and create:
+            # A concurrent opening of the same account makes this one do nothing; the lock then finds it.
+            cursor.execute(ACCOUNT_CREATE, [member_id, programme_id, _now_for_db()])
+            cursor.execute(fixedsql.for_update(ACCOUNT_LOCK), [member_id, programme_id])
+            row = cursor.fetchone()
+    return None if row is None else fixedsql.instance(Account, ACCOUNT_FIELDS, row)
+
+
+def account_save(account: Account) -> None:
+    account.updated_at = timezone.now()
+    updated_at = Account._meta.get_field("updated_at").get_db_prep_save(account.updated_at, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(ACCOUNT_SAVE, [account.balance, account.debt, updated_at, account.pk])
+
+
+def entries_insert(entries: Sequence[Entry]) -> None:
+    fixedsql.insert(Entry, entries, ENTRY_COLUMNS)
+
+
+def lots_insert(lots: Sequence[Lot]) -> None:
+    fixedsql.insert(Lot, lots, LOT_COLUMNS)
+
+
+def lot_uses_insert(uses: Sequence[LotUse]) -> None:
+    fixedsql.insert(LotUse, uses, LOTUSE_COLUMNS)
+
+
+def lots_expiring(*, account_id: int, first: datetime.date, last: datetime.date) -> list[dict]:
+    field = Lot._meta.get_field("expires_on")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            LOTS_EXPIRING,
+            [account_id, field.get_db_prep_value(first, connection), field.get_db_prep_value(last, connection)],
+        )
+        rows = cursor.fetchall()
+    return [{"expires_on": fixedsql.converted(Lot, "expires_on", day), "points": int(points)} for day, points in rows]
+
+
+def _now_for_db():
+    return Account._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)

@@ -1,0 +1,418 @@
+"""The till: what a terminal asks for, composed once for every caller.
+
+The terminal API's views and its offline batch translate JSON to these calls and their results back; the
+benchmark, the simulator (through the API) and the tests call the same functions, so that the steps of a
+purchase run in one order everywhere. The steps, and why in this order:
+
+1. The terminal, with its store and the store's active programmes, read in one statement
+   (`till_terminal`): a revoked terminal is refused at its very next request, on every server.
+2. Checks that write nothing: the card number's form, the transaction's time. A refusal leaves the
+   caller's transaction usable, so the API stores it as the answer to replay.
+3. The card, found by its number's index and locked in the same statement, with its member's plain
+   columns; an unknown card is created on the spot (the first touch at a till makes the card). Every till
+   operation locks the card before the account, so two tills on one card queue at the card.
+4. The account, locked after the card, and the earning's entry and lot (`points_post_earn`).
+5. What a purchase brings besides its points, in EARN_STEPS' order (see there). Adding a step (ranks, QR
+   points, offers) is one function added to that tuple.
+6. The receipt: the balance as written, and the points expiring soon.
+
+Inside `till_request()` (the terminal API's transaction, which also holds the request's idempotency
+record, so that the answer and the entries commit together) an operation writes straight into the
+caller's transaction; elsewhere it runs in a transaction (or savepoint) of its own, where a second call
+with the same key gets back what the first call wrote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from campaigns.services import campaigns_after_earn
+from common.snapshots import snapshots_checked
+from coupons.models import Coupon
+from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
+from members.models import Card
+from members.services import CardNumberError, card_create, card_number_index, card_number_normalise
+from points.errors import LedgerError
+from points.models import Account, Entry, Programme
+from points.selectors import lots_expiring
+from points.services import (
+    Posting,
+    points_card_lock,
+    points_post_earn,
+    points_post_spend,
+    points_replay,
+    points_void,
+    programme_for_store,
+    programmes_known,
+)
+from rallies.services import rallies_after_earn, rallies_after_void
+from stores.models import Store, Terminal
+from stores.selectors import terminal_secret_hash
+from till import errors, sql
+
+# The receipt lists points expiring within this many days.
+EXPIRING_WITHIN_DAYS = 92
+_request = threading.local()
+
+
+@dataclass
+class Receipt:
+    """What the receipt prints for one operation: its posting, the card as locked (with its member's plain
+    columns), and what came with it."""
+
+    posting: Posting
+    card: Card
+    created: bool = False
+    coupons: list[Coupon] = field(default_factory=list)
+    withdrawn: list[Coupon] = field(default_factory=list)
+    rally: list[dict] = field(default_factory=list)
+    expiring: list[dict] = field(default_factory=list)
+
+    @property
+    def registered(self) -> bool:
+        return self.card.member.is_registered
+
+
+@dataclass
+class Lookup:
+    card: Card | None
+    number: str
+    account: Account | None
+    expiring: list[dict]
+
+
+@dataclass
+class Earning:
+    """An earning on its way through EARN_STEPS: what each step reads, and what it adds for the receipt."""
+
+    posting: Posting
+    store: Store
+    programme: Programme
+    amount_yen: int
+    occurred_at: datetime.datetime
+    item_categories: frozenset[str]
+    coupons: list[Coupon] = field(default_factory=list)
+    rally: list[dict] = field(default_factory=list)
+
+
+# --- the steps of an earning after its own entry ----------------------------------------------
+
+
+def _coupons(earning: Earning) -> None:
+    """Receipt coupons, counting this purchase (and its item categories) in the member's history."""
+    earning.coupons = coupons_after_earn(
+        posting=earning.posting,
+        store=earning.store,
+        occurred_at=earning.occurred_at,
+        item_categories=earning.item_categories,
+    )
+
+
+def _rallies(earning: Earning) -> None:
+    """Rally stamps; a goal reached gives its bonus on this purchase, before the receipt is made."""
+    earning.rally = rallies_after_earn(
+        posting=earning.posting, store=earning.store, amount_yen=earning.amount_yen, occurred_at=earning.occurred_at
+    )
+
+
+def _campaigns(earning: Earning) -> None:
+    """Campaign bonuses, last: a budgeted campaign stays locked from its bonus to the commit, so the
+    shorter that is, the less concurrent earnings wait for each other."""
+    campaigns_after_earn(
+        posting=earning.posting,
+        store=earning.store,
+        amount_yen=earning.amount_yen,
+        occurred_at=earning.occurred_at,
+        programme=earning.programme,
+        item_categories=earning.item_categories,
+    )
+
+
+EARN_STEPS = (_coupons, _rallies, _campaigns)
+
+
+# --- the terminal --------------------------------------------------------------------------------
+
+
+def till_terminal(*, secret: str) -> Terminal | None:
+    """The active terminal holding this secret, with its store and the store's active programmes (one
+    statement); None when the secret is unknown, replaced or revoked."""
+    if not secret:
+        return None
+    found = sql.terminal_by_secret(terminal_secret_hash(secret))
+    if found is None:
+        return None
+    terminal, participations = found
+    programmes_known(store=terminal.store, participations=participations)
+    return terminal
+
+
+# --- what a terminal asks ------------------------------------------------------------------------
+
+
+def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Lookup:
+    """A card's balance and expiring points as the terminal's store sees them (nothing is written)."""
+    number = _normalised(card_type, number)
+    card = (
+        Card.objects.select_related("member")
+        .only("id", "member_id", "card_type", "number_last4", "status", "member__status")
+        .filter(number_bidx=card_number_index(number))
+        .first()
+    )
+    if card is not None and card.card_type != card_type:
+        card = None
+    account = None
+    if card is not None:
+        programme = programme_for_store(store=terminal.store)
+        account = Account.objects.filter(member_id=card.member_id, programme=programme).first()
+    return Lookup(card=card, number=number, account=account, expiring=_expiring(account))
+
+
+def till_earn(
+    *,
+    terminal: Terminal,
+    card_type: str,
+    number: str,
+    amount_yen: int,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    receipt_no: str = "",
+    item_categories: frozenset[str] = frozenset(),
+) -> Receipt:
+    """Points on a purchase at the terminal's store, with everything that comes with them (see the module's
+    steps); a purchase worth no points writes nothing but a card seen for the first time."""
+    store = terminal.store
+    programme = programme_for_store(store=store)
+    occurred_at = occurred_at or timezone.now()
+    _check_time(occurred_at, programme)
+    number = _normalised(card_type, number)
+
+    def run() -> Receipt:
+        card, created = _till_card(card_type, number, store)
+        posting = points_post_earn(
+            card=card,
+            store=store,
+            programme=programme,
+            amount_yen=amount_yen,
+            idempotency_key=idempotency_key,
+            occurred_at=occurred_at,
+            terminal=terminal,
+            receipt_no=receipt_no,
+        )
+        earning = Earning(posting, store, programme, amount_yen, occurred_at, frozenset(item_categories))
+        if posting.entries:
+            # Whether the running campaigns, coupon templates and rallies changed: one question for all.
+            with snapshots_checked(programme.pk):
+                for step in EARN_STEPS:
+                    step(earning)
+        return _receipt(posting, card, created=created, coupons=earning.coupons, rally=earning.rally)
+
+    return _once(idempotency_key, run)
+
+
+def till_spend(
+    *,
+    terminal: Terminal,
+    card_type: str,
+    number: str,
+    points: int,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    receipt_no: str = "",
+    amount_yen: int | None = None,
+) -> Receipt:
+    """Points spent at the terminal's store; never more than the card's spendable balance."""
+    store = terminal.store
+    programme = programme_for_store(store=store, spending=True)
+    occurred_at = occurred_at or timezone.now()
+    _check_time(occurred_at, programme)
+    number = _normalised(card_type, number)
+
+    def run() -> Receipt:
+        card = points_card_lock(number_index=card_number_index(number))
+        if card is None or card.card_type != card_type:
+            raise errors.CardNotFound()
+        posting = points_post_spend(
+            card=card,
+            store=store,
+            programme=programme,
+            points=points,
+            idempotency_key=idempotency_key,
+            occurred_at=occurred_at,
+            terminal=terminal,
+            receipt_no=receipt_no,
+            amount_yen=amount_yen,
+        )
+        return _receipt(posting, card)
+
+    return _once(idempotency_key, run)
+
+
+def till_purchase(*, terminal: Terminal, transaction_id=None, idempotency_key: str | None = None) -> Entry:
+    """The first entry of a purchase at the terminal's store, by its transaction id or by the ledger key of
+    the request that made it."""
+    lookup = {"operation": transaction_id} if transaction_id is not None else {"idempotency_key": idempotency_key}
+    original = (
+        Entry.objects.filter(
+            **lookup, store=terminal.store, kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND]
+        )
+        .select_related("card__member")
+        .order_by("id")
+        .first()
+    )
+    if original is None:
+        raise errors.TransactionNotFound()
+    return original
+
+
+def till_void(
+    *,
+    terminal: Terminal,
+    original: Entry,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    refund_amount_yen: int | None = None,
+) -> Receipt:
+    """Void a purchase, or refund part of it: its points back (points_void), then what it brought, its
+    rally stamps and its unused coupons, taken back with it."""
+    occurred_at = occurred_at or timezone.now()
+    _check_time(occurred_at, programme_for_store(store=terminal.store))
+
+    def run() -> Receipt:
+        posting = points_void(
+            entry=original,
+            idempotency_key=idempotency_key,
+            refund_amount_yen=refund_amount_yen,
+            terminal=terminal,
+            occurred_at=occurred_at,
+        )
+        rally = rallies_after_void(original_entry=original)
+        withdrawn = coupons_after_void(original_entry=original)
+        return _receipt(posting, original.card, rally=rally, withdrawn=withdrawn)
+
+    with _transaction():
+        return run()
+
+
+def till_redeem(
+    *,
+    terminal: Terminal,
+    code: str,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    receipt_no: str = "",
+) -> tuple[Coupon, int | None]:
+    """Redeem a receipt coupon at the terminal's store; returns it and, for a bonus-points coupon, the
+    balance its points went to."""
+    occurred_at = occurred_at or timezone.now()
+    _check_time(occurred_at, programme_for_store(store=terminal.store))
+    coupon = coupon_redeem(
+        code=code, terminal=terminal, idempotency_key=idempotency_key, occurred_at=occurred_at, receipt_no=receipt_no
+    )
+    bonus = coupon.bonus
+    balance = Account.objects.values_list("balance", flat=True).get(pk=bonus.account_id) if bonus else None
+    return coupon, balance
+
+
+# --- the pieces ------------------------------------------------------------------------------
+
+
+def _normalised(card_type: str, number: str) -> str:
+    if card_type not in Card.CardType.values:
+        raise errors.InvalidCard()
+    try:
+        return card_number_normalise(number=number, card_type=card_type)
+    except CardNumberError as error:
+        raise errors.InvalidCard(str(error)) from None
+
+
+def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:
+    now = timezone.now()
+    if occurred_at > now + datetime.timedelta(seconds=settings.TERMINAL_CLOCK_SKEW_SECONDS):
+        raise errors.OccurredInFuture()
+    if occurred_at < now - datetime.timedelta(days=programme.max_backdate_days):
+        message = errors.OccurredTooLongAgo.default_message % {"days": programme.max_backdate_days}
+        raise errors.OccurredTooLongAgo(message)
+
+
+def _till_card(card_type: str, number: str, store: Store) -> tuple[Card, bool]:
+    """The card touched at the till, locked; created on the spot if no card has its number."""
+    index = card_number_index(number)
+    card = points_card_lock(number_index=index)
+    if card is None:
+        try:
+            # In a savepoint of its own: another till creating the same card at this moment wins, and we lock
+            # its card.
+            return card_create(number=number, card_type=card_type, store_code=store.code), True
+        except IntegrityError:
+            card = points_card_lock(number_index=index)
+            if card is None:
+                raise
+    if card.card_type != card_type:
+        raise errors.CardTypeMismatch()
+    return card, False
+
+
+def _expiring(account: Account | None) -> list[dict]:
+    if account is None or account.pk is None:
+        return []
+    return lots_expiring(account=account, within_days=EXPIRING_WITHIN_DAYS)
+
+
+def _receipt(posting: Posting, card: Card, **parts) -> Receipt:
+    return Receipt(posting=posting, card=card, expiring=_expiring(posting.account), **parts)
+
+
+@contextlib.contextmanager
+def till_request() -> Iterator[None]:
+    """Till operations inside the block write straight into the caller's open transaction, which answers
+    for retries itself (the terminal API's idempotency record, claimed in it). No savepoint: the till
+    refuses before it writes (but for a card seen for the first time, which stays), so a refusal leaves
+    the transaction usable for storing the answer; anything else that goes wrong rolls it all back."""
+    if not transaction.get_connection().in_atomic_block:
+        raise transaction.TransactionManagementError("till_request() needs the caller's open transaction.")
+    _request.open = True
+    try:
+        yield
+    finally:
+        _request.open = False
+
+
+def _in_request() -> bool:
+    return getattr(_request, "open", False)
+
+
+def _transaction():
+    return contextlib.nullcontext() if _in_request() else transaction.atomic()
+
+
+def _once(idempotency_key: str, run) -> Receipt:
+    """`run` in the request's transaction (`till_request`), or in a transaction or savepoint of its own
+    where a second call with the same key gets back what the first one wrote (the entries' unique key
+    refuses the second)."""
+    if _in_request():
+        return run()
+    try:
+        with transaction.atomic():
+            return run()
+    except (IntegrityError, LedgerError):
+        # The second call of a key, or one refused because the first has moved the balance on since.
+        posting = points_replay(idempotency_key=idempotency_key)
+        if posting is None:
+            raise
+        return _replayed(posting)
+
+
+def _replayed(posting: Posting) -> Receipt:
+    first = posting.entries[0]
+    card = Card.objects.select_related("member").get(pk=first.card_id)
+    coupons = list(Coupon.objects.filter(issued_by=first).select_related("template").order_by("pk"))
+    return _receipt(posting, card, coupons=coupons)
