@@ -42,12 +42,24 @@ def manage(database: str, *args: str, timeout: float = 3600) -> tuple[subprocess
     return done, time.perf_counter() - started
 
 
-def probe(database: str, module: str, *args: str, timeout: float = 1800) -> dict:
-    """Run `python -m <module>` under Django against a database and return the JSON line it ends with."""
+def probe(
+    database: str,
+    module: str,
+    *args: str,
+    timeout: float = 1800,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+) -> dict:
+    """Run `python -m <module>` under Django against a database and return the JSON line it ends with.
+
+    `env` replaces the development environment (bench.terminal_api.production_env for production settings);
+    `stdin` is what the module reads there, for secrets that should not appear in a process listing.
+    """
     done = subprocess.run(
         [sys.executable, "-m", module, *args],
         cwd=ROOT,
-        env=django_env(database),
+        env=env or django_env(database),
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=timeout,
