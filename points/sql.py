@@ -30,17 +30,19 @@ _CARD_AND_MEMBER = (
     + ", ".join(f"c.{name}" for name in CARD_FIELDS)
     + ", "
     + ", ".join(f"m.{name}" for name in MEMBER_FIELDS)
-    + " FROM members_card c JOIN members_member m ON m.id = c.member_id WHERE c.{key} = %s"
+    + " FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id WHERE c.{key} = %s"
 )
 CARD_LOCK_BY_ID = _CARD_AND_MEMBER.format(key="id")
 CARD_LOCK_BY_INDEX = _CARD_AND_MEMBER.format(key="number_bidx")
-CARD_ALONE_BY_ID = "SELECT " + ", ".join(CARD_FIELDS) + " FROM members_card WHERE id = %s"
-CARD_ALONE_BY_INDEX = "SELECT " + ", ".join(CARD_FIELDS) + " FROM members_card WHERE number_bidx = %s"
 MEMBER_BY_ID = "SELECT " + ", ".join(MEMBER_FIELDS) + " FROM members_member WHERE id = %s"
 ACCOUNT_LOCK = "SELECT " + ", ".join(ACCOUNT_FIELDS) + " FROM points_account WHERE member_id = %s AND programme_id = %s"
 ACCOUNT_CREATE = (
     "INSERT INTO points_account (member_id, programme_id, balance, debt, updated_at) VALUES (%s, %s, 0, 0, %s) "
     "ON CONFLICT (member_id, programme_id) DO NOTHING"
+)
+ACCOUNT_OPEN = (
+    "INSERT INTO points_account (member_id, programme_id, balance, debt, updated_at) VALUES (%s, %s, 0, 0, %s) "
+    "RETURNING " + ", ".join(ACCOUNT_FIELDS)
 )
 ACCOUNT_SAVE = "UPDATE points_account SET balance = %s, debt = %s, updated_at = %s WHERE id = %s"
 LOTS_EXPIRING = (
@@ -59,14 +61,12 @@ def card_lock(*, card_id: int | None = None, number_index: str | None = None) ->
         )
         row = cursor.fetchone()
         if row is None:
-            # No such card, or a merge moved it while we waited for its lock: PostgreSQL, re-checking the
-            # join with the card's new member, dropped the row. The card alone, locked, tells which.
-            cursor.execute(fixedsql.for_update(CARD_ALONE_BY_ID if card_id is not None else CARD_ALONE_BY_INDEX), [key])
-            alone = cursor.fetchone()
-            if alone is None:
-                return None
-            cursor.execute(MEMBER_BY_ID, [alone[1]])
-            row = alone + cursor.fetchone()
+            return None
+        if row[len(CARD_FIELDS)] is None:
+            # A merge moved the card while we waited for its lock: PostgreSQL, re-checking the join with the
+            # card's new member, kept the card (locked now) without a member. Its new member, on its own.
+            cursor.execute(MEMBER_BY_ID, [row[1]])
+            row = row[: len(CARD_FIELDS)] + cursor.fetchone()
     card = fixedsql.instance(Card, CARD_FIELDS, row[: len(CARD_FIELDS)])
     card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[len(CARD_FIELDS) :])
     return card
@@ -83,6 +83,14 @@ def account_lock(*, member_id: int, programme_id: int, create: bool = True) -> A
             cursor.execute(fixedsql.for_update(ACCOUNT_LOCK), [member_id, programme_id])
             row = cursor.fetchone()
     return None if row is None else fixedsql.instance(Account, ACCOUNT_FIELDS, row)
+
+
+def account_open(*, member_id: int, programme_id: int) -> Account:
+    """Open the account of a member created in this transaction: nobody else can have opened it, and
+    nobody else can see the row before the commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(ACCOUNT_OPEN, [member_id, programme_id, _now_for_db()])
+        return fixedsql.instance(Account, ACCOUNT_FIELDS, cursor.fetchone())
 
 
 def account_save(account: Account) -> None:

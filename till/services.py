@@ -206,6 +206,7 @@ def till_earn(
             occurred_at=occurred_at,
             terminal=terminal,
             receipt_no=receipt_no,
+            new_member=created,
         )
         earning = Earning(posting, store, programme, amount_yen, occurred_at, frozenset(item_categories))
         if posting.entries:

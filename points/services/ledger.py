@@ -209,6 +209,13 @@ def _lock_account(*, member_id: int, programme: Programme) -> Account:
     return account
 
 
+def _open_account(*, member_id: int, programme: Programme) -> Account:
+    """The account of a member created in the caller's transaction (a card's first touch at a till)."""
+    account = sql.account_open(member_id=member_id, programme_id=programme.pk)
+    account.programme = programme
+    return account
+
+
 def _lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
 

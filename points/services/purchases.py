@@ -12,8 +12,6 @@ from django.utils.translation import gettext as _
 from members.models import Card
 from points import errors, sql
 from points.models import Account, Entry, Lot, Programme
-
-# Larger purchase amounts are refused as input errors (a till typo, not a sale).
 from points.services.ledger import (
     MAX_AMOUNT_YEN,
     MAX_POINTS,
@@ -28,6 +26,7 @@ from points.services.ledger import (
     _lock_account,
     _lock_accounts,
     _lock_card,
+    _open_account,
     _save,
     earn_points_for,
     expiry_date,
@@ -86,12 +85,16 @@ def points_post_earn(
     occurred_at=None,
     terminal=None,
     receipt_no: str = "",
+    new_member: bool = False,
 ) -> Posting:
     """The earning's entry and lot, in the caller's transaction, on a card the caller locked
-    (`points_card_lock`): the till's helper. Locks the account after the card; writes nothing for a
-    purchase worth no points."""
+    (`points_card_lock`), or created with its member in this transaction (`new_member`): the till's helper.
+    Locks the account after the card; writes nothing for a purchase worth no points."""
     _check_earn_amount(amount_yen)
-    account = _lock_account(member_id=card.member_id, programme=programme)
+    if new_member:
+        account = _open_account(member_id=card.member_id, programme=programme)
+    else:
+        account = _lock_account(member_id=card.member_id, programme=programme)
     points = earn_points_for(store=store, amount_yen=amount_yen)
     if not points:
         return Posting(account=account, card=card)
