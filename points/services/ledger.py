@@ -244,6 +244,13 @@ def _credit(
     return lot
 
 
+def _credit_issued(account: Account, entry: Entry, points: int, *, store: Store | None, earned_at) -> Lot:
+    """Points issued now (an earning, a bonus, an adjustment): a lot that expires by the rule of the
+    account's programme (set on the account when it was locked)."""
+    expires_on = expiry_date(programme=account.programme, earned_at=earned_at)
+    return _credit(account, entry, points, store=store, earned_at=earned_at, expires_on=expires_on)
+
+
 def _credit_many(
     account: Account,
     credits: list[tuple[Entry, int]],

@@ -19,6 +19,7 @@ from points.services.ledger import (
     _check_whole,
     _context,
     _credit,
+    _credit_issued,
     _credit_many,
     _debit,
     _expire_lapsed,
@@ -100,14 +101,7 @@ def points_post_earn(
         return Posting(account=account, card=card)
     ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
     entry = ctx.entry(account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen)
-    _credit(
-        account,
-        entry,
-        points,
-        store=store,
-        earned_at=ctx.occurred_at,
-        expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
-    )
+    _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
     _save(account)
     return Posting(account=account, entries=[entry], card=card)
 
@@ -204,14 +198,7 @@ def points_coupon_bonus(
                 key=idempotency_key,
                 funder=funder,
             )
-            _credit(
-                account,
-                entry,
-                points,
-                store=store,
-                earned_at=ctx.occurred_at,
-                expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
-            )
+            _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
             _save(account)
             return Posting(account=account, entries=[entry])
 

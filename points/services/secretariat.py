@@ -21,7 +21,7 @@ from points.services.ledger import (
     _check_whole,
     _Context,
     _context,
-    _credit,
+    _credit_issued,
     _debit,
     _expire_lapsed,
     _idempotent,
@@ -30,7 +30,6 @@ from points.services.ledger import (
     _lock_cards_of,
     _save,
     _transfer,
-    expiry_date,
 )
 from stores.models import Store
 
@@ -71,14 +70,7 @@ def points_adjust(
                     raise errors.InsufficientPoints(balance=account.balance)
             entry = ctx.entry(account=account, kind=Entry.Kind.ADJUST, points=points, key=key)
             if points > 0:
-                _credit(
-                    account,
-                    entry,
-                    points,
-                    store=store,
-                    earned_at=ctx.occurred_at,
-                    expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
-                )
+                _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
             else:
                 _debit(account, entry, -points)
             _save(account)
