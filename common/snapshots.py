@@ -103,15 +103,29 @@ class RunningRows(RowsSnapshot):
         return [row for row in rows if row.starts_at <= at < row.ends_at]
 
 
+def snapshots_versions_sql(programme_column: str) -> str:
+    """Every snapshot's question as columns of another statement that reads the programme's id in
+    `programme_column` (the till asks them with its terminal's programmes): pass what they answered to
+    `snapshots_checked`. Their texts take the programme id as their only parameter."""
+    return ", ".join(f"({snapshot.version_sql.replace('%s', programme_column)})" for snapshot in _ALL)
+
+
+def snapshots_count() -> int:
+    return len(_ALL)
+
+
 @contextmanager
-def snapshots_checked(programme_id: int) -> Iterator[None]:
-    """Ask every snapshot's question about the programme in one statement; inside the block, `get()` uses
-    those answers."""
-    sql = "SELECT " + ", ".join(f"({snapshot.version_sql})" for snapshot in _ALL)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [programme_id] * sum(snapshot.parameters for snapshot in _ALL))
-        row = cursor.fetchone()
-    _checked.versions = {(id(snapshot), programme_id): version for snapshot, version in zip(_ALL, row, strict=True)}
+def snapshots_checked(programme_id: int, versions: tuple | None = None) -> Iterator[None]:
+    """Ask every snapshot's question about the programme in one statement (or take the answers another
+    statement got, `snapshots_versions_sql`); inside the block, `get()` uses those answers."""
+    if versions is None:
+        sql = "SELECT " + ", ".join(f"({snapshot.version_sql})" for snapshot in _ALL)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [programme_id] * sum(snapshot.parameters for snapshot in _ALL))
+            versions = cursor.fetchone()
+    _checked.versions = {
+        (id(snapshot), programme_id): version for snapshot, version in zip(_ALL, versions, strict=True)
+    }
     try:
         yield
     finally:

@@ -150,8 +150,11 @@ def till_terminal(*, secret: str) -> Terminal | None:
     found = sql.terminal_by_secret(terminal_secret_hash(secret))
     if found is None:
         return None
-    terminal, participations = found
+    terminal, participations, versions = found
     programmes_known(store=terminal.store, participations=participations)
+    # Whether each programme's running campaigns, coupon templates and rallies changed, asked with the
+    # terminal: an earning then sends no question of its own.
+    terminal.promotion_versions = versions
     return terminal
 
 
@@ -210,8 +213,10 @@ def till_earn(
         )
         earning = Earning(posting, store, programme, amount_yen, occurred_at, frozenset(item_categories))
         if posting.entries:
-            # Whether the running campaigns, coupon templates and rallies changed: one question for all.
-            with snapshots_checked(programme.pk):
+            # Whether the running campaigns, coupon templates and rallies changed: asked with the terminal,
+            # or else here in one question for all.
+            versions = getattr(terminal, "promotion_versions", {}).get(programme.pk)
+            with snapshots_checked(programme.pk, versions):
                 for step in EARN_STEPS:
                     step(earning)
         return _receipt(posting, card, created=created, coupons=earning.coupons, rally=earning.rally)
