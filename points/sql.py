@@ -34,6 +34,18 @@ _CARD_AND_MEMBER = (
 )
 CARD_LOCK_BY_ID = _CARD_AND_MEMBER.format(key="id")
 CARD_LOCK_BY_INDEX = _CARD_AND_MEMBER.format(key="number_bidx")
+# The card and, when it has one in the programme, its account, both locked (card first, as every till
+# operation locks them); no row when either is missing.
+CARD_AND_ACCOUNT_LOCK = (
+    "SELECT "
+    + ", ".join(f"c.{name}" for name in CARD_FIELDS)
+    + ", "
+    + ", ".join(f"m.{name}" for name in MEMBER_FIELDS)
+    + ", "
+    + ", ".join(f"a.{name}" for name in ACCOUNT_FIELDS)
+    + " FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id "
+    "JOIN points_account a ON a.member_id = c.member_id AND a.programme_id = %s WHERE c.number_bidx = %s"
+)
 MEMBER_BY_ID = "SELECT " + ", ".join(MEMBER_FIELDS) + " FROM members_member WHERE id = %s"
 ACCOUNT_LOCK = "SELECT " + ", ".join(ACCOUNT_FIELDS) + " FROM points_account WHERE member_id = %s AND programme_id = %s"
 ACCOUNT_CREATE = (
@@ -70,6 +82,21 @@ def card_lock(*, card_id: int | None = None, number_index: str | None = None) ->
     card = fixedsql.instance(Card, CARD_FIELDS, row[: len(CARD_FIELDS)])
     card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[len(CARD_FIELDS) :])
     return card
+
+
+def card_and_account_lock(*, number_index: str, programme_id: int) -> tuple[Card, Account] | None:
+    """Lock the card with this number and its account in the programme in one statement, with the member's
+    plain columns; None when there is no such card, it has no account in the programme yet, or a merge
+    moved it while we waited (then the card alone, card_lock, tells which)."""
+    with connection.cursor() as cursor:
+        cursor.execute(fixedsql.for_update(CARD_AND_ACCOUNT_LOCK, of="c, a"), [programme_id, number_index])
+        row = cursor.fetchone()
+    cut, member_end = len(CARD_FIELDS), len(CARD_FIELDS) + len(MEMBER_FIELDS)
+    if row is None or row[cut] is None:
+        return None
+    card = fixedsql.instance(Card, CARD_FIELDS, row[:cut])
+    card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[cut:member_end])
+    return card, fixedsql.instance(Account, ACCOUNT_FIELDS, row[member_end:])
 
 
 def account_lock(*, member_id: int, programme_id: int, create: bool = True) -> Account | None:

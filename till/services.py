@@ -199,9 +199,10 @@ def till_earn(
     number = _normalised(card_type, number)
 
     def run() -> Receipt:
-        card, created = _till_card(card_type, number, store)
+        card, account, created = _till_card(card_type, number, programme, store)
         posting = points_post_earn(
             card=card,
+            account=account,
             store=store,
             programme=programme,
             amount_yen=amount_yen,
@@ -243,11 +244,12 @@ def till_spend(
     number = _normalised(card_type, number)
 
     def run() -> Receipt:
-        card = points_card_lock(number_index=card_number_index(number))
+        card, account = points_card_lock(number_index=card_number_index(number), programme=programme)
         if card is None or card.card_type != card_type:
             raise errors.CardNotFound()
         posting = points_post_spend(
             card=card,
+            account=account,
             store=store,
             programme=programme,
             points=points,
@@ -349,22 +351,23 @@ def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:
         raise errors.OccurredTooLongAgo(message)
 
 
-def _till_card(card_type: str, number: str, store: Store) -> tuple[Card, bool]:
-    """The card touched at the till, locked; created on the spot if no card has its number."""
+def _till_card(card_type: str, number: str, programme: Programme, store: Store) -> tuple[Card, Account | None, bool]:
+    """The card touched at the till, locked, with its account in the programme when it has one; created on
+    the spot (with its member) if no card has its number."""
     index = card_number_index(number)
-    card = points_card_lock(number_index=index)
+    card, account = points_card_lock(number_index=index, programme=programme)
     if card is None:
         try:
             # In a savepoint of its own: another till creating the same card at this moment wins, and we lock
             # its card.
-            return card_create(number=number, card_type=card_type, store_code=store.code), True
+            return card_create(number=number, card_type=card_type, store_code=store.code), None, True
         except IntegrityError:
-            card = points_card_lock(number_index=index)
+            card, account = points_card_lock(number_index=index, programme=programme)
             if card is None:
                 raise
     if card.card_type != card_type:
         raise errors.CardTypeMismatch()
-    return card, False
+    return card, account, False
 
 
 def _expiring(account: Account | None) -> list[dict]:

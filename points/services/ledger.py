@@ -180,11 +180,18 @@ def _lock_card(card: Card) -> Card:
     return _usable(locked)
 
 
-def points_card_lock(*, number_index: str) -> Card | None:
-    """Lock the card with this number (by its index), refusing a blocked card or a suspended member; None
-    when no card has the number. For the till, which finds and locks a card in one statement."""
-    locked = sql.card_lock(number_index=number_index)
-    return None if locked is None else _usable(locked)
+def points_card_lock(*, number_index: str, programme: Programme) -> tuple[Card | None, Account | None]:
+    """Lock the card with this number (by its index) and its account in the programme, refusing a blocked
+    card or a suspended member: the card and the account, or the card and None when it has no account in
+    the programme yet, or (None, None) when no card has the number. For the till, which finds and locks
+    both in one statement."""
+    found = sql.card_and_account_lock(number_index=number_index, programme_id=programme.pk)
+    if found is not None:
+        card, account = found
+        account.programme = programme
+        return _usable(card), account
+    card = sql.card_lock(number_index=number_index)
+    return (None, None) if card is None else (_usable(card), None)
 
 
 def _usable(locked: Card) -> Card:

@@ -86,16 +86,15 @@ def points_post_earn(
     occurred_at=None,
     terminal=None,
     receipt_no: str = "",
+    account: Account | None = None,
     new_member: bool = False,
 ) -> Posting:
     """The earning's entry and lot, in the caller's transaction, on a card the caller locked
-    (`points_card_lock`), or created with its member in this transaction (`new_member`): the till's helper.
-    Locks the account after the card; writes nothing for a purchase worth no points."""
+    (`points_card_lock`, with its `account` when it had one), or created with its member in this
+    transaction (`new_member`): the till's helper. The account is locked after the card; a purchase worth
+    no points writes nothing."""
     _check_earn_amount(amount_yen)
-    if new_member:
-        account = _open_account(member_id=card.member_id, programme=programme)
-    else:
-        account = _lock_account(member_id=card.member_id, programme=programme)
+    account = account or _account_for(card, programme, new_member=new_member)
     points = earn_points_for(store=store, amount_yen=amount_yen)
     if not points:
         return Posting(account=account, card=card)
@@ -104,6 +103,13 @@ def points_post_earn(
     _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
     _save(account)
     return Posting(account=account, entries=[entry], card=card)
+
+
+def _account_for(card: Card, programme: Programme, *, new_member: bool = False) -> Account:
+    """The card's account in the programme, locked (opened if need be) after the card."""
+    if new_member:
+        return _open_account(member_id=card.member_id, programme=programme)
+    return _lock_account(member_id=card.member_id, programme=programme)
 
 
 @dataclass(frozen=True)
@@ -257,11 +263,13 @@ def points_post_spend(
     terminal=None,
     receipt_no: str = "",
     amount_yen: int | None = None,
+    account: Account | None = None,
 ) -> Posting:
-    """The spend's entry, in the caller's transaction, on a card the caller locked (`points_card_lock`): the
-    till's helper. Lapsed lots are expired first (that stands even when the spend is then refused)."""
+    """The spend's entry, in the caller's transaction, on a card the caller locked (`points_card_lock`, with
+    its `account` when it had one): the till's helper. Lapsed lots are expired first (that stands even
+    when the spend is then refused)."""
     _check_spend(points, amount_yen)
-    account = _lock_account(member_id=card.member_id, programme=programme)
+    account = account or _account_for(card, programme)
     ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
     _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
     if account.balance < points:

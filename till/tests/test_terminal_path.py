@@ -29,15 +29,16 @@ def test_a_campaign_paused_by_an_operator_gives_nothing_from_the_next_earning_on
     assert [bonus["name"] for bonus in earn(till)["points"]["bonuses"]] == ["ダブルポイント"]
 
 
-def test_an_earn_on_a_known_card_sends_eleven_statements_and_a_new_card_sixteen(till):
+def test_an_earn_on_a_known_card_sends_ten_statements_and_a_new_card_seventeen(till):
     earn(till)  # the card is known from now on, and the terminal was heard from this minute
     with CaptureQueriesContext(connection) as known:
         earn(till)
     with CaptureQueriesContext(connection) as new:
         assert till.earn(number="FEDCBA9876543210").status_code == 201
 
-    # The terminal with its programmes and promotions' versions; the key's claim; the card and its member;
-    # the account; the entry; the lot; the balance; the points expiring soon; the stored answer. Inside a
-    # test's transaction the request's BEGIN and COMMIT are savepoints.
-    assert len(known.captured_queries) == 11, [q["sql"][:80] for q in known.captured_queries]
-    assert len(new.captured_queries) == 16, [q["sql"][:80] for q in new.captured_queries]
+    # The terminal with its programmes and promotions' versions; the key's claim; the card, its member and
+    # its account; the entry; the lot; the balance; the points expiring soon; the stored answer. Inside a
+    # test's transaction the request's BEGIN and COMMIT are savepoints. A new card is looked for twice
+    # (with an account, then alone), then made with its member in a savepoint, and its account opened.
+    assert len(known.captured_queries) == 10, [q["sql"][:80] for q in known.captured_queries]
+    assert len(new.captured_queries) == 17, [q["sql"][:80] for q in new.captured_queries]
