@@ -199,7 +199,7 @@ Q_CLUSTER = {
 TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 1024)))
 # The offline batch's limit: 10,000 items fit comfortably.
 TERMINAL_API_MAX_BATCH_BODY = int(os.environ.get("TERMINAL_API_MAX_BATCH_BODY", str(8 * 1024 * 1024)))
-# An offline batch of more items than this is answered 202 at once and applied by the workers (api/batch.py).
+# An offline batch of more items than this is answered 202 at once and applied by the workers (api/batch/).
 TERMINAL_API_BATCH_INLINE_MAX = int(os.environ.get("TERMINAL_API_BATCH_INLINE_MAX", "200"))
 # How long a write waits for a lock (a retry for its first request, a card for another till) before it
 # is answered 409 or 503 and the till retries; PostgreSQL only (SQLite takes one writer at a time).

@@ -6,7 +6,8 @@ import uuid
 import pytest
 from django.test import Client
 
-from api import batch
+from api.batch import applying
+from api.batch.items import canonical_json
 from api.tests.conftest import Till, now_iso
 from points.models import Account, Entry
 from points.tests.factories import StoreFactory, TerminalFactory, join, make_staff
@@ -143,7 +144,7 @@ def test_a_single_retry_after_the_batch_gets_the_items_answer(till):
     response = upload(till, item)
 
     alone = {k: v for k, v in item.items() if k not in ("op", "key")}
-    retry = till.post("earn", None, key="e-1", raw=batch.canonical_json(alone))
+    retry = till.post("earn", None, key="e-1", raw=canonical_json(alone))
 
     assert retry.status_code == 201
     assert retry.json() == response.json()["results"][0]["result"]
@@ -195,20 +196,20 @@ def test_void_by_the_key_of_the_purchase(till):
 
 
 def test_a_batch_cut_off_by_a_crash_is_finished_by_its_retry(till, monkeypatch):
-    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(applying, "CHUNK", 2)
     items = [earn(f"e-{n}", 1_000, ago(minutes=60 - n)) for n in range(6)]
-    real_response = batch._response
+    real_response = applying._response
 
     def crash_at_fifth(upload, item):
         if item.key == "e-4":
             raise RuntimeError("worker killed")
         return real_response(upload, item)
 
-    monkeypatch.setattr(batch, "_response", crash_at_fifth)
+    monkeypatch.setattr(applying, "_response", crash_at_fifth)
     with pytest.raises(RuntimeError):
         upload(till, *items, key="upload-1")
     assert Entry.objects.count() == 4  # two whole chunks, nothing of the third
-    monkeypatch.setattr(batch, "_response", real_response)
+    monkeypatch.setattr(applying, "_response", real_response)
 
     retry = upload(till, *items, key="upload-1")
 
@@ -262,7 +263,7 @@ def test_a_key_taken_by_a_single_request_while_the_batch_runs_is_not_applied_twi
     online = earn("k-1", 5_000, ago(minutes=20))
     till.post("earn", {k: v for k, v in online.items() if k not in ("op", "key")}, key="k-1")
     # As if the single request had landed after the batch looked its keys up.
-    monkeypatch.setattr(batch, "_recall", lambda upload, items: None)
+    monkeypatch.setattr(applying, "_recall", lambda upload, items: None)
 
     response = upload(till, online, earn("k-2", 1_000, ago(minutes=10)))
 

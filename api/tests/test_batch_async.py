@@ -10,7 +10,8 @@ import pytest
 from django.test import Client
 from django_q.conf import Conf
 
-from api import batch, tasks
+from api import tasks
+from api.batch import applying, queued
 from api.models import BatchPart, BatchUpload, IdempotencyRecord
 from api.tests.conftest import Till
 from api.tests.test_batch import ago, earn, spend
@@ -30,7 +31,7 @@ class Worker:
 
     def __init__(self, monkeypatch):
         self.queued: list[tuple[str, tuple]] = []
-        monkeypatch.setattr(batch, "async_task", lambda func, *args, **options: self.queued.append((func, args)))
+        monkeypatch.setattr(queued, "async_task", lambda func, *args, **options: self.queued.append((func, args)))
 
     def run(self) -> list:
         """Run every task queued so far, one after another, as a worker would."""
@@ -145,18 +146,18 @@ def test_a_retried_upload_gets_the_same_batch_whether_queued_running_or_done_and
 ):
     items = five_items()
     first = post(*items)
-    queued = len(worker.queued)
+    queued_before = len(worker.queued)
     while_queued = post(*items)
     while_running = []
-    real_finish = batch._part_finish
+    real_finish = queued._part_finish
 
     def finish_after_a_retry(part, mine):
         while_running.append(post(*items))
         real_finish(part, mine)
 
-    monkeypatch.setattr(batch, "_part_finish", finish_after_a_retry)
+    monkeypatch.setattr(queued, "_part_finish", finish_after_a_retry)
 
-    assert len(worker.queued) == queued  # the retry queued nothing
+    assert len(worker.queued) == queued_before  # the retry queued nothing
     worker.run()
     when_done = post(*items)
 
@@ -216,9 +217,9 @@ def test_an_invalid_large_batch_is_refused_at_once(till, post, worker):
 def test_a_batch_whose_worker_died_half_way_is_finished_by_a_rerun_with_nothing_twice(
     till, post, worker, monkeypatch, status
 ):
-    monkeypatch.setattr(batch, "CHUNK", 2)
+    monkeypatch.setattr(applying, "CHUNK", 2)
     items = [earn(f"e-{n}", 1_000, ago(minutes=60 - n)) for n in range(6)]  # one card: one part
-    real_response = batch._response
+    real_response = applying._response
 
     def killed_at_fifth(upload, item):
         if item.key == "e-4":
@@ -226,14 +227,14 @@ def test_a_batch_whose_worker_died_half_way_is_finished_by_a_rerun_with_nothing_
         return real_response(upload, item)
 
     response = post(*items)
-    monkeypatch.setattr(batch, "_response", killed_at_fifth)
+    monkeypatch.setattr(applying, "_response", killed_at_fifth)
     with pytest.raises(SystemExit):
         worker.run()
-    monkeypatch.setattr(batch, "_response", real_response)
+    monkeypatch.setattr(applying, "_response", real_response)
     assert Entry.objects.count() == 4  # two whole chunks, nothing of the third
 
     soon = status(till, response).json()
-    monkeypatch.setattr(batch, "STALLED_AFTER", datetime.timedelta(0))  # a minute later
+    monkeypatch.setattr(queued, "STALLED_AFTER", datetime.timedelta(0))  # a minute later
     later = status(till, response).json()
     worker.run()
 
@@ -247,17 +248,17 @@ def test_a_batch_whose_worker_died_half_way_is_finished_by_a_rerun_with_nothing_
 
 def test_a_run_taken_for_dead_stops_when_it_wakes_up_and_the_rerun_finishes(till, post, worker, monkeypatch, status):
     response = post(*five_items())
-    real_progress = batch._progress
+    real_progress = queued._progress
     woken = []
 
     def stalled_for_a_minute(part, mine):
         if not woken:
-            monkeypatch.setattr(batch, "STALLED_AFTER", datetime.timedelta(0))
+            monkeypatch.setattr(queued, "STALLED_AFTER", datetime.timedelta(0))
             status(till, response)  # meanwhile a status read finds the part stalled and queues it again
             woken.append(part.pk)
         real_progress(part, mine)
 
-    monkeypatch.setattr(batch, "_progress", stalled_for_a_minute)
+    monkeypatch.setattr(queued, "_progress", stalled_for_a_minute)
 
     outcomes = worker.run()
 
@@ -286,9 +287,9 @@ def test_a_part_that_kills_its_worker_every_time_fails_its_batch(till, post, wor
     def killed(upload, items, keep_alive):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(batch, "_apply", killed)
-    monkeypatch.setattr(batch, "STALLED_AFTER", datetime.timedelta(0))
-    for attempt in range(batch.MAX_ATTEMPTS):
+    monkeypatch.setattr(queued, "_apply", killed)
+    monkeypatch.setattr(queued, "STALLED_AFTER", datetime.timedelta(0))
+    for attempt in range(queued.MAX_ATTEMPTS):
         if attempt:
             status(till, response)  # finds the part dead and queues it again
         with pytest.raises(SystemExit):
@@ -301,7 +302,7 @@ def test_a_part_that_kills_its_worker_every_time_fails_its_batch(till, post, wor
 
 
 def test_a_members_items_stay_in_one_part_whatever_card_they_use(till, post, worker, monkeypatch):
-    monkeypatch.setattr(batch, "parts_wanted", lambda: 50)  # so that items split by chance would be seen
+    monkeypatch.setattr(queued, "parts_wanted", lambda: 50)  # so that items split by chance would be seen
     online = till.earn(number=CARDS[3]["number"], amount=3_000, key="online-1").json()
     other_card = make_card(member=Entry.objects.get().card.member)
     items = [
@@ -362,11 +363,11 @@ def test_two_workers_at_once_apply_every_item_once_and_one_of_them_stores_the_an
     cards = [{"type": "transit_ic", "number": f"{n:016X}"} for n in range(1, 41)]
     items = [earn(f"e-{n}", 1_000, ago(minutes=60 - n % 50), card=cards[n % 40]) for n in range(200)]
     response = till.post("batch", {"items": items}, key="upload-1")
-    queued = worker.queued
+    sent = worker.queued
 
-    outcomes = run_at_once(len(queued), lambda i: tasks.apply_batch_part(*queued[i][1]))
+    outcomes = run_at_once(len(sent), lambda i: tasks.apply_batch_part(*sent[i][1]))
 
-    assert len(queued) == 2 and all(isinstance(outcome, str) for outcome in outcomes), outcomes
+    assert len(sent) == 2 and all(isinstance(outcome, str) for outcome in outcomes), outcomes
     shown = status(till, response).json()
     assert shown["status"] == "done" and shown["counts"]["applied"] == 200
     assert [line["key"] for line in shown["results"]] == [item["key"] for item in items]
