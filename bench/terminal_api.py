@@ -89,11 +89,11 @@ BATCH_Q_WORKERS = 2
 TARGET_RATIO = 0.12
 TARGET_P99_MS = 100
 TARGET_BATCH_SECONDS = 20
-# One gthread worker process per terminal, one thread each: on the 2-core bench machine processes beat
-# threads, which queue for the GIL (quiet machine, 16 terminals: 16x1 about 190-200 earns/s, 2x8 about 135,
-# 5x4 about 100-130), at the price of a longer p99 from 16 processes sharing two cores.
-# BENCH_API_WORKERS / BENCH_API_THREADS override.
-WORKERS = TERMINALS
+# gthread worker processes of one thread each: on the 2-core bench machine processes beat threads, which
+# queue for the GIL. With the till's earn at 10 statements, 8 processes for the 16 terminals did best in
+# the same hour (8x1: 343 and 287 earns/s, p99 115 and 251 ms; 16x1: 315 and 178, p99 192 and 126; 4x4:
+# 337; 6x2: 333): fewer processes switch less on two cores. BENCH_API_WORKERS / BENCH_API_THREADS override.
+WORKERS = 8
 THREADS = 1
 
 

@@ -215,8 +215,9 @@ def till_earn(
         earning = Earning(posting, store, programme, amount_yen, occurred_at, frozenset(item_categories))
         if posting.entries:
             # Whether the running campaigns, coupon templates and rallies changed: asked with the terminal,
-            # or else here in one question for all.
-            versions = getattr(terminal, "promotion_versions", {}).get(programme.pk)
+            # or else here in one question for all. The terminal's answer serves its request's first
+            # earning only: a batch's later items ask afresh.
+            versions = terminal.__dict__.pop("promotion_versions", {}).get(programme.pk)
             with snapshots_checked(programme.pk, versions):
                 for step in EARN_STEPS:
                     step(earning)
