@@ -4,14 +4,16 @@ The terminal API's views and its offline batch translate JSON to these calls and
 benchmark, the simulator (through the API) and the tests call the same functions, so that the steps of a
 purchase run in one order everywhere. The steps, and why in this order:
 
-1. The terminal, with its store and the store's active programmes, read in one statement
-   (`till_terminal`): a revoked terminal is refused at its very next request, on every server.
+1. The terminal, with its store, the store's active programmes and whether their running promotions
+   changed, read in one statement (`till_terminal`): a revoked terminal is refused at its very next
+   request, on every server.
 2. Checks that write nothing: the card number's form, the transaction's time. A refusal leaves the
    caller's transaction usable, so the API stores it as the answer to replay.
-3. The card, found by its number's index and locked in the same statement, with its member's plain
-   columns; an unknown card is created on the spot (the first touch at a till makes the card). Every till
-   operation locks the card before the account, so two tills on one card queue at the card.
-4. The account, locked after the card, and the earning's entry and lot (`points_post_earn`).
+3. The card, found by its number's index and locked in one statement with its account (card first, as
+   every till operation locks them, so two tills on one card queue at the card), with its member's plain
+   columns; an unknown card is created on the spot with its member (the first touch at a till makes the
+   card), and its account opened.
+4. The earning's entry and lot, and the balance (`points_post_earn`).
 5. What a purchase brings besides its points, in EARN_STEPS' order (see there). Adding a step (ranks, QR
    points, offers) is one function added to that tuple.
 6. The receipt: the balance as written, and the points expiring soon.
