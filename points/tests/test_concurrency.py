@@ -1,5 +1,6 @@
 """Real threads on PostgreSQL: what two tills at the same moment can and cannot do."""
 
+import contextlib
 import threading
 import time
 import uuid
@@ -108,20 +109,20 @@ def test_merge_while_tills_earn_loses_no_points(setup):
     assert ledger_problems(deep=True) == []
 
 
-def test_earn_waiting_on_a_card_that_a_merge_moves_credits_the_new_member(setup):
+@contextlib.contextmanager
+def card_moved_under_lock(card, member, *, hold: float = 0.5):
+    """What a merge does to a card: in another thread, lock it and move it to `member`, holding the lock for
+    `hold` seconds; the block runs meanwhile. Yields a clock that says how long the block waited."""
     from members.models import Card
 
-    programme, store, card = setup
-    target = make_card()
     moved = threading.Event()
 
     def move_card_and_hold_its_lock():
-        # What a merge does to the card, holding the lock while the till's earn queues behind it.
         with transaction.atomic():
             Card.objects.select_for_update().get(pk=card.pk)
-            Card.objects.filter(pk=card.pk).update(member=target.member)
+            Card.objects.filter(pk=card.pk).update(member=member)
             moved.set()
-            threading.Event().wait(0.5)
+            threading.Event().wait(hold)
         connections.close_all()
 
     mover = threading.Thread(target=move_card_and_hold_its_lock)
@@ -129,12 +130,19 @@ def test_earn_waiting_on_a_card_that_a_merge_moves_credits_the_new_member(setup)
     assert moved.wait(5)
     began = time.monotonic()
     try:
-        posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="after-move")
+        yield lambda: time.monotonic() - began
     finally:
         mover.join()
 
-    # The earn queued behind the mover's lock (held for 0.5 s), so it met the moved card after waiting.
-    assert time.monotonic() - began >= 0.3
+
+def test_earn_waiting_on_a_card_that_a_merge_moves_credits_the_new_member(setup):
+    programme, store, card = setup
+    target = make_card()
+
+    with card_moved_under_lock(card, target.member) as waited:
+        posting = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key="after-move")
+        # The earn queued behind the mover's lock (held for 0.5 s), so it met the moved card after waiting.
+        assert waited() >= 0.3
     assert posting.card.member.pk == target.member.pk
     assert Account.objects.get(member=target.member, programme=programme).balance == 10
     assert ledger_problems(deep=True) == []
