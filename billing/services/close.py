@@ -35,6 +35,8 @@ from billing.models import (
     StatementLine,
 )
 from billing.periods import period_bounds
+from billing.services.documents import documents_render_missing
+from billing.services.progress import period_progress
 from billing.services.statements import statement_numbers_take, statements_build
 from points.models import Programme
 
@@ -66,12 +68,6 @@ def period_get_or_create(*, programme: Programme, year: int, month: int) -> Peri
         programme=programme, year=year, month=month, defaults={"starts_at": starts_at, "ends_at": ends_at}
     )
     return period
-
-
-def _progress(period: Period, phase: str, done: int = 0, total: int = 0) -> None:
-    """Visible at once to the admin: written in autocommit, outside the close's transaction."""
-    period.progress = {"phase": phase, "done": done, "total": total, "at": timezone.now().isoformat()}
-    Period.objects.filter(pk=period.pk).update(progress=period.progress)
 
 
 def _tie_out(period: Period, figures: dict, statements: list[Statement]) -> dict:
@@ -131,8 +127,6 @@ def period_close(
     missing after a crash are rendered). Raises CloseError if the period has
     not ended yet (plus a grace for requests still in flight) or does not tie out.
     """
-    from billing.services.documents import documents_render_missing
-
     now = now or timezone.now()
     settings = _settings_for(programme)
     period = period_get_or_create(programme=programme, year=year, month=month)
@@ -152,13 +146,13 @@ def period_close(
             % {"period": period, "when": timezone.localtime(period.ends_at + grace).strftime("%Y-%m-%d %H:%M")}
         )
     Period.objects.filter(pk=period.pk, status=Period.Status.OPEN).update(status=Period.Status.CLOSING)
-    _progress(period, "reading the ledger")
+    period_progress(period=period, phase="reading the ledger")
     try:
         statements, tie_out = _close_in_one_transaction(period, settings, staff, now)
     except BaseException as error:
         # Nothing was written; the period is open again, and the admin says why.
         Period.objects.filter(pk=period.pk, status=Period.Status.CLOSING).update(status=Period.Status.OPEN)
-        _progress(period, f"failed: {error}"[:500])
+        period_progress(period=period, phase=f"failed: {error}"[:500])
         raise
     if statements is None:
         # Another close finished while this one waited for the lock.

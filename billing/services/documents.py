@@ -19,6 +19,7 @@ from billing.documents.data import Day, Line, Party, StatementDocument, TaxSumma
 from billing.documents.pdf import render_statement_pdf
 from billing.models import Period, Statement, StatementFile
 from billing.money import TAX_RATE_PERCENT
+from billing.services.progress import period_progress
 
 RETENTION_YEARS = 7
 
@@ -95,8 +96,6 @@ def statement_file_store(*, statement: Statement) -> StatementFile:
 def documents_render_missing(*, period: Period) -> int:
     """PDFs for the period's live statements that have none yet (all of them after a close; after a
     worker died half-way, the rest). Progress goes to the period for the admin to show."""
-    from billing.services.close import _progress
-
     missing = list(
         period.statements.exclude(status=Statement.Status.CANCELLED)
         .filter(file__isnull=True)
@@ -106,7 +105,7 @@ def documents_render_missing(*, period: Period) -> int:
     for done, statement in enumerate(missing, start=1):
         statement_file_store(statement=statement)
         if done % 10 == 0 or done == len(missing):
-            _progress(period, "documents", done, len(missing))
+            period_progress(period=period, phase="documents", done=done, total=len(missing))
     return len(missing)
 
 
