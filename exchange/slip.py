@@ -20,16 +20,16 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
-from billing.documents.pdf import (
+from common.pdf import (
     FONT_NAME,
     GRID,
     SHADE,
     WEEKDAYS,
-    _grid,
-    _markup,
-    _register_font,
-    _table,
+    grid_commands,
+    markup,
     number_text,
+    pdf_table,
+    register_font,
     yen_text,
 )
 from exchange.models import Exchange
@@ -170,7 +170,7 @@ def _facts(data: SlipData) -> Table:
     rows = [
         ["交換番号", data.serial],
         ["日時", moment_text(data.at)],
-        ["窓口", Paragraph(_markup(data.counter_name), BODY)],
+        ["窓口", Paragraph(markup(data.counter_name), BODY)],
         ["会員番号", data.member_id],
         ["カード番号", "、".join(f"下4桁 {last4}" for last4 in data.card_last4) or "－"],
         ["状態", STATUS_TEXT.get(data.status, data.status)],
@@ -178,9 +178,9 @@ def _facts(data: SlipData) -> Table:
     if data.status == Exchange.Status.RESERVED and data.collect_by:
         rows.append(["受取期限", date_text(data.collect_by)])
     if data.status == Exchange.Status.CANCELLED and data.cancel_reason:
-        rows.append(["取消理由", Paragraph(_markup(data.cancel_reason), BODY)])
+        rows.append(["取消理由", Paragraph(markup(data.cancel_reason), BODY)])
     commands = [("GRID", (0, 0), (-1, -1), 0.5, GRID), ("BACKGROUND", (0, 0), (0, -1), SHADE)]
-    return _table(rows, [26 * mm, FRAME_WIDTH - 26 * mm], commands)
+    return pdf_table(rows, [26 * mm, FRAME_WIDTH - 26 * mm], commands)
 
 
 def _lines(data: SlipData) -> Table:
@@ -188,7 +188,7 @@ def _lines(data: SlipData) -> Table:
     for line in data.lines:
         rows.append(
             [
-                Paragraph(_markup(line.name), BODY),
+                Paragraph(markup(line.name), BODY),
                 number_text(line.quantity),
                 f"{number_text(line.points)} pt",
                 yen_text(line.face_value_yen),
@@ -197,13 +197,13 @@ def _lines(data: SlipData) -> Table:
     quantity = sum(line.quantity for line in data.lines)
     rows.append(["合計", number_text(quantity), f"{number_text(data.points)} pt", yen_text(data.face_value_yen)])
     commands = [
-        *_grid(),
+        *grid_commands(),
         ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("LINEABOVE", (0, -1), (-1, -1), 1.2, colors.black),
         ("FONT", (0, -1), (-1, -1), FONT_NAME, 10),
     ]
     widths = [FRAME_WIDTH - 66 * mm, 14 * mm, 26 * mm, 26 * mm]
-    return _table(rows, widths, commands, repeatRows=1)
+    return pdf_table(rows, widths, commands, repeatRows=1)
 
 
 def _balance(data: SlipData) -> Table:
@@ -213,7 +213,7 @@ def _balance(data: SlipData) -> Table:
         ("BACKGROUND", (0, 0), (0, -1), SHADE),
         ("ALIGN", (1, 0), (1, -1), "RIGHT"),
     ]
-    return _table([["交換後のポイント残高", value]], [40 * mm, 30 * mm], commands, hAlign="RIGHT")
+    return pdf_table([["交換後のポイント残高", value]], [40 * mm, 30 * mm], commands, hAlign="RIGHT")
 
 
 def _signature() -> Table:
@@ -225,12 +225,12 @@ def _signature() -> Table:
         ("BACKGROUND", (0, 0), (0, 1), SHADE),
         ("ALIGN", (0, 0), (0, 1), "CENTER"),
     ]
-    return _table(rows, [26 * mm, 70 * mm], commands, rowHeights=[9 * mm, 9 * mm], hAlign="RIGHT")
+    return pdf_table(rows, [26 * mm, 70 * mm], commands, rowHeights=[9 * mm, 9 * mm], hAlign="RIGHT")
 
 
 def render_slip_pdf(data: SlipData) -> bytes:
     """The slip as A5 PDF bytes, with IPAexGothic embedded (subset)."""
-    _register_font()
+    register_font()
     buffer = io.BytesIO()
     title = _title(data)
     template = SimpleDocTemplate(
@@ -246,12 +246,12 @@ def render_slip_pdf(data: SlipData) -> bytes:
         lang="ja-JP",
         initialFontName=FONT_NAME,
     )
-    issuer = [Paragraph(_markup(data.issuer_name), RIGHT)] if data.issuer_name != data.programme_name else []
+    issuer = [Paragraph(markup(data.issuer_name), RIGHT)] if data.issuer_name != data.programme_name else []
     if data.issuer_contact:
-        issuer.append(Paragraph(_markup(data.issuer_contact), _style("contact", fontSize=7.5, alignment=TA_RIGHT)))
+        issuer.append(Paragraph(markup(data.issuer_contact), _style("contact", fontSize=7.5, alignment=TA_RIGHT)))
     flowables = [
         Paragraph(title, TITLE),
-        Paragraph(_markup(data.programme_name), _style("programme", alignment=TA_CENTER)),
+        Paragraph(markup(data.programme_name), _style("programme", alignment=TA_CENTER)),
         Spacer(0, 2 * mm),
         *issuer,
         Spacer(0, 3 * mm),

@@ -18,8 +18,9 @@ from members.admin import MemberAdmin
 from members.models import CardEvent, Member
 from points import errors, forms, services
 from points.models import Account, Entry, Lot, Participation, Programme
-from points.selectors import member_history, outstanding_points
-from stores.models import Store
+from points.selectors import member_history, outstanding_points, terminals_with_transactions_today
+from stores.admin import TerminalAdmin
+from stores.models import Store, Terminal
 
 
 class ParticipationInline(admin.TabularInline):
@@ -110,6 +111,25 @@ class AccountInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+admin.site.unregister(Terminal)
+
+
+@admin.register(Terminal)
+class TerminalLedgerAdmin(TerminalAdmin):
+    """The terminal list with each terminal's transactions today, read from the ledger."""
+
+    list_display = [*TerminalAdmin.list_display]
+    list_display.insert(list_display.index("last_seen_at") + 1, "transactions_today")
+
+    def get_queryset(self, request):
+        return terminals_with_transactions_today(queryset=super().get_queryset(request))
+
+    # Not sortable: ordering by it would count today's ledger for every terminal.
+    @admin.display(description=_("transactions today"))
+    def transactions_today(self, terminal):
+        return terminal.transactions_today
 
 
 admin.site.unregister(Member)

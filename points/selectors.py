@@ -6,11 +6,14 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from points import sql
 from points.models import Account, Entry
+from stores.models import Terminal
+from stores.selectors import local_day_bounds
 
 
 def card_balance(*, member_id: int, programme) -> Account | None:
@@ -82,3 +85,25 @@ def accounts_with_points(*, programme_id: int | None = None):
     query = Q(balance__gt=0) | Q(debt__gt=0)
     accounts = Account.objects.filter(query)
     return accounts.filter(programme_id=programme_id) if programme_id else accounts
+
+
+def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today: datetime.date | None = None):
+    """Terminals annotated with `transactions_today`: the operations (a purchase
+    with its bonuses counts once, as do a spend and a void) recorded through
+    each terminal since midnight in the programme's time zone.
+
+    A correlated subquery, not a join: the database counts only for the rows a
+    page actually shows, never for the whole ledger.
+    """
+    queryset = Terminal.objects.all() if queryset is None else queryset
+    start, end = local_day_bounds(today or timezone.localdate())
+    operations = (
+        Entry.objects.filter(terminal=OuterRef("pk"), recorded_at__gte=start, recorded_at__lt=end)
+        .order_by()
+        .values("terminal")
+        .annotate(n=Count("operation", distinct=True))
+        .values("n")
+    )
+    return queryset.annotate(
+        transactions_today=Coalesce(Subquery(operations, output_field=IntegerField()), 0),
+    )

@@ -237,7 +237,6 @@ class TerminalAdmin(BackofficeAdmin):
         "store",
         "status",
         "last_seen_at",
-        "transactions_today",
         "has_secret",
         "secret_issued_at",
     ]
@@ -261,14 +260,6 @@ class TerminalAdmin(BackofficeAdmin):
     # Status and secret change only through the actions, which audit them.
     readonly_fields = ["status", "secret_issued_at", "last_seen_at", "revoked_at", "revoked_by", "created_at"]
     actions = ["issue_secret", "revoke", "reactivate"]
-
-    def get_queryset(self, request):
-        return selectors.terminals_with_transactions_today(queryset=super().get_queryset(request))
-
-    # Not sortable: ordering by it would count today's ledger for every terminal.
-    @admin.display(description=_("transactions today"))
-    def transactions_today(self, terminal):
-        return terminal.transactions_today
 
     @admin.display(description=_("secret issued"), boolean=True)
     def has_secret(self, terminal):

@@ -4,8 +4,7 @@ import datetime
 import hashlib
 
 from django.conf import settings
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from stores.models import Terminal
@@ -61,29 +60,3 @@ def local_midnight(day: datetime.date) -> datetime.datetime:
 def local_day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
     """The half-open [start, end) of a calendar day in the programme's time zone."""
     return local_midnight(day), local_midnight(day + datetime.timedelta(days=1))
-
-
-def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today: datetime.date | None = None):
-    """Terminals annotated with `transactions_today`: the operations (a purchase
-    with its bonuses counts once, as do a spend and a void) recorded through
-    each terminal since midnight in the programme's time zone.
-
-    A correlated subquery, not a join: the database counts only for the rows a
-    page actually shows, never for the whole ledger.
-    """
-    # The ledger lives in `points`, which builds on this app; imported here so
-    # that loading `stores` never needs it.
-    from points.models import Entry
-
-    queryset = Terminal.objects.all() if queryset is None else queryset
-    start, end = local_day_bounds(today or timezone.localdate())
-    operations = (
-        Entry.objects.filter(terminal=OuterRef("pk"), recorded_at__gte=start, recorded_at__lt=end)
-        .order_by()
-        .values("terminal")
-        .annotate(n=Count("operation", distinct=True))
-        .values("n")
-    )
-    return queryset.annotate(
-        transactions_today=Coalesce(Subquery(operations, output_field=IntegerField()), 0),
-    )

@@ -10,17 +10,12 @@ from __future__ import annotations
 import datetime
 import functools
 import io
-import threading
-from pathlib import Path
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
@@ -30,16 +25,22 @@ from reportlab.platypus import (
     SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from billing.documents.data import StatementDocument
+from common.pdf import (
+    FONT_NAME,
+    GRID,
+    SHADE,
+    WEEKDAYS,
+    grid_commands,
+    markup,
+    number_text,
+    pdf_table,
+    register_font,
+    yen_text,
+)
 
-FONT_NAME = "IPAexGothic"
-FONT_PATH = Path(__file__).resolve().parent.parent / "fonts" / "ipaexg.ttf"
-
-NEGATIVE_SIGN = "△"
-WEEKDAYS = "月火水木金土日"
 TAX_LABELS = {"taxable_10": "10%", "non_taxable": "不課税"}
 DIRECTIONS = ("store_pays", "store_is_paid", "even")
 
@@ -47,35 +48,8 @@ PAGE_WIDTH = A4[0]
 MARGIN = 15 * mm
 FOOTER_MARGIN = 20 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
-GRID = colors.HexColor("#9a9a9a")
-SHADE = colors.HexColor("#ececec")
-
-_font_lock = threading.Lock()
-_font_registered = False
-
-
-def _register_font() -> None:
-    """Register the shipped font once per process; parsing 6 MB of TrueType is not free."""
-    global _font_registered
-    if _font_registered:
-        return
-    with _font_lock:
-        if not _font_registered:
-            pdfmetrics.registerFont(TTFont(FONT_NAME, str(FONT_PATH)))
-            _font_registered = True
-
 
 # --- Formatting -----------------------------------------------------------------
-
-
-def number_text(value: int) -> str:
-    """Thousands separators, negatives with a leading △: -1234 → "△1,234"."""
-    return f"{NEGATIVE_SIGN}{-value:,}" if value < 0 else f"{value:,}"
-
-
-def yen_text(value: int) -> str:
-    """-1234 → "△1,234円"."""
-    return number_text(value) + "円"
 
 
 def date_text(day: datetime.date) -> str:
@@ -92,11 +66,6 @@ def title_text(document: StatementDocument) -> str:
 
 def _quantity_text(quantity: int | None, unit: str) -> str:
     return "" if quantity is None else f"{number_text(quantity)} {unit}".rstrip()
-
-
-def _markup(text: str) -> str:
-    # Free text goes through Paragraph's XML parser: "&" or "<" in a store name must not break it.
-    return escape(text).replace("\n", "<br/>")
 
 
 # --- Styles -----------------------------------------------------------------------
@@ -117,37 +86,17 @@ def _style(name: str) -> ParagraphStyle:
     return ParagraphStyle(name, **{**base, **extra})
 
 
-def _table(rows: list[list], widths: list[float], commands: list[tuple], **kwargs) -> Table:
-    base = [
-        ("FONT", (0, 0), (-1, -1), FONT_NAME, 9),
-        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 3),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-    ]
-    table = Table(rows, colWidths=widths, **kwargs)
-    table.setStyle(TableStyle(base + commands))
-    return table
-
-
-def _grid(header_rows: int = 1) -> list[tuple]:
-    return [
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-        ("BACKGROUND", (0, 0), (-1, header_rows - 1), SHADE),
-        ("ALIGN", (0, 0), (-1, header_rows - 1), "CENTER"),
-    ]
-
-
 # --- Page 1 -------------------------------------------------------------------------
 
 
 def _parties(document: StatementDocument) -> Table:
     recipient, issuer = document.recipient, document.issuer
     left = [
-        Paragraph(_markup(line), _style("body"))
+        Paragraph(markup(line), _style("body"))
         for line in (f"〒{recipient.postal_code}" if recipient.postal_code else "", recipient.address)
         if line
     ]
-    left.append(Paragraph(_markup(f"{recipient.name} 御中"), _style("recipient")))
+    left.append(Paragraph(markup(f"{recipient.name} 御中"), _style("recipient")))
     issuer_lines = [
         issuer.name,
         f"〒{issuer.postal_code}" if issuer.postal_code else "",
@@ -156,12 +105,12 @@ def _parties(document: StatementDocument) -> Table:
         f"登録番号：{issuer.registration_number}" if issuer.registration_number else "",
     ]
     right: list[Flowable] = [
-        Paragraph(_markup(f"発行日：{date_text(document.issued_on)}"), _style("right")),
-        Paragraph(_markup(f"書類番号：{document.number}"), _style("right")),
+        Paragraph(markup(f"発行日：{date_text(document.issued_on)}"), _style("right")),
+        Paragraph(markup(f"書類番号：{document.number}"), _style("right")),
         Spacer(0, 3 * mm),
-        *(Paragraph(_markup(line), _style("right")) for line in issuer_lines if line),
+        *(Paragraph(markup(line), _style("right")) for line in issuer_lines if line),
     ]
-    return _table([[left, right]], [FRAME_WIDTH * 0.55, FRAME_WIDTH * 0.45], [("VALIGN", (0, 0), (-1, -1), "TOP")])
+    return pdf_table([[left, right]], [FRAME_WIDTH * 0.55, FRAME_WIDTH * 0.45], [("VALIGN", (0, 0), (-1, -1), "TOP")])
 
 
 def _key_facts(document: StatementDocument) -> Table:
@@ -181,7 +130,7 @@ def _key_facts(document: StatementDocument) -> Table:
         ("TOPPADDING", (0, 0), (-1, 0), 6),
         ("BOTTOMPADDING", (0, 0), (-1, 0), 8),
     ]
-    return _table(rows, [40 * mm, FRAME_WIDTH - 40 * mm], commands, hAlign="LEFT")
+    return pdf_table(rows, [40 * mm, FRAME_WIDTH - 40 * mm], commands, hAlign="LEFT")
 
 
 def _intro(document: StatementDocument) -> str:
@@ -197,16 +146,16 @@ def _lines_table(document: StatementDocument) -> Table:
     for line in document.lines:
         rows.append(
             [
-                Paragraph(_markup(line.description), _style("cell")),
+                Paragraph(markup(line.description), _style("cell")),
                 _quantity_text(line.quantity, line.unit),
                 line.unit_price,
                 yen_text(line.amount_yen),
                 TAX_LABELS[line.tax],
             ]
         )
-    commands = _grid() + [("ALIGN", (1, 1), (3, -1), "RIGHT"), ("ALIGN", (4, 1), (4, -1), "CENTER")]
+    commands = grid_commands() + [("ALIGN", (1, 1), (3, -1), "RIGHT"), ("ALIGN", (4, 1), (4, -1), "CENTER")]
     widths = [FRAME_WIDTH - 80 * mm, 26 * mm, 18 * mm, 24 * mm, 12 * mm]
-    return _table(rows, widths, commands, repeatRows=1)
+    return pdf_table(rows, widths, commands, repeatRows=1)
 
 
 def _summary(document: StatementDocument) -> Table:
@@ -223,7 +172,7 @@ def _summary(document: StatementDocument) -> Table:
         ("FONT", (0, -1), (-1, -1), FONT_NAME, 11),
         ("LINEABOVE", (0, -1), (-1, -1), 1.2, colors.black),
     ]
-    return _table(rows, [45 * mm, 35 * mm], commands, hAlign="RIGHT")
+    return pdf_table(rows, [45 * mm, 35 * mm], commands, hAlign="RIGHT")
 
 
 def _has_negative(document: StatementDocument) -> bool:
@@ -248,7 +197,7 @@ def _first_page(document: StatementDocument) -> list[Flowable]:
         Spacer(0, 4 * mm),
         KeepTogether(_summary(document)),  # a totals box split over two pages is unreadable
         Spacer(0, 5 * mm),
-        *(Paragraph(_markup(note), _style("small")) for note in notes if note),
+        *(Paragraph(markup(note), _style("small")) for note in notes if note),
     ]
 
 
@@ -276,19 +225,19 @@ def _days_table(document: StatementDocument) -> Table:
         for day in document.days
     ]
     rows.append(["合計", *(number_text(total) for total in _day_totals(document))])
-    commands = _grid() + [
+    commands = grid_commands() + [
         ("ALIGN", (1, 1), (-1, -1), "RIGHT"),
         ("BACKGROUND", (0, -1), (-1, -1), SHADE),
         ("LINEABOVE", (0, -1), (-1, -1), 1.2, colors.black),
     ]
-    return _table(rows, [45 * mm, 40 * mm, 40 * mm, 30 * mm], commands, repeatRows=1, hAlign="LEFT")
+    return pdf_table(rows, [45 * mm, 40 * mm, 40 * mm, 30 * mm], commands, repeatRows=1, hAlign="LEFT")
 
 
 def _detail_pages(document: StatementDocument) -> list[Flowable]:
     flowables: list[Flowable] = [
         Paragraph("利用明細", _style("heading")),
         Paragraph(
-            _markup(f"対象期間：{period_text(document)}　店舗：{document.store_code}　{document.store_name}"),
+            markup(f"対象期間：{period_text(document)}　店舗：{document.store_code}　{document.store_name}"),
             _style("body"),
         ),
         Spacer(0, 4 * mm),
@@ -301,7 +250,7 @@ def _detail_pages(document: StatementDocument) -> list[Flowable]:
         flowables += [
             Spacer(0, 6 * mm),
             Paragraph("調整について", _style("heading")),
-            Paragraph(_markup(document.adjustments_note), _style("body")),
+            Paragraph(markup(document.adjustments_note), _style("body")),
         ]
     return flowables
 
@@ -353,7 +302,7 @@ def render_statement_pdf(document: StatementDocument) -> bytes:
     Raises ValueError for a direction or a line tax code it does not know.
     """
     _check(document)
-    _register_font()
+    register_font()
     buffer = io.BytesIO()
     title = title_text(document)
     template = SimpleDocTemplate(

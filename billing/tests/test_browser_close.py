@@ -44,7 +44,8 @@ def test_secretariat_closes_last_month_and_sees_its_statements(page, live_server
     assert shown(Period.Status.CLOSED.label) in page.inner_text("#content")
     assert page.locator("meta[http-equiv=refresh]").count() == 0
 
-    page.click(f"a[href$='?period__id__exact={period.pk}']")
+    with page.expect_navigation():
+        page.click(f"a[href$='?period__id__exact={period.pk}']")
     listed = page.inner_text("#result_list")
     for store in (bakery, books):
         assert Statement.objects.get(period=period, store=store).number in listed

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from api.tests.conftest import Till
+from points.selectors import terminals_with_transactions_today
 from points.tests.factories import ProgrammeFactory, StoreFactory, TerminalFactory, join, make_staff
-from stores.selectors import local_day_bounds, terminals_with_transactions_today
+from stores.selectors import local_day_bounds
 from stores.services import terminal_issue_secret
 
 pytestmark = pytest.mark.django_db
