@@ -20,11 +20,12 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
 from campaigns.forecast import campaign_forecast
 from campaigns.forms import CampaignForm, ForecastForm
 from campaigns.models import Campaign, CampaignApplication
 from campaigns.services import campaign_save, campaign_set_status
-from common.admin import AuditedAdminMixin, BackofficeAdmin, ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 from members.models import Member
 from points.models import Funder
 from stores.models import Store

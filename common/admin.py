@@ -1,28 +1,10 @@
-"""What every back-office ModelAdmin shares: an audit trail of every change,
-import/export in the formats the secretariat uses, and changelists that stay
-fast on a million rows (no full COUNT(*))."""
+"""Admin pieces with no audit trail of their own: changelists that stay fast on a million rows (no full
+COUNT(*)) and read-only pages. The audited back-office base (every change in the audit trail, import and
+export in the secretariat's formats) is audit.backoffice.BackofficeAdmin."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.paginator import Paginator
-from django.template.response import TemplateResponse
 from django.utils.functional import cached_property
-from django.utils.translation import gettext as _
-from import_export.admin import ImportExportModelAdmin
-
-from audit.models import AuditEvent
-from audit.services import audit_record
-from common.imports import (
-    EXPORT_FORMATS,
-    IMPORT_FORMATS,
-    CSVExportCP932,
-    ImportFileError,
-    import_problems,
-    import_rejected,
-)
-
-# More lines than this and the page would be a wall of red; the table below
-# the messages still has every row.
-MAX_PROBLEM_MESSAGES = 50
 
 
 class NoCountPaginator(Paginator):
@@ -47,126 +29,6 @@ class NoCountPaginator(Paginator):
         self.__dict__.pop("count", None)
         self.__dict__.pop("num_pages", None)
         return super().validate_number(number)
-
-
-class AuditedAdminMixin:
-    """Mirror Django's admin log into the append-only audit trail, naming
-    changed fields but never their values."""
-
-    def log_addition(self, request, obj, message):
-        audit_record(actor=request.user, action=AuditEvent.Action.ADD, obj=obj, detail={"message": message})
-        return super().log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        audit_record(actor=request.user, action=AuditEvent.Action.CHANGE, obj=obj, detail={"message": message})
-        return super().log_change(request, obj, message)
-
-    def log_deletions(self, request, queryset):
-        for obj in queryset:
-            audit_record(actor=request.user, action=AuditEvent.Action.DELETE, obj=obj)
-        return super().log_deletions(request, queryset)
-
-
-class ImportExportHooksMixin:
-    """CSV in UTF-8 or Shift_JIS and XLSX; all-or-nothing imports that list
-    every problem; exports written to the audit trail.
-
-    Imports are audited by the resource (common.imports.BackofficeResource)
-    inside the import's transaction, so a rolled-back import leaves no event.
-    Resources receive the request's user, which decides, for example, whether
-    members' personal data is exported (members.view_personal_data).
-    """
-
-    import_formats = IMPORT_FORMATS
-    export_formats = EXPORT_FORMATS
-    # Only text formats are decoded with this; our CSV format is binary and
-    # detects UTF-8 (with or without BOM) or cp932 itself.
-    from_encoding = "utf-8-sig"
-
-    def get_resource_kwargs(self, request, *args, **kwargs):
-        kwargs = super().get_resource_kwargs(request, *args, **kwargs)
-        kwargs["user"] = request.user
-        return kwargs
-
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportFileError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
-
-    def import_action(self, request, **kwargs):
-        response = super().import_action(request, **kwargs)
-        result = (getattr(response, "context_data", None) or {}).get("result")
-        if result is not None and import_rejected(result):
-            self.report_rejected_import(request, result)
-        return response
-
-    def process_result(self, result, request):
-        # The confirm step imports again; if the data changed since the dry
-        # run and a row now fails, everything was rolled back: say so instead
-        # of "Import finished".
-        if import_rejected(result):
-            self.report_rejected_import(request, result)
-            return self.rejected_import_response(request, result)
-        return super().process_result(result, request)
-
-    def report_rejected_import(self, request, result):
-        messages.error(
-            request,
-            _(
-                "The file was rejected and nothing was imported. Correct every problem listed and upload it again. "
-                "Row 1 is the first row under the header."
-            ),
-        )
-        problems = import_problems(result)
-        for line in problems[:MAX_PROBLEM_MESSAGES]:
-            messages.error(request, line)
-        if len(problems) > MAX_PROBLEM_MESSAGES:
-            messages.error(
-                request, _("…and %(count)d more problems.") % {"count": len(problems) - MAX_PROBLEM_MESSAGES}
-            )
-
-    def rejected_import_response(self, request, result):
-        form = self.get_import_form_class(request)(self.get_import_formats(), self.get_import_resource_classes(request))
-        context = self.get_import_context_data()
-        context.update(self.admin_site.each_context(request))
-        context.update(
-            title=_("Import"),
-            form=form,
-            opts=self.model._meta,
-            media=self.media + form.media,
-            result=result,
-            fields_list=[],
-            import_error_display=self.import_error_display,
-        )
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, [self.import_template_name], context)
-
-    def get_export_filename(self, request, queryset, file_format):
-        name = super().get_export_filename(request, queryset, file_format)
-        if isinstance(file_format, CSVExportCP932):
-            # Both CSVs end in .csv; say which one this is.
-            stem, _dot, extension = name.rpartition(".")
-            return f"{stem}-sjis.{extension}"
-        return name
-
-    def get_data_for_export(self, request, queryset, **kwargs):
-        dataset = super().get_data_for_export(request, queryset, **kwargs)
-        audit_record(
-            actor=request.user,
-            action=AuditEvent.Action.EXPORT,
-            object_type=self.model._meta.label,
-            summary=f"{len(dataset)} rows",
-            # Column names tell an auditor whether personal data left the system.
-            detail={"rows": len(dataset), "columns": list(dataset.headers or [])},
-        )
-        return dataset
-
-
-class BackofficeAdmin(AuditedAdminMixin, ImportExportHooksMixin, ImportExportModelAdmin):
-    show_full_result_count = False
-    paginator = NoCountPaginator
-    list_per_page = 50
 
 
 class NoWritesMixin:

@@ -15,7 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from common.admin import AuditedAdminMixin, BackofficeAdmin, ReadOnlyAdmin
+from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
+from common.admin import ReadOnlyAdmin
 from coupons.forms import CouponTemplateForm, ReportForm
 from coupons.models import Coupon, CouponTemplate
 from coupons.selectors import Figures, coupon_report, masked

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from audit.backoffice import AuditedAdminMixin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.admin import AuditedAdminMixin, ReadOnlyAdmin
+from common.admin import ReadOnlyAdmin
 from members.admin import MemberAdmin
 from members.models import CardEvent, Member
 from points import errors, forms, services

@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from common.admin import AuditedAdminMixin, BackofficeAdmin, ReadOnlyAdmin, ReadOnlyInline
+from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
+from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from rallies.forms import DrawForm, RallyForm, RallyGoalForm, RallyGoalFormSet
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
 from rallies.selectors import masked, rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store

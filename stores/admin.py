@@ -16,7 +16,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from common.admin import BackofficeAdmin
+from audit.backoffice import BackofficeAdmin
 from stores import selectors, services
 from stores.models import Merchant, Store, Terminal
 from stores.resources import MerchantResource, StoreResource, TerminalResource

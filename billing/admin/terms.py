@@ -3,9 +3,10 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from audit.backoffice import AuditedAdminMixin
 from billing.models import BillingSettings, StoreBillingTerms
 from billing.money import price_text
-from common.admin import AuditedAdminMixin, NoCountPaginator
+from common.admin import NoCountPaginator
 
 FEE_FIELDS = ["system_fee_yen", "terminal_rental_yen", "transaction_fee_yen"]
 

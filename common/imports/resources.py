@@ -1,4 +1,5 @@
-"""The resource base every import shares: whole-file rejection, duplicate keys, audit."""
+"""The resource base every import shares: whole-file rejection, duplicate keys, and a call back once a
+file is written (the admin audits it there)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,6 @@ from import_export import resources, widgets
 from import_export.results import Error, Result, RowResult
 from import_export.utils import get_related_model
 
-from audit.models import AuditEvent
-from audit.services import audit_record
 from common.imports.formats import ImportFileError, neutralise_formula, restore_neutralised
 from common.imports.widgets import (
     IsoDateWidget,
@@ -135,9 +134,11 @@ class BackofficeResource(resources.ModelResource):
         skip_unchanged = True
         report_skipped = True
 
-    def __init__(self, *, user=None, **kwargs):
+    def __init__(self, *, user=None, on_imported: Callable | None = None, **kwargs):
         super().__init__(**kwargs)
         self.user = user
+        # Called with the resource and the counts once a file is written, inside its transaction.
+        self.on_imported = on_imported
         self._duplicates: dict[int, ValidationError] = {}
         self._dry_run = False
 
@@ -308,15 +309,8 @@ class BackofficeResource(resources.ModelResource):
         super().after_import(dataset, result, **kwargs)
         if self._dry_run or import_rejected(result):
             return
-        counts = import_counts(result)
-        audit_record(
-            actor=self.user,
-            action=AuditEvent.Action.IMPORT,
-            object_type=self._meta.model._meta.label,
-            # Counts only: the file's cells may be personal data.
-            summary=f"{counts['rows']} rows: {counts['new']} new, {counts['updated']} updated",
-            detail={**counts, "resource": type(self).__name__},
-        )
+        if self.on_imported is not None:
+            self.on_imported(self, import_counts(result))
 
     # -- export --
 

@@ -3,7 +3,7 @@ tests do not depend on how each app's own admin is configured."""
 
 from django.contrib.admin import AdminSite
 
-from common.admin import BackofficeAdmin
+from audit.backoffice import BackofficeAdmin
 from members.models import Card, Member
 from members.resources import CardResource, MemberResource
 from stores.models import Merchant, Store, Terminal

@@ -21,7 +21,8 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from common.admin import BackofficeAdmin, ReadOnlyAdmin, ReadOnlyInline
+from audit.backoffice import BackofficeAdmin
+from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from exchange.forms import StockForm
 from exchange.models import Counter, CounterHours, Item, StockMove, WindowRule
 from exchange.services import stock_receive, stock_write_off

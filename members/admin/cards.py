@@ -6,7 +6,8 @@ from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from common.admin import BackofficeAdmin, ReadOnlyAdmin
+from audit.backoffice import BackofficeAdmin
+from common.admin import ReadOnlyAdmin
 from members.admin.base import PageDeferringChangeList, _defer_related_member, can_view_personal_data
 from members.forms import CardCreateForm
 from members.models import Card, CardEvent

@@ -14,9 +14,10 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, ngettext
 
+from audit.backoffice import BackofficeAdmin
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.admin import BackofficeAdmin, ReadOnlyInline
+from common.admin import ReadOnlyInline
 from members.admin.base import MASK, MEMBER_ENCRYPTED_FIELDS, PageDeferringChangeList, can_view_personal_data
 from members.forms import AttachCardForm, MemberForm
 from members.models import Card, CardEvent, Member
