@@ -72,7 +72,7 @@ def read_body(request: HttpRequest, limit: int) -> bytes:
     return body
 
 
-def _problem(error: dict) -> dict:
+def problem_of(error: dict) -> dict:
     field = ".".join(str(part) for part in error.get("loc", ())) or "(body)"
     kind = error.get("type", "")
     messages = {
@@ -99,11 +99,11 @@ def parse(model: type[BaseModel], body: bytes) -> BaseModel:
         return model.model_validate_json(body or b"")
     except ValidationError as exc:
         raise ApiError(
-            400, "invalid_request", _("The request is not valid."), details=[_problem(e) for e in exc.errors()]
+            400, "invalid_request", _("The request is not valid."), details=[problem_of(e) for e in exc.errors()]
         ) from None
 
 
-def _answer(run: Callable[[], tuple[int, BaseModel]]) -> HttpResponse:
+def answer_of(run: Callable[[], tuple[int, BaseModel]]) -> HttpResponse:
     try:
         status, result = run()
     except ApiError as error:
@@ -113,7 +113,7 @@ def _answer(run: Callable[[], tuple[int, BaseModel]]) -> HttpResponse:
     return json_response(result.model_dump(mode="json"), status=status)
 
 
-def _in_progress() -> ApiError:
+def in_progress() -> ApiError:
     return ApiError(
         409,
         "idempotency_in_progress",
@@ -122,7 +122,7 @@ def _in_progress() -> ApiError:
     )
 
 
-def _key_reused() -> ApiError:
+def key_reused() -> ApiError:
     return ApiError(422, "idempotency_key_reused", _("This Idempotency-Key was already used for a different request."))
 
 
@@ -142,11 +142,11 @@ def claim_committed(terminal: Terminal, key: str, request_hash: str) -> Idempote
     except IntegrityError:
         record = IdempotencyRecord.objects.get(terminal=terminal, key=key)
     if record.request_hash != request_hash:
-        raise _key_reused()
+        raise key_reused()
     if record.state == IdempotencyRecord.State.DONE:
         return record
     if now - record.started_at < STALE_AFTER or not sql.take_over(record=record, now=now):
-        raise _in_progress()
+        raise in_progress()
     record.started_at = now
     return record
 
@@ -170,11 +170,11 @@ def _stored(record: IdempotencyRecord, request_hash: str, now) -> HttpResponse |
     """The answer to a request whose key has a record: the first answer, or a refusal; None when the record
     was left running by a request that died long ago and is now ours."""
     if record.request_hash != request_hash:
-        return _key_reused().response()
+        return key_reused().response()
     if record.state == IdempotencyRecord.State.DONE:
         return HttpResponse(bytes(record.body), status=record.status_code, content_type="application/json")
     if now - record.started_at < STALE_AFTER or not sql.take_over(record=record, now=now):
-        return _in_progress().response()
+        return in_progress().response()
     return None
 
 
@@ -201,14 +201,14 @@ def _idempotent(request: HttpRequest, terminal: Terminal, body: bytes, run) -> H
             claimed = True
             # A refusal is an answer, stored like any other; a crash rolls the claim back with the rest.
             with till_request():
-                response = _answer(lambda: run(ledger_key=f"api:{terminal.pk}:{key}"))
+                response = answer_of(lambda: run(ledger_key=f"api:{terminal.pk}:{key}"))
             sql.done(record_id=record_id, status_code=response.status_code, body=response.content, now=timezone.now())
         return response
     except OperationalError as error:
         if getattr(error.__cause__, "sqlstate", None) != LOCK_NOT_AVAILABLE:
             raise
         if not claimed:
-            return _in_progress().response()
+            return in_progress().response()
         return ApiError(
             503, "till_busy", _("Another till is using this card; retry shortly."), headers={"Retry-After": "1"}
         ).response()
@@ -234,7 +234,7 @@ def endpoint(*, method: str, write: bool = False, model: type[BaseModel] | None 
 
                 if write:
                     return _idempotent(request, terminal, body, run)
-                return _answer(run)
+                return answer_of(run)
             except ApiError as error:
                 return error.response()
 

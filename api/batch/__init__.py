@@ -41,7 +41,7 @@ again (STALLED_AFTER), and its rerun recalls what was applied (_recall), so
 nothing is applied twice; after MAX_ATTEMPTS runs the batch is failed.
 
 The package reads top down: items (reading an item, and the outcome it
-gets), applying (Upload, the chunks, _screen, _recall, _run), queued (a large
+gets), applying (Upload, the chunks, _screen, _recall, run_inline), queued (a large
 batch stored, split by member, applied by the workers; its status and
 revival), views (the two views). Each imports only those before it.
 """

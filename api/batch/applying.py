@@ -10,17 +10,17 @@ from django.utils.translation import gettext as _
 from api import schemas, views
 from api.batch.items import (
     Item,
-    _counts,
-    _in_progress,
-    _key_reused,
-    _outcome,
-    _read_item,
-    _rejected,
-    _settled,
+    counts_of,
+    in_progress,
+    key_reused,
+    outcome_of,
+    read_item,
+    rejected_outcome,
+    settled_outcome,
 )
 from api.errors import ApiError
 from api.models import IdempotencyRecord
-from api.pipeline import _answer
+from api.pipeline import answer_of
 from points.models import Entry
 from stores.models import Terminal
 from till.errors import TransactionNotFound
@@ -78,7 +78,7 @@ def _response(upload: Upload, item: Item) -> HttpResponse:
     """
     if item.invalid is not None:
         return item.invalid.response()
-    return _answer(lambda: APPLY[item.op](upload, item.data))
+    return answer_of(lambda: APPLY[item.op](upload, item.data))
 
 
 def _record(upload: Upload, item: Item, response: HttpResponse) -> IdempotencyRecord:
@@ -102,7 +102,7 @@ def _apply_chunk(upload: Upload, chunk: list[Item]) -> list[schemas.BatchItemRes
         IdempotencyRecord.objects.bulk_create(
             [_record(upload, item, response) for item, response in zip(chunk, responses, strict=True)]
         )
-    return [_outcome(item, r.status_code, r.content) for item, r in zip(chunk, responses, strict=True)]
+    return [outcome_of(item, r.status_code, r.content) for item, r in zip(chunk, responses, strict=True)]
 
 
 def _apply_alone(upload: Upload, item: Item) -> schemas.BatchItemResult:
@@ -116,8 +116,8 @@ def _apply_alone(upload: Upload, item: Item) -> schemas.BatchItemResult:
         if record is None:
             raise
         entry = Entry.objects.filter(idempotency_key=upload.ledger_key(item.key)).first()
-        return _settled(item, record, entry) or _in_progress(item)
-    return _outcome(item, response.status_code, response.content)
+        return settled_outcome(item, record, entry) or in_progress(item)
+    return outcome_of(item, response.status_code, response.content)
 
 
 def _in_time(item: Item) -> tuple:
@@ -144,14 +144,14 @@ def _screen(items: list[Item], batch_key: str) -> None:
     seen: set[str] = set()
     for item in items:
         if item.key == batch_key:
-            item.outcome = _key_reused(item)
+            item.outcome = key_reused(item)
         elif item.key in seen:
             duplicate = ApiError(422, "duplicate_key", _("Another item of this batch has the same key."))
-            item.outcome = _rejected(item, duplicate)
+            item.outcome = rejected_outcome(item, duplicate)
         elif item.key is None or item.op is None:
             # Nothing to store the answer under, or no request it stands for: refused (the schema
             # says why), not remembered.
-            item.outcome = _rejected(item, item.invalid)
+            item.outcome = rejected_outcome(item, item.invalid)
         if item.key is not None:
             seen.add(item.key)
 
@@ -168,24 +168,24 @@ def _recall(upload: Upload, items: list[Item]) -> None:
     by_key = {entry.idempotency_key: entry for entry in entries}
     for item in items:
         if item.key in records:
-            item.outcome = _settled(item, records[item.key], by_key.get(upload.ledger_key(item.key)))
+            item.outcome = settled_outcome(item, records[item.key], by_key.get(upload.ledger_key(item.key)))
 
 
-def _read_all(raws: list, batch_key: str) -> list[Item]:
-    items = [_read_item(position, raw) for position, raw in enumerate(raws)]
+def read_items(raws: list, batch_key: str) -> list[Item]:
+    items = [read_item(position, raw) for position, raw in enumerate(raws)]
     _screen(items, batch_key)
     return items
 
 
-def _apply(upload: Upload, items: list[Item], keep_alive) -> None:
+def apply_items(upload: Upload, items: list[Item], keep_alive) -> None:
     """Give every item without an outcome yet its answer: the one stored before, or by applying it."""
     _recall(upload, [item for item in items if item.outcome is None])
     _apply_in_chunks(upload, sorted((item for item in items if item.outcome is None), key=_in_time), keep_alive)
 
 
-def _run(terminal: Terminal, raws: list, batch_key: str, keep_claim) -> tuple[int, schemas.BatchResponse]:
-    items = _read_all(raws, batch_key)
-    _apply(Upload(terminal), items, keep_claim)
+def run_inline(terminal: Terminal, raws: list, batch_key: str, keep_claim) -> tuple[int, schemas.BatchResponse]:
+    items = read_items(raws, batch_key)
+    apply_items(Upload(terminal), items, keep_claim)
     return 200, schemas.BatchResponse(
-        results=[item.outcome for item in items], counts=_counts(item.outcome.status for item in items)
+        results=[item.outcome for item in items], counts=counts_of(item.outcome.status for item in items)
     )

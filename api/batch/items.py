@@ -17,7 +17,7 @@ from pydantic import Field, TypeAdapter, ValidationError
 from api import schemas
 from api.errors import ApiError
 from api.models import IdempotencyRecord
-from api.pipeline import KEY_RE, STALE_AFTER, _problem
+from api.pipeline import KEY_RE, STALE_AFTER, problem_of
 from members.services import CardNumberError, card_number_index, card_number_normalise
 from points.models import Entry
 
@@ -59,7 +59,7 @@ def _field(error: dict, op: str | None) -> tuple:
     return loc[1:] if loc and loc[0] == op else loc
 
 
-def _read_item(position: int, raw) -> Item:
+def read_item(position: int, raw) -> Item:
     fields = raw if isinstance(raw, dict) else {}
     key = fields.get("key") if isinstance(fields.get("key"), str) and KEY_RE.match(fields["key"]) else None
     op = fields.get("op") if fields.get("op") in OPS else None
@@ -70,12 +70,12 @@ def _read_item(position: int, raw) -> Item:
     try:
         return Item(position, key, op, ITEM.validate_json(canonical_json(raw)), None, request_hash)
     except ValidationError as exc:
-        details = [_problem({**error, "loc": _field(error, op)}) for error in exc.errors()]
+        details = [problem_of({**error, "loc": _field(error, op)}) for error in exc.errors()]
         invalid = ApiError(400, "invalid_request", _("The request is not valid."), details=details)
         return Item(position, key, op, None, invalid, request_hash)
 
 
-def _card_index(data: schemas.BatchEarn | schemas.BatchSpend) -> str | None:
+def card_index_of(data: schemas.BatchEarn | schemas.BatchSpend) -> str | None:
     try:
         return card_number_index(card_number_normalise(number=data.card.number, card_type=data.card.type))
     except CardNumberError:
@@ -85,7 +85,7 @@ def _card_index(data: schemas.BatchEarn | schemas.BatchSpend) -> str | None:
 # --- outcomes -------------------------------------------------------------------------------
 
 
-def _outcome(item: Item, status_code: int, body: bytes, *, applied: str = "applied") -> schemas.BatchItemResult:
+def outcome_of(item: Item, status_code: int, body: bytes, *, applied: str = "applied") -> schemas.BatchItemResult:
     """An item's line of the answer, from the answer it has (or would have had) alone."""
     ok = 200 <= status_code < 300
     return schemas.BatchItemResult(
@@ -98,20 +98,20 @@ def _outcome(item: Item, status_code: int, body: bytes, *, applied: str = "appli
     )
 
 
-def _rejected(item: Item, error: ApiError) -> schemas.BatchItemResult:
+def rejected_outcome(item: Item, error: ApiError) -> schemas.BatchItemResult:
     response = error.response()
-    return _outcome(item, response.status_code, response.content)
+    return outcome_of(item, response.status_code, response.content)
 
 
-def _key_reused(item: Item) -> schemas.BatchItemResult:
-    return _rejected(
+def key_reused(item: Item) -> schemas.BatchItemResult:
+    return rejected_outcome(
         item,
         ApiError(422, "idempotency_key_reused", _("This Idempotency-Key was already used for a different request.")),
     )
 
 
-def _in_progress(item: Item) -> schemas.BatchItemResult:
-    return _rejected(
+def in_progress(item: Item) -> schemas.BatchItemResult:
+    return rejected_outcome(
         item,
         ApiError(409, "idempotency_in_progress", _("The first request with this key is still running; retry shortly.")),
     )
@@ -134,7 +134,7 @@ def _same_transaction(item: Item, entry: Entry | None) -> bool:
             and entry.reverses.operation == data.transaction_id
             and data.refund_amount_yen in (None, entry.amount_yen)
         )
-    number_bidx = _card_index(data)
+    number_bidx = card_index_of(data)
     if number_bidx is None:
         return False
     if isinstance(data, schemas.BatchEarn):
@@ -149,23 +149,23 @@ def _same_transaction(item: Item, entry: Entry | None) -> bool:
     )
 
 
-def _settled(item: Item, record: IdempotencyRecord, entry: Entry | None) -> schemas.BatchItemResult | None:
+def settled_outcome(item: Item, record: IdempotencyRecord, entry: Entry | None) -> schemas.BatchItemResult | None:
     """The outcome of an item whose key already has a record; None when the record may be taken over."""
     if record.state != IdempotencyRecord.State.DONE:
         if timezone.now() - record.started_at < STALE_AFTER:
-            return _in_progress(item)
+            return in_progress(item)
         # Its request died before writing anything (record and entries commit together).
         gone = IdempotencyRecord.objects.filter(
             pk=record.pk, state=IdempotencyRecord.State.RUNNING, started_at=record.started_at
         ).delete()[0]
-        return None if gone else _in_progress(item)
+        return None if gone else in_progress(item)
     if record.request_hash != item.request_hash and not (
         200 <= record.status_code < 300 and _same_transaction(item, entry)
     ):
-        return _key_reused(item)
-    return _outcome(item, record.status_code, bytes(record.body), applied="already_applied")
+        return key_reused(item)
+    return outcome_of(item, record.status_code, bytes(record.body), applied="already_applied")
 
 
-def _counts(statuses) -> schemas.BatchCounts:
+def counts_of(statuses) -> schemas.BatchCounts:
     counts = Counter(statuses)
     return schemas.BatchCounts(**{status: counts[status] for status in schemas.BatchCounts.model_fields})

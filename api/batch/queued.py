@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from api import schemas
-from api.batch.applying import Upload, _apply, _read_all
-from api.batch.items import Envelope, Item, _card_index, _counts
+from api.batch.applying import Upload, apply_items, read_items
+from api.batch.items import Envelope, Item, card_index_of, counts_of
 from api.errors import ApiError, json_response
 from api.models import BatchPart, BatchUpload
 from api.pipeline import parse
@@ -42,7 +42,7 @@ def parts_wanted() -> int:
 def _owners(upload: Upload, items: list[Item]) -> dict[int, str]:
     """Whose each item is, by position: the member of its card (a card no one has yet is its own owner),
     and for a void the owner of the purchase it voids."""
-    indexes = {item.position: _card_index(item.data) for item in items if item.op in ("earn", "spend") and item.data}
+    indexes = {item.position: card_index_of(item.data) for item in items if item.op in ("earn", "spend") and item.data}
     members = dict(
         Card.objects.filter(number_bidx__in={i for i in indexes.values() if i}).values_list("number_bidx", "member_id")
     )
@@ -98,16 +98,16 @@ def _queue(upload: BatchUpload, parts: list[BatchPart]) -> None:
     transaction.on_commit(send, robust=True)
 
 
-def _located(response: HttpResponse) -> HttpResponse:
+def with_location(response: HttpResponse) -> HttpResponse:
     response["Location"] = json.loads(response.content)["status_url"]
     return response
 
 
-def _accept(terminal: Terminal, body: bytes, batch_key: str, raws: list) -> HttpResponse:
+def accept_upload(terminal: Terminal, body: bytes, batch_key: str, raws: list) -> HttpResponse:
     """Store the batch split into parts, queue them, and answer 202 with the status URL. In the caller's
     transaction, which also stores this answer as the batch key's."""
     upload = BatchUpload.objects.create(terminal=terminal, key=batch_key, body=body, items=len(raws))
-    plan = _plan(Upload(terminal), _read_all(raws, batch_key), parts_wanted())
+    plan = _plan(Upload(terminal), read_items(raws, batch_key), parts_wanted())
     parts = BatchPart.objects.bulk_create(
         BatchPart(upload=upload, number=number, positions=positions) for number, positions in enumerate(plan)
     )
@@ -118,7 +118,7 @@ def _accept(terminal: Terminal, body: bytes, batch_key: str, raws: list) -> Http
         status_url=reverse("api:batch_status", args=[upload.batch_id]),
         items=upload.items,
     )
-    return _located(json_response(accepted.model_dump(mode="json"), status=202))
+    return with_location(json_response(accepted.model_dump(mode="json"), status=202))
 
 
 # --- a part, applied by a worker --------------------------------------------------------------
@@ -164,7 +164,7 @@ def _assemble(upload: BatchUpload) -> bytes:
     for positions, stored in upload.parts.values_list("positions", "results"):
         for position, result in zip(positions, json.loads(bytes(stored)), strict=True):
             results[position] = result
-    counts = _counts(result["status"] for result in results)
+    counts = counts_of(result["status"] for result in results)
     return json_response({"results": results, "counts": counts.model_dump(mode="json")}).content
 
 
@@ -198,10 +198,10 @@ def batch_part_apply(*, part_id: int) -> str:
     if part is None:
         return "not queued"
     upload = part.upload
-    items = _read_all(parse(Envelope, bytes(upload.body)).items, upload.key)
+    items = read_items(parse(Envelope, bytes(upload.body)).items, upload.key)
     mine = [items[position] for position in part.positions]
     try:
-        _apply(Upload(upload.terminal), mine, lambda: _progress(part, mine))
+        apply_items(Upload(upload.terminal), mine, lambda: _progress(part, mine))
         _part_finish(part, mine)
     except Superseded:
         return "superseded by a later run"
@@ -211,7 +211,7 @@ def batch_part_apply(*, part_id: int) -> str:
 # --- reading a stored batch -------------------------------------------------------------------
 
 
-def _upload_of(terminal: Terminal, batch_id: str) -> BatchUpload:
+def upload_of(terminal: Terminal, batch_id: str) -> BatchUpload:
     try:
         return BatchUpload.objects.defer("body").get(terminal=terminal, batch_id=uuid.UUID(batch_id))
     except (ValueError, BatchUpload.DoesNotExist):
@@ -225,7 +225,7 @@ def _give_up(upload: BatchUpload, part: BatchPart) -> None:
     upload.status = BatchUpload.Status.FAILED
 
 
-def _revive(upload: BatchUpload) -> None:
+def revive_stalled(upload: BatchUpload) -> None:
     """Queue again the parts whose worker died or whose task was lost; fail the batch after MAX_ATTEMPTS."""
     if upload.status not in (BatchUpload.Status.QUEUED, BatchUpload.Status.RUNNING):
         return
@@ -243,7 +243,7 @@ def _revive(upload: BatchUpload) -> None:
             _queue(upload, [part])
 
 
-def _status(upload: BatchUpload) -> dict:
+def status_body(upload: BatchUpload) -> dict:
     answer = json.loads(bytes(upload.answer)) if upload.status == BatchUpload.Status.DONE else {}
     return {
         "batch_id": str(upload.batch_id),

@@ -12,12 +12,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from api import schemas
-from api.batch.applying import _run
+from api.batch.applying import run_inline
 from api.batch.items import Envelope
-from api.batch.queued import _accept, _located, _revive, _status, _upload_of
+from api.batch.queued import accept_upload, revive_stalled, status_body, upload_of, with_location
 from api.errors import ApiError, json_response
 from api.models import IdempotencyRecord
-from api.pipeline import KEY_RE, _answer, authenticate, claim_committed, parse, read_body
+from api.pipeline import KEY_RE, answer_of, authenticate, claim_committed, parse, read_body
 from api.ratelimit import terminal_rate_check
 from stores.models import Terminal
 
@@ -52,14 +52,14 @@ def _respond(terminal: Terminal, body: bytes, batch_key: str, claim) -> HttpResp
         def renew_claim():  # so that the batch's own retry does not take it for dead
             claim.update(started_at=timezone.now())
 
-        return _store(claim, _answer(lambda: _run(terminal, raws, batch_key, renew_claim)))
+        return _store(claim, answer_of(lambda: run_inline(terminal, raws, batch_key, renew_claim)))
     with transaction.atomic():
-        return _store(claim, _accept(terminal, body, batch_key, raws))
+        return _store(claim, accept_upload(terminal, body, batch_key, raws))
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:
     response = HttpResponse(bytes(record.body), status=record.status_code, content_type="application/json")
-    return _located(response) if record.status_code == 202 else response
+    return with_location(response) if record.status_code == 202 else response
 
 
 @csrf_exempt
@@ -102,9 +102,9 @@ def batch_status(request: HttpRequest, batch_id: str) -> HttpResponse:
             raise ApiError(405, "method_not_allowed", _("Use %(method)s.") % {"method": "GET"})
         terminal = authenticate(request)
         terminal_rate_check(terminal=terminal)
-        upload = _upload_of(terminal, batch_id)
-        _revive(upload)
-        return json_response(_status(upload))
+        upload = upload_of(terminal, batch_id)
+        revive_stalled(upload)
+        return json_response(status_body(upload))
     except ApiError as error:
         return error.response()
 

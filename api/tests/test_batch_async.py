@@ -287,7 +287,7 @@ def test_a_part_that_kills_its_worker_every_time_fails_its_batch(till, post, wor
     def killed(upload, items, keep_alive):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(queued, "_apply", killed)
+    monkeypatch.setattr(queued, "apply_items", killed)
     monkeypatch.setattr(queued, "STALLED_AFTER", datetime.timedelta(0))
     for attempt in range(queued.MAX_ATTEMPTS):
         if attempt:

@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from exchange import errors, windows
 from exchange.models import Counter, Exchange, ExchangeLine, ExchangeSequence, Item, StockMove
-from exchange.services.stock import _move_stock
+from exchange.services.stock import stock_move
 from points.services import points_exchange, points_exchange_return
 
 # Exchanges that hold stock and count towards limits: reserved and handed over (not cancelled or lapsed).
@@ -153,7 +153,7 @@ def _create(*, member, counter, wanted, staff, key, at, override_reason, reserve
         for item in items
     )
     kind = StockMove.Kind.RESERVED if reserve else StockMove.Kind.HANDED_OVER
-    _move_stock(items, {pk: -quantity for pk, quantity in wanted.items()}, kind=kind, exchange=exchange, staff=staff)
+    stock_move(items, {pk: -quantity for pk, quantity in wanted.items()}, kind=kind, exchange=exchange, staff=staff)
     audit_record(
         actor=staff,
         action=AuditEvent.Action.ADD,
@@ -271,8 +271,8 @@ def exchange_collect(*, exchange: Exchange, staff, at: datetime.datetime | None 
             used_override = override_reason
         wanted, items = _lines_and_items(exchange)
         # The hold is given back and the goods leave: the stock on hand does not change.
-        _move_stock(items, wanted, kind=StockMove.Kind.RELEASED, exchange=exchange, staff=staff)
-        _move_stock(
+        stock_move(items, wanted, kind=StockMove.Kind.RELEASED, exchange=exchange, staff=staff)
+        stock_move(
             items, {pk: -q for pk, q in wanted.items()}, kind=StockMove.Kind.HANDED_OVER, exchange=exchange, staff=staff
         )
         exchange.status = Exchange.Status.HANDED_OVER
@@ -298,7 +298,7 @@ def _undo(exchange: Exchange, *, staff, reason: str, status: str) -> None:
     was = exchange.status
     wanted, items = _lines_and_items(exchange)
     kind = StockMove.Kind.RETURNED if was == Exchange.Status.HANDED_OVER else StockMove.Kind.RELEASED
-    _move_stock(items, wanted, kind=kind, exchange=exchange, staff=staff, reason=reason)
+    stock_move(items, wanted, kind=kind, exchange=exchange, staff=staff, reason=reason)
     posting = points_exchange_return(
         entry=exchange.entry, idempotency_key=f"exchange-return:{exchange.serial}", staff=staff, reason=reason
     )

@@ -14,7 +14,7 @@ from exchange import errors
 from exchange.models import Item, StockMove
 
 
-def _move_stock(items: list[Item], changes: dict[int, int], *, kind: str, exchange=None, staff=None, reason=""):
+def stock_move(items: list[Item], changes: dict[int, int], *, kind: str, exchange=None, staff=None, reason=""):
     """Write the stock moves and update the cached stock of the (locked) items."""
     now = timezone.now()
     moves = []
@@ -43,7 +43,7 @@ def stock_receive(*, item: Item, quantity: int, staff, reason: str = "") -> Stoc
     _check_quantity(quantity)
     with transaction.atomic():
         locked = Item.objects.select_for_update().get(pk=item.pk)
-        (move,) = _move_stock([locked], {locked.pk: quantity}, kind=StockMove.Kind.RECEIVED, staff=staff, reason=reason)
+        (move,) = stock_move([locked], {locked.pk: quantity}, kind=StockMove.Kind.RECEIVED, staff=staff, reason=reason)
         audit_record(
             actor=staff,
             action=AuditEvent.Action.ADD,
@@ -65,7 +65,7 @@ def stock_write_off(*, item: Item, quantity: int, staff, reason: str) -> StockMo
         locked = Item.objects.select_for_update().get(pk=item.pk)
         if locked.stock_on_hand < quantity:
             raise errors.OutOfStock(item=locked, available=locked.stock_on_hand)
-        (move,) = _move_stock(
+        (move,) = stock_move(
             [locked], {locked.pk: -quantity}, kind=StockMove.Kind.WRITTEN_OFF, staff=staff, reason=reason[:300]
         )
         audit_record(

@@ -16,7 +16,7 @@ def can_view_personal_data(request) -> bool:
     return request.user.has_perm("members.view_personal_data")
 
 
-def _defer_related_member(prefix: str) -> list[str]:
+def defer_related_member(prefix: str) -> list[str]:
     # A member loaded alongside a card or an event would decrypt six fields nobody reads there.
     return [f"{prefix}__{field}" for field in MEMBER_ENCRYPTED_FIELDS]
 

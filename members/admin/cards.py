@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.backoffice import BackofficeAdmin
 from common.admin import ReadOnlyAdmin
-from members.admin.base import PageDeferringChangeList, _defer_related_member, can_view_personal_data
+from members.admin.base import PageDeferringChangeList, can_view_personal_data, defer_related_member
 from members.forms import CardCreateForm
 from members.models import Card, CardEvent
 from members.resources import CardResource
@@ -42,7 +42,7 @@ class CardAdmin(BackofficeAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("member").defer(*_defer_related_member("member"))
+        return super().get_queryset(request).select_related("member").defer(*defer_related_member("member"))
 
     def get_changelist(self, request, **kwargs):
         return PageDeferringChangeList
@@ -117,7 +117,7 @@ class CardEventAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request):
         return (
-            super().get_queryset(request).defer("card__number", "other_card__number", *_defer_related_member("member"))
+            super().get_queryset(request).defer("card__number", "other_card__number", *defer_related_member("member"))
         )
 
     def get_search_results(self, request, queryset, search_term):
