@@ -151,7 +151,8 @@ def claim_committed(terminal: Terminal, key: str, request_hash: str) -> Idempote
     return record
 
 
-def _request_hash(request: HttpRequest, body: bytes) -> str:
+def request_hash_of(request: HttpRequest, body: bytes) -> str:
+    """What a request is known by for its Idempotency-Key: method, path and body."""
     return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
 
 
@@ -180,7 +181,7 @@ def _stored(record: IdempotencyRecord, request_hash: str, now) -> HttpResponse |
 
 def _idempotent(request: HttpRequest, terminal: Terminal, body: bytes, run) -> HttpResponse:
     key = idempotency_key(request)
-    request_hash = _request_hash(request, body)
+    request_hash = request_hash_of(request, body)
     now = timezone.now()
     claimed = False
     try:

@@ -126,91 +126,30 @@ def free_port() -> int:
         return probe_socket.getsockname()[1]
 
 
-class Gunicorn:
-    """gunicorn serving the app on a loopback port; stopped on leaving the block, whatever happened."""
+class Background:
+    """A server process for the length of a `with` block, logging to a temporary file; stopped on leaving
+    the block, whatever happened. Subclasses say how to start it (`command`) and when it is up (`ready`)."""
 
-    def __init__(self, database: str, *, workers: int, threads: int) -> None:
-        self.database, self.workers, self.threads = database, workers, threads
-        # Kept for the django-q2 worker (QCluster), which must share the secret key, among others.
-        self.env = production_env(database)
-        self.port = free_port()
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+    name = "process"
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+        self.log = tempfile.NamedTemporaryFile(prefix=f"bench-{self.name}-", suffix=".log", delete=False)
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> Gunicorn:
-        # Heartbeat files on a RAM disk, so a busy disk cannot make gunicorn take its workers for dead.
-        heartbeats = "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir()
-        command = [sys.executable, "-m", "gunicorn", "loyalty.wsgi", "-b", f"127.0.0.1:{self.port}", "-k", "gthread"]
-        command += ["-w", str(self.workers), "--threads", str(self.threads), "--keep-alive", "30"]
-        command += ["--worker-tmp-dir", heartbeats]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    def command(self) -> list[str]:
+        raise NotImplementedError
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        raise NotImplementedError
 
-    def _wait_until_answering(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}: {self.log_tail()}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
-                connection.request("GET", "/api/v1/day", headers={"X-Forwarded-Proto": "https"})
-                status = connection.getresponse().status
-                connection.close()
-                if status == 401:
-                    return
-                raise RuntimeError(f"gunicorn answers {status} where 401 was expected: {self.log_tail()}")
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s: {self.log_tail()}")
-
-    def log_tail(self, lines: int = 8) -> str:
-        text = Path(self.log.name).read_text(errors="replace").strip().splitlines()
-        return " | ".join(text[-lines:])
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-        Path(self.log.name).unlink(missing_ok=True)
-
-
-class QCluster:
-    """`manage.py qcluster`, the django-q2 worker that applies queued batches; stopped on leaving the block.
-
-    It gets gunicorn's environment: the production settings, and the same secret key, with which the
-    cluster checks the signature on each task gunicorn queued.
-    """
-
-    def __init__(self, env: dict[str, str], *, workers: int) -> None:
-        self.env = {**env, "Q_WORKERS": str(workers)}
-        self.log = tempfile.NamedTemporaryFile(prefix="bench-qcluster-", suffix=".log", delete=False)
-        self.process: subprocess.Popen | None = None
-
-    def __enter__(self) -> QCluster:
-        # A session of its own, so that a cluster that will not stop can be killed with the workers it forked.
+    def __enter__(self):
+        # A session of its own, so that a process that will not stop is killed with the workers it forked.
         self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "qcluster"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+            self.command(), cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )
         try:
-            self._wait_until_running()
+            self._wait_until_ready()
         except BaseException:
             self.stop()
             raise
@@ -219,17 +158,15 @@ class QCluster:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def _wait_until_running(self, timeout: float = 60) -> None:
-        # django-q2 logs "Q Cluster <name> running." once its workers are up; a batch queued before that
-        # would count the cluster's start-up in its time.
+    def _wait_until_ready(self, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"qcluster exited with {self.process.returncode}: {self.log_tail()}")
-            if " running." in Path(self.log.name).read_text(errors="replace"):
+                raise RuntimeError(f"{self.name} exited with {self.process.returncode}: {self.log_tail()}")
+            if self.ready():
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"qcluster was not running within {timeout:.0f} s: {self.log_tail()}")
+        raise RuntimeError(f"{self.name} was not up within {timeout:.0f} s: {self.log_tail()}")
 
     def log_tail(self, lines: int = 8) -> str:
         text = Path(self.log.name).read_text(errors="replace").strip().splitlines()
@@ -245,6 +182,58 @@ class QCluster:
                 self.process.wait()
         self.log.close()
         Path(self.log.name).unlink(missing_ok=True)
+
+
+class Gunicorn(Background):
+    """gunicorn serving the app on a loopback port with production settings."""
+
+    name = "gunicorn"
+
+    def __init__(self, database: str, *, workers: int, threads: int) -> None:
+        # The environment is kept for the django-q2 worker (QCluster), which must share the secret key.
+        super().__init__(production_env(database))
+        self.database, self.workers, self.threads = database, workers, threads
+        self.port = free_port()
+
+    def command(self) -> list[str]:
+        # Heartbeat files on a RAM disk, so a busy disk cannot make gunicorn take its workers for dead.
+        heartbeats = "/dev/shm" if Path("/dev/shm").is_dir() else tempfile.gettempdir()
+        command = [sys.executable, "-m", "gunicorn", "loyalty.wsgi", "-b", f"127.0.0.1:{self.port}", "-k", "gthread"]
+        command += ["-w", str(self.workers), "--threads", str(self.threads), "--keep-alive", "30"]
+        return command + ["--worker-tmp-dir", heartbeats]
+
+    def ready(self) -> bool:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+            connection.request("GET", "/api/v1/day", headers={"X-Forwarded-Proto": "https"})
+            status = connection.getresponse().status
+            connection.close()
+        except OSError:
+            return False
+        if status != 401:
+            raise RuntimeError(f"gunicorn answers {status} where 401 was expected: {self.log_tail()}")
+        return True
+
+
+class QCluster(Background):
+    """`manage.py qcluster`, the django-q2 worker that applies queued batches.
+
+    It gets gunicorn's environment: the production settings, and the same secret key, with which the
+    cluster checks the signature on each task gunicorn queued.
+    """
+
+    name = "qcluster"
+
+    def __init__(self, env: dict[str, str], *, workers: int) -> None:
+        super().__init__({**env, "Q_WORKERS": str(workers)})
+
+    def command(self) -> list[str]:
+        return [sys.executable, str(ROOT / "manage.py"), "qcluster"]
+
+    def ready(self) -> bool:
+        # django-q2 logs "Q Cluster <name> running." once its workers are up; a batch queued before that
+        # would count the cluster's start-up in its time.
+        return " running." in Path(self.log.name).read_text(errors="replace")
 
 
 def loadgen(plan: dict, *, timeout: float) -> dict:

@@ -10,6 +10,7 @@ against its model, so a model change cannot leave a statement behind.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from django.db import connection, models
@@ -20,6 +21,11 @@ def placeholders(values: Sequence) -> str:
     return ", ".join(["%s"] * len(values))
 
 
+def select_list(alias: str, names: Sequence[str]) -> str:
+    """`a.x, a.y` for the columns a statement reads of one table."""
+    return ", ".join(f"{alias}.{name}" for name in names)
+
+
 def for_update(sql: str, *, of: str = "") -> str:
     """The statement with its row lock on PostgreSQL (`of`: lock only that table's rows), as is on SQLite."""
     if connection.vendor != "postgresql":
@@ -27,13 +33,16 @@ def for_update(sql: str, *, of: str = "") -> str:
     return f"{sql} FOR UPDATE OF {of}" if of else f"{sql} FOR UPDATE"
 
 
+@functools.cache
 def columns_of(model: type[models.Model], names: Sequence[str]) -> list[models.Field]:
     """The model's fields for these column names, in that order (a KeyError names a drifted column)."""
     by_column = {field.column: field for field in model._meta.concrete_fields}
     return [by_column[name] for name in names]
 
 
+@functools.cache
 def insert_sql(model: type[models.Model], columns: Sequence[str], *, rows: int = 1, returning: bool = True) -> str:
+    """The INSERT of `rows` rows, made once per shape (every till operation sends a few)."""
     one = "(" + ", ".join(["%s"] * len(columns)) + ")"
     sql = f"INSERT INTO {model._meta.db_table} ({', '.join(columns)}) VALUES {', '.join([one] * rows)}"
     return sql + " RETURNING id" if returning else sql

@@ -26,24 +26,17 @@ LOT_COLUMNS = fixedsql.writable_columns(Lot)
 LOTUSE_COLUMNS = ("entry_id", "lot_id", "points")
 
 _CARD_AND_MEMBER = (
-    "SELECT "
-    + ", ".join(f"c.{name}" for name in CARD_FIELDS)
-    + ", "
-    + ", ".join(f"m.{name}" for name in MEMBER_FIELDS)
-    + " FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id WHERE c.{key} = %s"
+    f"SELECT {fixedsql.select_list('c', CARD_FIELDS)}, {fixedsql.select_list('m', MEMBER_FIELDS)} "
+    "FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id WHERE c.{key} = %s"
 )
 CARD_LOCK_BY_ID = _CARD_AND_MEMBER.format(key="id")
 CARD_LOCK_BY_INDEX = _CARD_AND_MEMBER.format(key="number_bidx")
 # The card and, when it has one in the programme, its account, both locked (card first, as every till
 # operation locks them); no row when either is missing.
 CARD_AND_ACCOUNT_LOCK = (
-    "SELECT "
-    + ", ".join(f"c.{name}" for name in CARD_FIELDS)
-    + ", "
-    + ", ".join(f"m.{name}" for name in MEMBER_FIELDS)
-    + ", "
-    + ", ".join(f"a.{name}" for name in ACCOUNT_FIELDS)
-    + " FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id "
+    f"SELECT {fixedsql.select_list('c', CARD_FIELDS)}, {fixedsql.select_list('m', MEMBER_FIELDS)}, "
+    f"{fixedsql.select_list('a', ACCOUNT_FIELDS)} "
+    "FROM members_card c LEFT JOIN members_member m ON m.id = c.member_id "
     "JOIN points_account a ON a.member_id = c.member_id AND a.programme_id = %s WHERE c.number_bidx = %s"
 )
 MEMBER_BY_ID = "SELECT " + ", ".join(MEMBER_FIELDS) + " FROM members_member WHERE id = %s"
@@ -79,8 +72,14 @@ def card_lock(*, card_id: int | None = None, number_index: str | None = None) ->
             # card's new member, kept the card (locked now) without a member. Its new member, on its own.
             cursor.execute(MEMBER_BY_ID, [row[1]])
             row = row[: len(CARD_FIELDS)] + cursor.fetchone()
-    card = fixedsql.instance(Card, CARD_FIELDS, row[: len(CARD_FIELDS)])
-    card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[len(CARD_FIELDS) :])
+    return _card(row)
+
+
+def _card(row) -> Card:
+    """The card with its member, from a row that has the card's columns, then the member's."""
+    cut = len(CARD_FIELDS)
+    card = fixedsql.instance(Card, CARD_FIELDS, row[:cut])
+    card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[cut : cut + len(MEMBER_FIELDS)])
     return card
 
 
@@ -91,25 +90,23 @@ def card_and_account_lock(*, number_index: str, programme_id: int) -> tuple[Card
     with connection.cursor() as cursor:
         cursor.execute(fixedsql.for_update(CARD_AND_ACCOUNT_LOCK, of="c, a"), [programme_id, number_index])
         row = cursor.fetchone()
-    cut, member_end = len(CARD_FIELDS), len(CARD_FIELDS) + len(MEMBER_FIELDS)
-    if row is None or row[cut] is None:
+    member_end = len(CARD_FIELDS) + len(MEMBER_FIELDS)
+    if row is None or row[len(CARD_FIELDS)] is None:
         return None
-    card = fixedsql.instance(Card, CARD_FIELDS, row[:cut])
-    card.member = fixedsql.instance(Member, MEMBER_FIELDS, row[cut:member_end])
-    return card, fixedsql.instance(Account, ACCOUNT_FIELDS, row[member_end:])
+    return _card(row), fixedsql.instance(Account, ACCOUNT_FIELDS, row[member_end:])
 
 
-def account_lock(*, member_id: int, programme_id: int, create: bool = True) -> Account | None:
-    """Lock the member's account in the programme, opened (empty) first if there is none and `create`."""
+def account_lock(*, member_id: int, programme_id: int) -> Account:
+    """Lock the member's account in the programme, opened (empty) first if there is none."""
     with connection.cursor() as cursor:
         cursor.execute(fixedsql.for_update(ACCOUNT_LOCK), [member_id, programme_id])
         row = cursor.fetchone()
-        if row is None and create:
+        if row is None:
             # A concurrent opening of the same account makes this one do nothing; the lock then finds it.
             cursor.execute(ACCOUNT_CREATE, [member_id, programme_id, _now_for_db()])
             cursor.execute(fixedsql.for_update(ACCOUNT_LOCK), [member_id, programme_id])
             row = cursor.fetchone()
-    return None if row is None else fixedsql.instance(Account, ACCOUNT_FIELDS, row)
+    return fixedsql.instance(Account, ACCOUNT_FIELDS, row)
 
 
 def account_open(*, member_id: int, programme_id: int) -> Account:

@@ -195,9 +195,7 @@ def till_earn(
     """Points on a purchase at the terminal's store, with everything that comes with them (see the module's
     steps); a purchase worth no points writes nothing but a card seen for the first time."""
     store = terminal.store
-    programme = programme_for_store(store=store)
-    occurred_at = occurred_at or timezone.now()
-    _check_time(occurred_at, programme)
+    programme, occurred_at = _programme_and_time(terminal, occurred_at)
     number = _normalised(card_type, number)
 
     def run() -> Receipt:
@@ -241,9 +239,7 @@ def till_spend(
 ) -> Receipt:
     """Points spent at the terminal's store; never more than the card's spendable balance."""
     store = terminal.store
-    programme = programme_for_store(store=store, spending=True)
-    occurred_at = occurred_at or timezone.now()
-    _check_time(occurred_at, programme)
+    programme, occurred_at = _programme_and_time(terminal, occurred_at, spending=True)
     number = _normalised(card_type, number)
 
     def run() -> Receipt:
@@ -294,8 +290,7 @@ def till_void(
 ) -> Receipt:
     """Void a purchase, or refund part of it: its points back (points_void), then what it brought, its
     rally stamps and its unused coupons, taken back with it."""
-    occurred_at = occurred_at or timezone.now()
-    _check_time(occurred_at, programme_for_store(store=terminal.store))
+    _programme, occurred_at = _programme_and_time(terminal, occurred_at)
 
     def run() -> Receipt:
         posting = points_void(
@@ -323,8 +318,7 @@ def till_redeem(
 ) -> tuple[Coupon, int | None]:
     """Redeem a receipt coupon at the terminal's store; returns it and, for a bonus-points coupon, the
     balance its points went to."""
-    occurred_at = occurred_at or timezone.now()
-    _check_time(occurred_at, programme_for_store(store=terminal.store))
+    _programme, occurred_at = _programme_and_time(terminal, occurred_at)
     coupon = coupon_redeem(
         code=code, terminal=terminal, idempotency_key=idempotency_key, occurred_at=occurred_at, receipt_no=receipt_no
     )
@@ -343,6 +337,17 @@ def _normalised(card_type: str, number: str) -> str:
         return card_number_normalise(number=number, card_type=card_type)
     except CardNumberError as error:
         raise errors.InvalidCard(str(error)) from None
+
+
+def _programme_and_time(
+    terminal: Terminal, occurred_at: datetime.datetime | None, *, spending: bool = False
+) -> tuple[Programme, datetime.datetime]:
+    """The programme of the terminal's store (refused if it takes no part, or accepts no spending), and the
+    time of the transaction (now if the till sent none), checked against the programme's rules."""
+    programme = programme_for_store(store=terminal.store, spending=spending)
+    occurred_at = occurred_at or timezone.now()
+    _check_time(occurred_at, programme)
+    return programme, occurred_at
 
 
 def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:

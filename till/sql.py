@@ -18,10 +18,6 @@ def _attnames(model) -> tuple[str, ...]:
     return tuple(field.attname for field in model._meta.concrete_fields)
 
 
-def _columns(alias: str, attnames: tuple[str, ...]) -> str:
-    return ", ".join(f"{alias}.{name}" for name in attnames)
-
-
 # What the till reads of each (the rest is loaded, by the ORM, if ever asked for).
 TERMINAL_FIELDS = ("id", "store_id", "code", "status", "secret_hash", "last_seen_at")
 STORE_FIELDS = ("id", "merchant_id", "code", "name", "category", "status", "earn_rate_bp")
@@ -34,8 +30,8 @@ def terminal_by_secret_sql() -> str:
     """Made at first use, once every app has registered its snapshot. A store that takes part in no active
     programme still authenticates (the ledger refuses its writes)."""
     return (
-        f"SELECT {_columns('t', TERMINAL_FIELDS)}, {_columns('s', STORE_FIELDS)}, "
-        f"{_columns('p', PARTICIPATION_FIELDS)}, {_columns('g', PROGRAMME_FIELDS)}, "
+        f"SELECT {fixedsql.select_list('t', TERMINAL_FIELDS)}, {fixedsql.select_list('s', STORE_FIELDS)}, "
+        f"{fixedsql.select_list('p', PARTICIPATION_FIELDS)}, {fixedsql.select_list('g', PROGRAMME_FIELDS)}, "
         f"{snapshots_versions_sql('p.programme_id')} "
         "FROM stores_terminal t JOIN stores_store s ON s.id = t.store_id "
         "LEFT JOIN points_participation p ON p.store_id = s.id "

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
@@ -17,7 +15,15 @@ from api.batch.items import Envelope
 from api.batch.queued import accept_upload, revive_stalled, status_body, upload_of, with_location
 from api.errors import ApiError, json_response
 from api.models import IdempotencyRecord
-from api.pipeline import KEY_RE, answer_of, authenticate, claim_committed, parse, read_body
+from api.pipeline import (
+    answer_of,
+    authenticate,
+    claim_committed,
+    idempotency_key,
+    parse,
+    read_body,
+    request_hash_of,
+)
 from api.ratelimit import terminal_rate_check
 from stores.models import Terminal
 
@@ -70,14 +76,8 @@ def batch(request: HttpRequest) -> HttpResponse:
         terminal = authenticate(request)
         terminal_rate_check(terminal=terminal)
         body = read_body(request, body_limit())
-        key = request.META.get("HTTP_IDEMPOTENCY_KEY", "")
-        if not KEY_RE.match(key):
-            raise ApiError(
-                400,
-                "idempotency_key_missing",
-                _("Every write needs an Idempotency-Key header of 1 to 100 letters, digits or . _ : -"),
-            )
-        request_hash = hashlib.sha256(b"POST " + request.path.encode() + b"\n" + body).hexdigest()
+        key = idempotency_key(request)
+        request_hash = request_hash_of(request, body)
         record = claim_committed(terminal, key, request_hash)
         if record.state == IdempotencyRecord.State.DONE:
             return _replay(record)
