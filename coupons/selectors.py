@@ -223,3 +223,24 @@ def _by_store(issued, redeemed_in_period) -> list[StoreLine]:
         )
         for store in stores
     ]
+
+
+# --- the member page ---------------------------------------------------------------------
+
+
+def member_coupon_counts(*, member_id: int) -> dict[str, int]:
+    """How many coupons the member has in each status (issued and still held, redeemed, expired, withdrawn)."""
+    counts = dict.fromkeys(Coupon.Status.values, 0)
+    rows = Coupon.objects.filter(member_id=member_id).values("status").annotate(n=Count("pk")).order_by()
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def member_coupons(*, member_id: int, limit: int = 10) -> list[Coupon]:
+    """The member's coupons still held, soonest to lapse first, then the latest of the others."""
+    coupons = Coupon.objects.filter(member_id=member_id).select_related("template", "issued_at_store")
+    held = list(coupons.filter(status=Coupon.Status.ISSUED).order_by("valid_until", "pk")[:limit])
+    if len(held) < limit:
+        others = coupons.exclude(status=Coupon.Status.ISSUED).order_by("-issued_at", "-pk")
+        held += list(others[: limit - len(held)])
+    return held

@@ -16,6 +16,7 @@ from audit.services import audit_record
 from common.snapshots import RunningRows
 from coupons import conditions, errors, sql
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
+from members.models import Member
 from points import errors as ledger_errors
 from points import services as points_services
 from points.models import Entry
@@ -270,3 +271,13 @@ def coupon_template_save(*, template: CouponTemplate, staff, changed: list[str] 
 def coupon_template_set_status(*, template: CouponTemplate, status: str, staff) -> CouponTemplate:
     template.status = status
     return coupon_template_save(template=template, staff=staff, changed=["status"])
+
+
+# --- the member's lifecycle ----------------------------------------------------------------------------------
+
+
+def coupons_transfer(*, source: Member, target: Member) -> int:
+    """On a merge: every coupon of source now belongs to target, in its state (an issued coupon is still
+    redeemable once, by its code). Returns how many moved. Assumes the caller's transaction, which has locked
+    both members."""
+    return Coupon.objects.filter(member=source).update(member=target)

@@ -280,3 +280,18 @@ __all__ = [
     "member_reservations",
     "monthly_cost",
 ]
+
+
+# --- the member page ------------------------------------------------------------------------
+
+
+def member_exchanges(member, *, limit: int = 10):
+    """The member's latest exchanges other than open reservations (`member_reservations` lists those), newest
+    first, with their lines and items."""
+    return (
+        Exchange.objects.filter(member=member)
+        .exclude(status=Exchange.Status.RESERVED)
+        .select_related("counter")
+        .prefetch_related(Prefetch("lines", queryset=ExchangeLine.objects.select_related("item")))
+        .order_by("-created_at", "-pk")[:limit]
+    )

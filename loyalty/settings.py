@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "coupons",
     "rallies",
     "till",
+    "lifecycle",
     "demo",
     "billing",
     "exchange",

@@ -163,8 +163,8 @@ class MemberResource(BackofficeResource):
     def status_services(self):
         active, suspended = Member.Status.ACTIVE, Member.Status.SUSPENDED
         return {
-            (active, suspended): lambda member: member_suspend(member=member),
-            (suspended, active): lambda member: member_reinstate(member=member),
+            (active, suspended): lambda member: member_suspend(member=member, staff=self.user),
+            (suspended, active): lambda member: member_reinstate(member=member, staff=self.user),
         }
 
 

@@ -9,7 +9,10 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from common.crypto import blind_index
 from members.models import Card, CardEvent, Member
 
@@ -117,26 +120,44 @@ def member_register(
     return member_set_personal_data(member=member, **personal)
 
 
-def member_suspend(*, member: Member) -> Member:
+def member_suspend(*, member: Member, staff) -> Member:
+    """Stop the member's cards at every till until reinstated; audited with the staff member."""
+    return _status_change(
+        member,
+        Member.Status.ACTIVE,
+        Member.Status.SUSPENDED,
+        staff=staff,
+        refused=_("Only an active member can be suspended."),
+        summary=gettext_noop("member suspended"),
+    )
+
+
+def member_reinstate(*, member: Member, staff) -> Member:
+    return _status_change(
+        member,
+        Member.Status.SUSPENDED,
+        Member.Status.ACTIVE,
+        staff=staff,
+        refused=_("Only a suspended member can be reinstated."),
+        summary=gettext_noop("member reinstated"),
+    )
+
+
+def _status_change(member: Member, before: str, after: str, *, staff, refused: str, summary: str) -> Member:
     # Conditional UPDATE: the in-memory status may be stale (another desk may
     # have withdrawn the member meanwhile).
-    if not Member.objects.filter(pk=member.pk, status=Member.Status.ACTIVE).update(status=Member.Status.SUSPENDED):
-        raise ValueError(_("Only an active member can be suspended."))
-    member.status = Member.Status.SUSPENDED
-    return member
-
-
-def member_reinstate(*, member: Member) -> Member:
-    if not Member.objects.filter(pk=member.pk, status=Member.Status.SUSPENDED).update(status=Member.Status.ACTIVE):
-        raise ValueError(_("Only a suspended member can be reinstated."))
-    member.status = Member.Status.ACTIVE
+    with transaction.atomic():
+        if not Member.objects.filter(pk=member.pk, status=before).update(status=after):
+            raise ValueError(refused)
+        member.status = after
+        audit_record(actor=staff, action=AuditEvent.Action.ACTION, obj=member, summary=summary)
     return member
 
 
 def member_erase(*, member: Member, merged_into: Member | None = None) -> Member:
     """Erase personal data and end the membership; the pseudonym and the ledger remain.
 
-    Helper: runs inside the caller's transaction (points.services.member_withdraw or member_merge).
+    Helper: runs inside the caller's transaction (lifecycle.services.member_withdraw or member_merge).
     """
     member_set_personal_data(member=member, save=False, **{field: None for field in PERSONAL_FIELDS})
     member.status = Member.Status.WITHDRAWN
@@ -205,7 +226,7 @@ def card_block(*, card: Card, staff=None, note: str = "") -> Card:
     return card
 
 
-def card_attach(*, member: Member, number: str, card_type: str, staff=None) -> Card:
+def card_attach(*, member: Member, number: str, card_type: str, staff) -> Card:
     """Give a member a new card from the back office.
 
     A number that already identifies a card is refused with CardInUseError:
@@ -220,7 +241,15 @@ def card_attach(*, member: Member, number: str, card_type: str, staff=None) -> C
         raise CardInUseError(card_in_use_message(card=existing, member=member), card=existing)
     try:
         with transaction.atomic():
-            return card_create(number=number, card_type=card_type, member=member, staff=staff)
+            card = card_create(number=number, card_type=card_type, member=member, staff=staff)
+            audit_record(
+                actor=staff,
+                action=AuditEvent.Action.ACTION,
+                obj=member,
+                summary=gettext_noop("card attached"),
+                detail={"card": card.pk, "card_type": card.card_type},
+            )
+            return card
     except IntegrityError:
         # Another desk or a till created the same card a moment ago.
         existing = card_find(number=number)
@@ -240,3 +269,11 @@ def card_in_use_message(*, card: Card, member: Member | None) -> str:
             "Use the member merge function to move that member (and the card) into this one."
         ) % {"pseudonym": holder.pseudonym}
     return _("This card already belongs to another member (%(pseudonym)s).") % {"pseudonym": holder.pseudonym}
+
+
+def cards_transfer(*, cards: list[Card], target: Member, staff, note: str) -> None:
+    """Cards (locked by the caller) now belong to target, each with an event saying so. Helper for a merge:
+    runs inside the caller's transaction."""
+    for card in cards:
+        Card.objects.filter(pk=card.pk).update(member=target)
+        CardEvent.objects.create(card=card, member=target, kind=CardEvent.Kind.ATTACHED, staff=staff, note=note[:200])

@@ -1,25 +1,26 @@
-"""The ledger in the admin: programmes, read-only entries, lots and balances, and
-the member page extended with balances, expiring lots, history and the
-secretariat's point operations (adjust, replace card, merge, withdraw)."""
+"""The ledger in the admin: programmes, read-only entries, lots and balances, the outstanding points report,
+the terminal list with today's transactions, and what the member page shows of the ledger
+(`MemberLedgerAdmin.ledger_context`; the page and its operations are lifecycle's)."""
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
-from django.utils import timezone
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from audit.backoffice import AuditedAdminMixin
-from audit.models import AuditEvent
-from audit.services import audit_record
 from common.admin import ReadOnlyAdmin
 from members.admin import MemberAdmin
-from members.models import CardEvent, Member
-from points import errors, forms, services
+from members.models import Member
+from points import forms
 from points.models import Account, Entry, Lot, Participation, Programme
-from points.selectors import member_history, outstanding_points, terminals_with_transactions_today
+from points.selectors import (
+    member_accounts,
+    member_points_expiring_by_month,
+    member_recent_history,
+    outstanding_points,
+    terminals_with_transactions_today,
+)
 from stores.admin import TerminalAdmin
 from stores.models import Store, Terminal
 
@@ -99,21 +100,6 @@ class LotAdmin(ReadOnlyAdmin):
     ordering = ["expires_on", "id"]
 
 
-class AccountInline(admin.TabularInline):
-    model = Account
-    fields = ["programme", "balance", "debt", "updated_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    verbose_name_plural = _("balances")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
 admin.site.unregister(Terminal)
 
 
@@ -138,161 +124,20 @@ admin.site.unregister(Member)
 
 @admin.register(Member)
 class MemberLedgerAdmin(MemberAdmin):
-    """The member page with the ledger: balances, expiring points, history, and point operations."""
+    """The member admin with the member's ledger. The member page itself (lifecycle's MemberDeskAdmin) sits
+    above the apps that hold coupons, stamps and exchanges; this is what it shows of points."""
 
-    inlines = [*MemberAdmin.inlines, AccountInline]
-    change_form_template = "admin/points/member_change_form.html"
-
-    def get_urls(self):
-        operations = [
-            path("<int:pk>/adjust/", self.admin_site.admin_view(self.adjust_view), name="members_member_adjust"),
-            path(
-                "<int:pk>/replace-card/",
-                self.admin_site.admin_view(self.replace_card_view),
-                name="members_member_replace_card",
-            ),
-            path("<int:pk>/merge/", self.admin_site.admin_view(self.merge_view), name="members_member_merge"),
-            path("<int:pk>/withdraw/", self.admin_site.admin_view(self.withdraw_view), name="members_member_withdraw"),
-        ]
-        return operations + super().get_urls()
-
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra_context = extra_context or {}
-        member = self.get_object(request, object_id)
-        if member is not None:
-            extra_context.update(self._ledger_context(member))
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _ledger_context(self, member):
-        today = timezone.localdate()
-        lots = (
-            Lot.objects.filter(account__member=member, remaining__gt=0)
-            .select_related("store", "account__programme")
-            .order_by("expires_on", "earned_at", "id")[:50]
-        )
-        entries = list(member_history(member_id=member.pk, limit=100))
-        card_events = list(CardEvent.objects.filter(member=member).select_related("card", "other_card", "staff")[:50])
-        history = sorted(
-            [("entry", e.recorded_at, e) for e in entries] + [("card", c.at, c) for c in card_events],
-            key=lambda row: row[1],
-            reverse=True,
-        )
-        return {"open_lots": lots, "history": history, "today": today}
-
-    def _operation(self, request, pk, form_class, template, title, perform, *, perm="members.change_member"):
-        if not request.user.has_perm(perm):
-            raise PermissionDenied
-        member = get_object_or_404(Member, pk=pk)
-        form = form_class(request.POST or None, member=member)
-        if request.method == "POST" and form.is_valid():
-            try:
-                summary = perform(member, form.cleaned_data)
-            except errors.LedgerError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, summary)
-                return redirect(reverse("admin:members_member_change", args=[member.pk]))
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.model._meta,
-            "original": member,
-            "title": title,
-            "form": form,
-            "member": member,
-        }
-        return TemplateResponse(request, template, context)
-
-    def adjust_view(self, request, pk):
-        def perform(member, data):
-            posting = services.points_adjust(
-                member=member,
-                programme=data["programme"],
-                points=data["points"],
-                reason=data["reason"],
-                staff=request.user,
+    def ledger_context(self, request, member: Member) -> dict:
+        """Balance per programme, points expiring by month, and the recent history with card events, each for
+        staff who may read it."""
+        user = request.user
+        context = {}
+        if user.has_perm("points.view_account"):
+            context["accounts"] = member_accounts(member_id=member.pk)
+        if user.has_perm("points.view_lot"):
+            context["expiring"] = member_points_expiring_by_month(member_id=member.pk)
+        if user.has_perm("points.view_entry"):
+            context["history"] = member_recent_history(
+                member_id=member.pk, card_events=user.has_perm("members.view_cardevent")
             )
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.ACTION,
-                obj=member,
-                summary=gettext_noop("manual adjustment"),
-                detail={"points": data["points"], "entry": posting.entries[0].pk},
-            )
-            return _("Adjusted by %(points)+d points.") % {"points": data["points"]}
-
-        return self._operation(
-            request,
-            pk,
-            lambda data, member: forms.AdjustForm(data),
-            "admin/points/operation.html",
-            _("Manual adjustment"),
-            perform,
-            perm="points.add_entry",
-        )
-
-    def replace_card_view(self, request, pk):
-        def perform(member, data):
-            new = services.card_replace(
-                old_card=data["old_card"],
-                new_number=data["new_number"],
-                new_card_type=data["new_card_type"],
-                staff=request.user,
-                reason=data["reason"],
-            )
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.ACTION,
-                obj=member,
-                summary=gettext_noop("card replaced"),
-                detail={"old_card": data["old_card"].pk, "new_card": new.pk},
-            )
-            return _("Card %(old)s was replaced by %(new)s; the old card no longer works.") % {
-                "old": data["old_card"],
-                "new": new,
-            }
-
-        return self._operation(
-            request, pk, forms.ReplaceCardForm, "admin/points/operation.html", _("Replace a card"), perform
-        )
-
-    def merge_view(self, request, pk):
-        def perform(member, data):
-            other = data["other"]
-            services.member_merge(source=other, target=member, staff=request.user, reason=data["reason"])
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.ACTION,
-                obj=member,
-                summary=gettext_noop("members merged"),
-                detail={"merged_from": other.pseudonym},
-            )
-            return _("%(other)s was merged into this member.") % {"other": other.pseudonym}
-
-        return self._operation(
-            request,
-            pk,
-            forms.MergeForm,
-            "admin/points/operation.html",
-            _("Merge another record into this member"),
-            perform,
-        )
-
-    def withdraw_view(self, request, pk):
-        def perform(member, data):
-            services.member_withdraw(member=member, staff=request.user, reason=data["reason"])
-            audit_record(
-                actor=request.user,
-                action=AuditEvent.Action.ACTION,
-                obj=member,
-                summary=gettext_noop("member withdrawn"),
-            )
-            return _("The member has withdrawn; personal data was erased.")
-
-        return self._operation(
-            request,
-            pk,
-            lambda data, member: forms.WithdrawForm(data),
-            "admin/points/operation.html",
-            _("Withdraw (退会)"),
-            perform,
-        )
+        return context

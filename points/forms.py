@@ -10,10 +10,25 @@ from members.selectors import member_search
 from points.models import Programme
 
 
-class AdjustForm(forms.Form):
+class MemberOperationForm(forms.Form):
+    """A form of an operation on one member, from the member page."""
+
+    def __init__(self, *args, member: Member, **kwargs):
+        self.member = member
+        super().__init__(*args, **kwargs)
+
+
+class AdjustForm(MemberOperationForm):
     programme = forms.ModelChoiceField(Programme.objects.filter(is_active=True), label=_("Programme"))
     points = forms.IntegerField(label=_("Points (+ to add, - to deduct)"), min_value=-1_000_000, max_value=1_000_000)
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, member: Member, **kwargs):
+        super().__init__(*args, member=member, **kwargs)
+        # The programme the member holds points in, when there is only one.
+        programmes = list(member.accounts.values_list("programme_id", flat=True)[:2])
+        if len(programmes) == 1:
+            self.fields["programme"].initial = programmes[0]
 
     def clean_points(self):
         points = self.cleaned_data["points"]
@@ -28,15 +43,15 @@ class AdjustForm(forms.Form):
         return reason
 
 
-class ReplaceCardForm(forms.Form):
+class ReplaceCardForm(MemberOperationForm):
     old_card = forms.ModelChoiceField(Card.objects.none(), label=_("Card to replace"))
     new_card_type = forms.ChoiceField(choices=Card.CardType.choices, label=_("New card type"))
     new_number = forms.CharField(label=_("New card number / IDm"), max_length=64)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False, initial=_("lost card"))
 
     def __init__(self, *args, member: Member, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["old_card"].queryset = member.cards.filter(status=Card.Status.ACTIVE)
+        super().__init__(*args, member=member, **kwargs)
+        self.fields["old_card"].queryset = member.cards.filter(status=Card.Status.ACTIVE).defer("number")
 
     def clean(self):
         cleaned = super().clean()
@@ -50,16 +65,12 @@ class ReplaceCardForm(forms.Form):
         return cleaned
 
 
-class MergeForm(forms.Form):
+class MergeForm(MemberOperationForm):
     other = forms.CharField(
         label=_("The other record"),
         help_text=_("Member id, card number / IDm, phone or e-mail of the record to merge into this one."),
     )
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
-
-    def __init__(self, *args, member: Member, **kwargs):
-        self.member = member
-        super().__init__(*args, **kwargs)
 
     def clean_other(self):
         found = [m for m in member_search(query=self.cleaned_data["other"])[:3] if m.pk != self.member.pk]
@@ -70,11 +81,15 @@ class MergeForm(forms.Form):
         return found[0]
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(MemberOperationForm):
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
     confirm = forms.BooleanField(
         label=_("I understand that the remaining points are forfeited and personal data is erased."), required=True
     )
+
+
+class StatusChangeForm(MemberOperationForm):
+    """Suspending or reinstating a member asks for nothing but the press of the button."""
 
 
 class OutstandingForm(forms.Form):

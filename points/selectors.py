@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
+from members.models import CardEvent
 from points import sql
-from points.models import Account, Entry
+from points.models import Account, Entry, Lot
 from stores.models import Terminal
 from stores.selectors import local_day_bounds
 
@@ -107,3 +108,63 @@ def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today
     return queryset.annotate(
         transactions_today=Coalesce(Subquery(operations, output_field=IntegerField()), 0),
     )
+
+
+# --- the member page ---------------------------------------------------------------------
+
+
+def member_accounts(*, member_id: int) -> list[Account]:
+    """The member's balance (and debt) in each programme they have an account in, by programme code."""
+    return list(Account.objects.filter(member_id=member_id).select_related("programme").order_by("programme__code"))
+
+
+@dataclass(frozen=True)
+class ExpiringMonth:
+    programme_name: str
+    month: datetime.date  # the first day of the month the points expire in
+    points: int
+
+
+def member_points_expiring_by_month(*, member_id: int) -> list[ExpiringMonth]:
+    """The points the member still holds, summed per month of expiry and programme, soonest first.
+
+    A lot already past its date counts until the nightly expiry takes it: it is still in the balance.
+    """
+    rows = (
+        Lot.objects.filter(account__member_id=member_id, remaining__gt=0)
+        .annotate(month=TruncMonth("expires_on"))
+        .values("month", "account__programme__name")
+        .annotate(points=Sum("remaining"))
+        .order_by("month", "account__programme__name")
+    )
+    return [ExpiringMonth(row["account__programme__name"], row["month"], row["points"]) for row in rows]
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """A ledger entry or a card event, whichever happened; `at` orders them."""
+
+    at: datetime.datetime
+    entry: Entry | None = None
+    card_event: CardEvent | None = None
+
+
+def member_recent_history(*, member_id: int, limit: int = 30, card_events: bool = True) -> list[HistoryLine]:
+    """The member's latest ledger entries and (unless told not to) card events together, newest first; card
+    numbers are not read."""
+    entries = (
+        Entry.objects.filter(account__member_id=member_id)
+        .select_related("account__programme", "store", "staff", "card")
+        .defer("card__number")
+        .order_by("-recorded_at", "-id")[:limit]
+    )
+    events = (
+        CardEvent.objects.filter(member_id=member_id)
+        .select_related("card", "other_card", "staff")
+        .defer("card__number", "other_card__number")
+        .order_by("-at", "-id")[:limit]
+    )
+    lines = [HistoryLine(entry.recorded_at, entry=entry) for entry in entries]
+    if card_events:
+        lines += [HistoryLine(event.at, card_event=event) for event in events]
+    return sorted(lines, key=lambda line: line.at, reverse=True)[:limit]

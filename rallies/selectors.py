@@ -114,3 +114,48 @@ def draw_eligible(*, goal: RallyGoal) -> list[int]:
         .values_list("member_id", flat=True)
         .distinct()
     )
+
+
+# --- the member page ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberRally:
+    """One rally as one member stands in it: live stamps, at how many stores, and the goals reached."""
+
+    rally: Rally
+    stamps: int
+    stores: int
+    goals: list[RallyGoal]
+    reached: list[GoalReached]
+
+
+def member_rallies(*, member_id: int) -> list[MemberRally]:
+    """Every rally the member has a live stamp or goal in, the latest rally first."""
+    stamps = {
+        row["rally_id"]: row
+        for row in Stamp.objects.filter(member_id=member_id, voided_at__isnull=True)
+        .values("rally_id")
+        .annotate(stamps=Count("id"), stores=Count("store_id", distinct=True))
+        .order_by()
+    }
+    reached: dict[int, list[GoalReached]] = {}
+    for goal_reached in (
+        GoalReached.objects.filter(member_id=member_id, revoked_at__isnull=True)
+        .select_related("goal", "bonus")
+        .order_by("goal__position", "goal_id")
+    ):
+        reached.setdefault(goal_reached.goal.rally_id, []).append(goal_reached)
+    rallies = (
+        Rally.objects.filter(pk__in=set(stamps) | set(reached)).prefetch_related("goals").order_by("-starts_at", "-pk")
+    )
+    return [
+        MemberRally(
+            rally=rally,
+            stamps=stamps.get(rally.pk, {}).get("stamps", 0),
+            stores=stamps.get(rally.pk, {}).get("stores", 0),
+            goals=list(rally.goals.all()),
+            reached=reached.get(rally.pk, []),
+        )
+        for rally in rallies
+    ]

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_noop
 from audit.models import AuditEvent
 from audit.services import audit_record
 from common.snapshots import RunningRows
+from members.models import Member
 from points.models import Entry
 from points.services import Posting, points_bonus
 from rallies import sql
@@ -353,3 +354,55 @@ def rally_goals_save(*, rally: Rally, goals: list[RallyGoal], deleted: list[Rall
 def rally_set_status(*, rally: Rally, status: str, staff) -> Rally:
     rally.status = status
     return rally_save(rally=rally, staff=staff, changed=["status"])
+
+
+# --- the member's lifecycle ----------------------------------------------------------------------------------
+
+
+def rally_transfer(*, source: Member, target: Member) -> dict[str, int]:
+    """On a merge: source's stamps, goals reached and draw places become target's, so that what the two
+    records collected counts once for the one person.
+
+    A stamp that target already holds under the rally's rule (the same store, or the same store and day) is
+    not given twice: source's is voided and stays on the merged record. A goal both records reached counts
+    once: source's reward is taken back (marked so; its bonus points, paid before the merge, stay with the
+    member, as any reward once given does). A goal the two reach only together is rewarded with the next
+    stamp, as any goal met and not yet rewarded is. Assumes the caller's transaction, which has locked both
+    members' cards and accounts, so no till adds a stamp meanwhile."""
+    now = timezone.now()
+    held = {_rule_key(*row) for row in _stamp_keys(target)} - {None}
+    duplicates = []
+    for pk, *row in Stamp.objects.filter(member=source, voided_at__isnull=True).values_list(
+        "pk", "rally_id", "store_id", "day", "rule"
+    ):
+        key = _rule_key(*row)
+        if key is not None and key in held:
+            duplicates.append(pk)
+    Stamp.objects.filter(pk__in=duplicates).update(voided_at=now)
+    stamps = Stamp.objects.filter(member=source).exclude(pk__in=duplicates).update(member=target)
+    reached = set(GoalReached.objects.filter(member=target, revoked_at__isnull=True).values_list("goal_id", flat=True))
+    twice = GoalReached.objects.filter(member=source, revoked_at__isnull=True, goal_id__in=reached)
+    goals_twice = twice.update(revoked_at=now)
+    goals = GoalReached.objects.filter(member=source).exclude(goal_id__in=reached).update(member=target)
+    drawn = DrawWinner.objects.filter(member=target).values_list("draw_id", flat=True)
+    DrawWinner.objects.filter(member=source).exclude(draw_id__in=list(drawn)).update(member=target)
+    return {
+        "stamps": stamps,
+        "stamps_held_twice": len(duplicates),
+        "goals": goals,
+        "goals_reached_twice": goals_twice,
+    }
+
+
+def _stamp_keys(member: Member):
+    live = Stamp.objects.filter(member=member, voided_at__isnull=True)
+    return live.values_list("rally_id", "store_id", "day", "rule")
+
+
+def _rule_key(rally_id: int, store_id: int, day: datetime.date, rule: str):
+    """What the rally's rule allows once per member: a store, or a store and day (None: every purchase)."""
+    if rule == Rally.StampPer.STORE:
+        return rally_id, store_id, None
+    if rule == Rally.StampPer.STORE_DAY:
+        return rally_id, store_id, day
+    return None

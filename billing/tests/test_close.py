@@ -11,9 +11,10 @@ from django.utils import timezone
 from billing.models import BillingAdjustment, Period, Statement, StatementFile, StatementLine, Tax
 from billing.services import CloseError, period_close, period_reopen, period_send
 from billing.tests.factories import after_period, earn, key, make_card, spend, this_period
+from lifecycle.services import card_replace
 from points.models import Entry, Funder
-from points.services import card_replace, points_adjust, points_expire_lapsed, points_void
-from points.services.ledger import _context, _credit, _lock_account, _save, expiry_date
+from points.services import points_adjust, points_expire_lapsed, points_void
+from points.services.ledger import context, credit, expiry_date, lock_account, save_account
 
 Kind = StatementLine.Kind
 
@@ -33,10 +34,10 @@ def bonus(card, store, points, funder):
     """A campaign bonus as the campaigns app will post it: an entry of kind bonus with its funder."""
     programme = store.participation_set.get().programme
     with transaction.atomic():
-        account = _lock_account(member_id=card.member_id, programme=programme)
-        ctx = _context(card=card, store=store, reason="秋の感謝祭")
+        account = lock_account(member_id=card.member_id, programme=programme)
+        ctx = context(card=card, store=store, reason="秋の感謝祭")
         entry = ctx.entry(account=account, kind=Entry.Kind.BONUS, points=points, key=key("bonus"), funder=funder)
-        _credit(
+        credit(
             account,
             entry,
             points,
@@ -44,7 +45,7 @@ def bonus(card, store, points, funder):
             earned_at=ctx.occurred_at,
             expires_on=expiry_date(programme=programme, earned_at=ctx.occurred_at),
         )
-        _save(account)
+        save_account(account)
     return entry
 
 

@@ -13,7 +13,7 @@ LAYERS = (
     ("stores", "members"),
     ("points",),
     ("campaigns", "coupons", "rallies", "billing", "exchange"),
-    ("till", "portal"),
+    ("till", "portal", "lifecycle"),
     ("api",),
     ("loyalty",),
     ("demo",),

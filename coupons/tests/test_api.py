@@ -148,7 +148,7 @@ def test_a_suspended_members_coupon_is_refused_until_the_member_is_reinstated(pr
     # when the store presents it, then after reinstatement
     refused = redeem(till, code, key="r1")
     kept = Coupon.objects.get().status
-    member_reinstate(member=member)
+    member_reinstate(member=member, staff=None)
     honoured = redeem(till, code, key="r2")
 
     # then the first is refused like the member's card, and the coupon is still there to use

@@ -15,6 +15,8 @@ from exchange.services.exchanges import (
     exchange_collect,
     exchange_create,
     exchange_lapse_due,
+    exchange_reservations_release,
+    exchange_transfer,
 )
 from exchange.services.stock import stock_in_ledger, stock_receive, stock_write_off
 
@@ -25,6 +27,8 @@ __all__ = [
     "exchange_collect",
     "exchange_create",
     "exchange_lapse_due",
+    "exchange_reservations_release",
+    "exchange_transfer",
     "stock_in_ledger",
     "stock_receive",
     "stock_write_off",

@@ -300,7 +300,11 @@ def _undo(exchange: Exchange, *, staff, reason: str, status: str) -> None:
     kind = StockMove.Kind.RETURNED if was == Exchange.Status.HANDED_OVER else StockMove.Kind.RELEASED
     stock_move(items, wanted, kind=kind, exchange=exchange, staff=staff, reason=reason)
     posting = points_exchange_return(
-        entry=exchange.entry, idempotency_key=f"exchange-return:{exchange.serial}", staff=staff, reason=reason
+        entry=exchange.entry,
+        member_id=exchange.member_id,
+        idempotency_key=f"exchange-return:{exchange.serial}",
+        staff=staff,
+        reason=reason,
     )
     exchange.status = status
     exchange.return_entry = posting.entries[0]
@@ -369,3 +373,25 @@ def exchange_lapse_due(*, today: datetime.date | None = None) -> int:
             )
             lapsed += 1
     return lapsed
+
+
+# --- the member's lifecycle ----------------------------------------------------------------------------------
+
+
+def exchange_transfer(*, source, target) -> int:
+    """On a merge: source's exchanges and reservations become target's (a reservation is collected or
+    cancelled as target's; its points come back to target's account). Returns how many moved. Assumes the
+    caller's transaction, which has locked both members."""
+    return Exchange.objects.filter(member=source).update(member=target)
+
+
+def exchange_reservations_release(*, member, staff, reason: str) -> int:
+    """On a withdrawal: the member's reservations are cancelled, points back into the account (before the
+    withdrawal forfeits them) and stock released. Returns how many. Assumes the caller's transaction, which
+    has locked the member's cards and row but not yet the account (the desk's order: exchange, items, account)."""
+    released = 0
+    reserved = Exchange.objects.select_for_update().filter(member=member, status=Exchange.Status.RESERVED)
+    for exchange in reserved.order_by("pk"):
+        _undo(exchange, staff=staff, reason=reason[:300], status=Exchange.Status.CANCELLED)
+        released += 1
+    return released

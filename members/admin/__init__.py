@@ -4,8 +4,10 @@ Personal data is encrypted, so searching goes through blind indexes
 (members.selectors) and every write through members.services. Staff without
 members.view_personal_data see members by pseudonym and clear attributes only.
 
-points/admin.py subclasses MemberAdmin (ledger inlines, card replacement,
-merge, withdrawal); keep `inlines`, `actions` and `get_urls` extendable.
+points/admin.py subclasses MemberAdmin (the ledger's context), and
+lifecycle/admin.py subclasses that for the member page staff use (the summary,
+adjust, card replacement, merge, withdrawal, suspension); keep `inlines`,
+`actions` and `get_urls` extendable.
 """
 
 from members.admin.cards import CardAdmin, CardEventAdmin

@@ -5,18 +5,15 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop, ngettext
+from django.utils.translation import ngettext
 
 from audit.backoffice import BackofficeAdmin
-from audit.models import AuditEvent
-from audit.services import audit_record
 from common.admin import ReadOnlyInline
 from members.admin.base import MASK, MEMBER_ENCRYPTED_FIELDS, PageDeferringChangeList, can_view_personal_data
 from members.forms import AttachCardForm, MemberForm
@@ -216,9 +213,7 @@ class MemberAdmin(BackofficeAdmin):
 
     @admin.action(description=_("Suspend selected members"), permissions=["change"])
     def suspend_members(self, request, queryset):
-        done, skipped = self._run_status_service(
-            request, queryset, member_suspend, summary=gettext_noop("member suspended")
-        )
+        done, skipped = self._run_status_service(request, queryset, member_suspend)
         if done:
             self.message_user(
                 request,
@@ -240,9 +235,7 @@ class MemberAdmin(BackofficeAdmin):
 
     @admin.action(description=_("Reinstate selected members"), permissions=["change"])
     def reinstate_members(self, request, queryset):
-        done, skipped = self._run_status_service(
-            request, queryset, member_reinstate, summary=gettext_noop("member reinstated")
-        )
+        done, skipped = self._run_status_service(request, queryset, member_reinstate)
         if done:
             self.message_user(
                 request,
@@ -262,20 +255,12 @@ class MemberAdmin(BackofficeAdmin):
                 messages.WARNING,
             )
 
-    def _run_status_service(self, request, queryset, service, *, summary: str) -> tuple[int, int]:
+    def _run_status_service(self, request, queryset, service) -> tuple[int, int]:
         done = skipped = 0
         # Only what the services read: no personal data is decrypted for a status change.
         for member in queryset.only("pk", "pseudonym", "status").order_by("pk"):
             try:
-                with transaction.atomic():
-                    service(member=member)
-                    audit_record(
-                        actor=request.user,
-                        action=AuditEvent.Action.ACTION,
-                        obj=member,
-                        summary=summary,
-                        detail={"service": service.__name__},
-                    )
+                service(member=member, staff=request.user)
             except ValueError:
                 skipped += 1
             else:
@@ -307,20 +292,12 @@ class MemberAdmin(BackofficeAdmin):
         form = AttachCardForm(request.POST or None, member=member)
         if request.method == "POST" and form.is_valid():
             try:
-                with transaction.atomic():
-                    card = card_attach(
-                        member=member,
-                        number=form.cleaned_data["number"],
-                        card_type=form.cleaned_data["card_type"],
-                        staff=request.user,
-                    )
-                    audit_record(
-                        actor=request.user,
-                        action=AuditEvent.Action.ACTION,
-                        obj=member,
-                        summary=gettext_noop("card attached"),
-                        detail={"card": card.pk, "card_type": card.card_type},
-                    )
+                card = card_attach(
+                    member=member,
+                    number=form.cleaned_data["number"],
+                    card_type=form.cleaned_data["card_type"],
+                    staff=request.user,
+                )
             except (CardInUseError, CardNumberError) as exc:
                 form.add_error("number", str(exc))
             except ValueError as exc:

@@ -14,17 +14,17 @@ def test_suspending_goes_by_the_stored_status_not_a_stale_copy():
 
     # when / then
     with pytest.raises(ValueError):
-        member_suspend(member=stale)
+        member_suspend(member=stale, staff=None)
 
 
 @pytest.mark.django_db
 def test_suspend_and_reinstate():
     member = MemberFactory()
 
-    member_suspend(member=member)
+    member_suspend(member=member, staff=None)
     assert Member.objects.get(pk=member.pk).status == Member.Status.SUSPENDED
 
-    member_reinstate(member=member)
+    member_reinstate(member=member, staff=None)
     assert Member.objects.get(pk=member.pk).status == Member.Status.ACTIVE
 
 
@@ -36,7 +36,7 @@ def test_a_card_held_by_a_provisional_member_is_not_attached_elsewhere():
 
     # when
     with pytest.raises(CardInUseError) as refused:
-        card_attach(member=member, number="1234567890123456", card_type=Card.CardType.PROGRAMME)
+        card_attach(member=member, number="1234567890123456", card_type=Card.CardType.PROGRAMME, staff=None)
 
     # then
     assert refused.value.card == card
@@ -48,5 +48,5 @@ def test_a_card_cannot_be_attached_to_a_withdrawn_member():
     member = ProvisionalMemberFactory(status=Member.Status.WITHDRAWN)
 
     with pytest.raises(ValueError):
-        card_attach(member=member, number="1234567890123456", card_type=Card.CardType.PROGRAMME)
+        card_attach(member=member, number="1234567890123456", card_type=Card.CardType.PROGRAMME, staff=None)
     assert not Card.objects.exists()

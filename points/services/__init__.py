@@ -38,9 +38,9 @@ from points.services.purchases import (
     points_void,
 )
 from points.services.secretariat import (
-    card_replace,
-    member_merge,
-    member_withdraw,
+    accounts_forfeit,
+    accounts_transfer,
+    cards_lock,
     points_adjust,
     points_expire_lapsed,
 )
@@ -50,12 +50,12 @@ __all__ = [
     "MAX_AMOUNT_YEN",
     "MAX_POINTS",
     "Posting",
-    "card_replace",
+    "accounts_forfeit",
+    "accounts_transfer",
+    "cards_lock",
     "earn_points_for",
     "expiry_date",
     "member_check_usable",
-    "member_merge",
-    "member_withdraw",
     "points_adjust",
     "BonusGrant",
     "points_bonus",

@@ -42,7 +42,7 @@ class Posting:
 
 
 @dataclass
-class _Context:
+class Context:
     """Who and what caused an operation; copied onto each of its entries."""
 
     occurred_at: datetime.datetime
@@ -76,9 +76,9 @@ class _Context:
         return entry
 
 
-def _context(*, occurred_at=None, **kwargs) -> _Context:
+def context(*, occurred_at=None, **kwargs) -> Context:
     now = timezone.now()
-    return _Context(occurred_at=occurred_at or now, recorded_at=now, **kwargs)
+    return Context(occurred_at=occurred_at or now, recorded_at=now, **kwargs)
 
 
 # --- rules --------------------------------------------------------------------
@@ -97,7 +97,7 @@ def earn_points_for(*, store: Store, amount_yen: int) -> int:
     return amount_yen * store.earn_rate_bp // 10_000
 
 
-def _check_whole(value, *, low: int, high: int, message) -> int:
+def check_whole(value, *, low: int, high: int, message) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise errors.InvalidAmount(message)
     return value
@@ -154,7 +154,7 @@ def _replay(key: str) -> Posting | None:
     return Posting(account=Account.objects.get(pk=first.account_id), entries=entries, replayed=True)
 
 
-def _idempotent(key: str, post: Callable[[], Posting]) -> Posting:
+def idempotent(key: str, post: Callable[[], Posting]) -> Posting:
     """Run `post` once per key: a retry gets back what the first call wrote.
 
     Optimistic, because first attempts are the common case: the unique key
@@ -170,7 +170,7 @@ def _idempotent(key: str, post: Callable[[], Posting]) -> Posting:
         return done
 
 
-def _lock_card(card: Card) -> Card:
+def lock_card(card: Card) -> Card:
     """Lock the card's row (its member's stays free) and read, in the same statement, the member's columns
     that the checks, the receipt and the campaigns' conditions need: plain ones, so personal data stays
     encrypted."""
@@ -209,32 +209,41 @@ def member_check_usable(*, member_id: int) -> None:
         raise errors.MemberNotUsable()
 
 
-def _lock_account(*, member_id: int, programme: Programme) -> Account:
+def lock_account(*, member_id: int, programme: Programme) -> Account:
     account = sql.account_lock(member_id=member_id, programme_id=programme.pk)
     # The caller's programme, so that reading its rules later (bonus lots' expiry) costs no query.
     account.programme = programme
     return account
 
 
-def _open_account(*, member_id: int, programme: Programme) -> Account:
+def open_account(*, member_id: int, programme: Programme) -> Account:
     """The account of a member created in the caller's transaction (a card's first touch at a till)."""
     account = sql.account_open(member_id=member_id, programme_id=programme.pk)
     account.programme = programme
     return account
 
 
-def _lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
+def holding_account(account: Account, *, member_id: int) -> Account:
+    """The account that now holds what `account` (locked) held: itself, or, once a merge has moved its
+    member's points to member_id, that member's account in the same programme, locked too. For a void or an
+    exchange given back after a merge: what comes back goes to the surviving member."""
+    if member_id == account.member_id:
+        return account
+    return lock_account(member_id=member_id, programme=Programme(pk=account.programme_id))
+
+
+def lock_accounts(ids: Iterable[int]) -> dict[int, Account]:
     return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=set(ids)).order_by("pk")}
 
 
-def _save(account: Account) -> None:
+def save_account(account: Account) -> None:
     sql.account_save(account)
 
 
 # --- lots: the two primitives every operation is made of -----------------------------
 
 
-def _credit(
+def credit(
     account: Account,
     entry: Entry,
     points: int,
@@ -245,20 +254,20 @@ def _credit(
     origin: Lot | None = None,
 ) -> Lot:
     """Points come in as a lot; any debt on the account is repaid from it first."""
-    (lot,) = _credit_many(
+    (lot,) = credit_many(
         account, [(entry, points)], store=store, earned_at=earned_at, expires_on=expires_on, origin=origin
     )
     return lot
 
 
-def _credit_issued(account: Account, entry: Entry, points: int, *, store: Store | None, earned_at) -> Lot:
+def credit_issued(account: Account, entry: Entry, points: int, *, store: Store | None, earned_at) -> Lot:
     """Points issued now (an earning, a bonus, an adjustment): a lot that expires by the rule of the
     account's programme (set on the account when it was locked)."""
     expires_on = expiry_date(programme=account.programme, earned_at=earned_at)
-    return _credit(account, entry, points, store=store, earned_at=earned_at, expires_on=expires_on)
+    return credit(account, entry, points, store=store, earned_at=earned_at, expires_on=expires_on)
 
 
-def _credit_many(
+def credit_many(
     account: Account,
     credits: list[tuple[Entry, int]],
     *,
@@ -295,7 +304,7 @@ def _credit_many(
     return lots
 
 
-def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:
+def debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:
     """Points go out, taken from the given lots first, then soonest-expiring first.
 
     What the lots cannot cover is refused, or, where allowed (a void of points
@@ -331,7 +340,7 @@ def _debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = Fa
     account.debt += need
 
 
-def _expire_lapsed(account: Account, *, today: datetime.date, ctx: _Context) -> int:
+def expire_lapsed(account: Account, *, today: datetime.date, ctx: Context) -> int:
     """Expire what is left of the account's lapsed lots (the account is locked)."""
     lapsed = list(Lot.objects.filter(account=account, remaining__gt=0, expires_on__lt=today).order_by(*LOT_ORDER))
     total = sum(lot.remaining for lot in lapsed)
@@ -343,33 +352,33 @@ def _expire_lapsed(account: Account, *, today: datetime.date, ctx: _Context) -> 
         points=-total,
         key=f"expire:{account.pk}:{lapsed[0].pk}:{today}",
     )
-    _debit(account, entry, total, first=lapsed)
+    debit(account, entry, total, first=lapsed)
     return total
 
 
-def _transfer(source: Account, target: Account, ctx: _Context, key: str) -> list[Entry]:
+def account_transfer(source: Account, target: Account, ctx: Context, key: str) -> list[Entry]:
     """Move everything of one account to another: its lots (keeping store and expiry) or its debt."""
     written = []
     if source.balance:
         lots = list(Lot.objects.filter(account=source, remaining__gt=0).order_by(*LOT_ORDER))
         sizes = [lot.remaining for lot in lots]
         out = ctx.entry(account=source, kind=Entry.Kind.TRANSFER, points=-source.balance, key=f"{key}:out")
-        _debit(source, out, source.balance, first=lots)
+        debit(source, out, source.balance, first=lots)
         into = ctx.entry(account=target, kind=Entry.Kind.TRANSFER, points=sum(sizes), key=f"{key}:in")
         for lot, size in zip(lots, sizes, strict=True):
-            _credit(target, into, size, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot)
+            credit(target, into, size, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot)
         written += [out, into]
     elif source.debt:
         debt = source.debt
         out = ctx.entry(account=source, kind=Entry.Kind.TRANSFER, points=debt, key=f"{key}:out")
-        _credit(source, out, debt, store=None, earned_at=ctx.occurred_at, expires_on=timezone.localdate())
+        credit(source, out, debt, store=None, earned_at=ctx.occurred_at, expires_on=timezone.localdate())
         into = ctx.entry(account=target, kind=Entry.Kind.TRANSFER, points=-debt, key=f"{key}:in")
-        _debit(target, into, debt, allow_debt=True)
+        debit(target, into, debt, allow_debt=True)
         written += [out, into]
-    _save(source)
-    _save(target)
+    save_account(source)
+    save_account(target)
     return written
 
 
-def _lock_cards_of(member_ids: Iterable[int]) -> list[Card]:
+def lock_cards_of(member_ids: Iterable[int]) -> list[Card]:
     return list(Card.objects.select_for_update().filter(member_id__in=set(member_ids)).order_by("pk"))

@@ -16,23 +16,24 @@ from points.services.ledger import (
     MAX_AMOUNT_YEN,
     MAX_POINTS,
     Posting,
-    _check_whole,
-    _context,
-    _credit,
-    _credit_issued,
-    _credit_many,
-    _debit,
-    _expire_lapsed,
-    _idempotent,
-    _lock_account,
-    _lock_accounts,
-    _lock_card,
-    _open_account,
-    _save,
+    check_whole,
+    context,
+    credit,
+    credit_issued,
+    credit_many,
+    debit,
     earn_points_for,
+    expire_lapsed,
     expiry_date,
+    holding_account,
+    idempotent,
+    lock_account,
+    lock_accounts,
+    lock_card,
     member_check_usable,
+    open_account,
     programme_for_store,
+    save_account,
 )
 from stores.models import Store
 
@@ -57,7 +58,7 @@ def points_earn(
     def post() -> Posting:
         with transaction.atomic():
             return points_post_earn(
-                card=_lock_card(card),
+                card=lock_card(card),
                 store=store,
                 programme=programme,
                 amount_yen=amount_yen,
@@ -67,13 +68,11 @@ def points_earn(
                 receipt_no=receipt_no,
             )
 
-    return _idempotent(idempotency_key, post)
+    return idempotent(idempotency_key, post)
 
 
 def _check_earn_amount(amount_yen) -> None:
-    _check_whole(
-        amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
-    )
+    check_whole(amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen."))
 
 
 def points_post_earn(
@@ -98,18 +97,18 @@ def points_post_earn(
     points = earn_points_for(store=store, amount_yen=amount_yen)
     if not points:
         return Posting(account=account, card=card)
-    ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
+    ctx = context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
     entry = ctx.entry(account=account, kind=Entry.Kind.EARN, points=points, key=idempotency_key, amount_yen=amount_yen)
-    _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
-    _save(account)
+    credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
+    save_account(account)
     return Posting(account=account, entries=[entry], card=card)
 
 
 def _account_for(card: Card, programme: Programme, *, new_member: bool = False) -> Account:
     """The card's account in the programme, locked (opened if need be) after the card."""
     if new_member:
-        return _open_account(member_id=card.member_id, programme=programme)
-    return _lock_account(member_id=card.member_id, programme=programme)
+        return open_account(member_id=card.member_id, programme=programme)
+    return lock_account(member_id=card.member_id, programme=programme)
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
     the same operation with its funder, and a lot like the earning's; written together. Whoever gives
     bonuses (campaigns, coupons, rallies) calls this."""
     for grant in grants:
-        _check_whole(
+        check_whole(
             grant.points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points.")
         )
     if not grants:
@@ -155,14 +154,14 @@ def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
         for grant in grants
     ]
     sql.entries_insert(entries)
-    _credit_many(
+    credit_many(
         account,
         [(entry, entry.points) for entry in entries],
         store=first.store,
         earned_at=first.occurred_at,
         expires_on=expiry_date(programme=account.programme, earned_at=first.occurred_at),
     )
-    _save(account)
+    save_account(account)
     earn.entries.extend(entries)
     return entries
 
@@ -188,13 +187,13 @@ def points_coupon_bonus(
 ) -> Posting:
     """Bonus points given on their own at a till (a receipt coupon presented), not on an earning: one
     bonus entry with its funder, and a lot issued by the store. The coupons app calls this."""
-    _check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
+    check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
 
     def post() -> Posting:
         with transaction.atomic():
             member_check_usable(member_id=member_id)
-            account = _lock_account(member_id=member_id, programme=programme)
-            ctx = _context(
+            account = lock_account(member_id=member_id, programme=programme)
+            ctx = context(
                 occurred_at=occurred_at, store=store, terminal=terminal, receipt_no=receipt_no, reason=reason[:300]
             )
             entry = ctx.entry(
@@ -204,11 +203,11 @@ def points_coupon_bonus(
                 key=idempotency_key,
                 funder=funder,
             )
-            _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
-            _save(account)
+            credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
+            save_account(account)
             return Posting(account=account, entries=[entry])
 
-    return _idempotent(idempotency_key, post)
+    return idempotent(idempotency_key, post)
 
 
 def points_spend(
@@ -230,7 +229,7 @@ def points_spend(
     def post() -> Posting:
         with transaction.atomic():
             return points_post_spend(
-                card=_lock_card(card),
+                card=lock_card(card),
                 store=store,
                 programme=programme,
                 points=points,
@@ -241,13 +240,13 @@ def points_spend(
                 amount_yen=amount_yen,
             )
 
-    return _idempotent(idempotency_key, post)
+    return idempotent(idempotency_key, post)
 
 
 def _check_spend(points, amount_yen) -> None:
-    _check_whole(points, low=1, high=MAX_POINTS, message=_("Points to spend must be a positive whole number."))
+    check_whole(points, low=1, high=MAX_POINTS, message=_("Points to spend must be a positive whole number."))
     if amount_yen is not None:
-        _check_whole(
+        check_whole(
             amount_yen, low=0, high=MAX_AMOUNT_YEN, message=_("The purchase amount must be a whole number of yen.")
         )
 
@@ -270,15 +269,15 @@ def points_post_spend(
     when the spend is then refused)."""
     _check_spend(points, amount_yen)
     account = account or _account_for(card, programme)
-    ctx = _context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
-    _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
+    ctx = context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)
+    expire_lapsed(account, today=timezone.localdate(), ctx=context())
     if account.balance < points:
         raise errors.InsufficientPoints(balance=account.balance)
     entry = ctx.entry(
         account=account, kind=Entry.Kind.SPEND, points=-points, key=idempotency_key, amount_yen=amount_yen
     )
-    _debit(account, entry, points)
-    _save(account)
+    debit(account, entry, points)
+    save_account(account)
     return Posting(account=account, entries=[entry], card=card)
 
 
@@ -321,7 +320,7 @@ def points_void(
     they were taken from, with those lots' store and expiry.
     """
     if refund_amount_yen is not None:
-        _check_whole(
+        check_whole(
             refund_amount_yen,
             low=1,
             high=MAX_AMOUNT_YEN,
@@ -335,10 +334,15 @@ def points_void(
                 raise errors.InvalidOperation(_("Only purchases can be voided."))
             # Card, then account, like every till operation: locking only the
             # account would deadlock against an earn on the same card.
+            holder = None
             if originals[0].card_id:
-                list(Card.objects.select_for_update().filter(pk=originals[0].card_id))
-            account = _lock_accounts([originals[0].account_id])[originals[0].account_id]
-            ctx = _context(
+                holder = (
+                    Card.objects.select_for_update().values_list("member_id", flat=True).get(pk=originals[0].card_id)
+                )
+            account = lock_accounts([originals[0].account_id])[originals[0].account_id]
+            # A merge since the purchase moved its points, and its card, to another member: reverse there.
+            account = holding_account(account, member_id=holder or account.member_id)
+            ctx = context(
                 occurred_at=occurred_at,
                 card=originals[0].card,
                 store=originals[0].store,
@@ -373,28 +377,34 @@ def points_void(
                     amount_yen=this_refund,
                 )
                 if original.points > 0:
-                    _debit(account, void, delta, allow_debt=True, first=original.lots.filter(remaining__gt=0))
+                    debit(account, void, delta, allow_debt=True, first=_lots_of(original, account))
                 else:
-                    _restore_spent(account, void, original, delta)
+                    restore_spent(account, void, original, delta)
                 written.append(void)
             if not written:
                 raise errors.NothingToVoid()
-            _save(account)
+            save_account(account)
             return Posting(account=account, entries=written)
 
-    return _idempotent(idempotency_key, post)
+    return idempotent(idempotency_key, post)
 
 
-def _restore_spent(account: Account, void: Entry, spend: Entry, points: int) -> None:
+def _lots_of(earn: Entry, account: Account):
+    """What is left of the lots an earning issued, in the account that holds them now (a merge moves them
+    into copies that name their origin)."""
+    if account.pk == earn.account_id:
+        return earn.lots.filter(remaining__gt=0)
+    return Lot.objects.filter(account=account, origin__entry=earn, remaining__gt=0)
+
+
+def restore_spent(account: Account, void: Entry, spend: Entry, points: int) -> None:
     """Give spent points back into copies of the lots they came from, latest-expiring first."""
     restored = dict(Lot.objects.filter(entry__reverses=spend).values_list("origin").annotate(n=Sum("points")))
     for use in spend.lot_uses.select_related("lot").order_by("-lot__expires_on", "-lot__earned_at", "-lot_id"):
         give = min(points, use.points - restored.get(use.lot_id, 0))
         if give > 0:
             lot = use.lot
-            _credit(
-                account, void, give, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot
-            )
+            credit(account, void, give, store=lot.store, earned_at=lot.earned_at, expires_on=lot.expires_on, origin=lot)
             points -= give
         if not points:
             break

@@ -1,4 +1,5 @@
-"""What the secretariat does: manual adjustments, the nightly expiry, merges, card replacement, withdrawal."""
+"""What the secretariat does with points: manual adjustments, the nightly expiry, and what a merge or a withdrawal
+(lifecycle.services) asks of the ledger."""
 
 from __future__ import annotations
 
@@ -8,28 +9,27 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
-from members import services as member_services
-from members.models import Card, CardEvent, Member
+from audit.models import AuditEvent
+from audit.services import audit_record
+from members.models import Card, Member
 from points import errors
 from points.models import Account, Entry, Lot, Programme
-
-# Larger purchase amounts are refused as input errors (a till typo, not a sale).
 from points.services.ledger import (
     MAX_POINTS,
     Posting,
-    _check_whole,
-    _Context,
-    _context,
-    _credit_issued,
-    _debit,
-    _expire_lapsed,
-    _idempotent,
-    _lock_account,
-    _lock_accounts,
-    _lock_cards_of,
-    _save,
-    _transfer,
+    account_transfer,
+    check_whole,
+    context,
+    credit_issued,
+    debit,
+    expire_lapsed,
+    idempotent,
+    lock_account,
+    lock_accounts,
+    lock_cards_of,
+    save_account,
 )
 from stores.models import Store
 
@@ -52,7 +52,7 @@ def points_adjust(
         raise errors.InvalidOperation(_("A manual adjustment needs a reason."))
     if staff is None or not getattr(staff, "pk", None):
         raise errors.InvalidOperation(_("A manual adjustment must name the staff member who made it."))
-    _check_whole(
+    check_whole(
         abs(points) if isinstance(points, int) else points,
         low=1,
         high=MAX_POINTS,
@@ -62,21 +62,28 @@ def points_adjust(
 
     def post() -> Posting:
         with transaction.atomic(durable=True):
-            account = _lock_account(member_id=member.pk, programme=programme)
-            ctx = _context(store=store, staff=staff, reason=reason)
+            account = lock_account(member_id=member.pk, programme=programme)
+            ctx = context(store=store, staff=staff, reason=reason)
             if points < 0:
-                _expire_lapsed(account, today=timezone.localdate(), ctx=_context())
+                expire_lapsed(account, today=timezone.localdate(), ctx=context())
                 if account.balance < -points:
                     raise errors.InsufficientPoints(balance=account.balance)
             entry = ctx.entry(account=account, kind=Entry.Kind.ADJUST, points=points, key=key)
             if points > 0:
-                _credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
+                credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
             else:
-                _debit(account, entry, -points)
-            _save(account)
+                debit(account, entry, -points)
+            save_account(account)
+            audit_record(
+                actor=staff,
+                action=AuditEvent.Action.ACTION,
+                obj=member,
+                summary=gettext_noop("manual adjustment"),
+                detail={"points": points, "entry": entry.pk, "reason": reason},
+            )
             return Posting(account=account, entries=[entry])
 
-    return _idempotent(key, post)
+    return idempotent(key, post)
 
 
 def points_expire_lapsed(*, today: datetime.date | None = None) -> tuple[int, int]:
@@ -92,117 +99,61 @@ def points_expire_lapsed(*, today: datetime.date | None = None) -> tuple[int, in
     accounts = points = 0
     for account_id in account_ids:
         with transaction.atomic():
-            account = _lock_accounts([account_id])[account_id]
-            expired = _expire_lapsed(account, today=today, ctx=_context())
+            account = lock_accounts([account_id])[account_id]
+            expired = expire_lapsed(account, today=today, ctx=context())
             if expired:
-                _save(account)
+                save_account(account)
                 accounts += 1
                 points += expired
     return accounts, points
 
 
-def _merge(*, source: Member, target: Member, staff, ctx: _Context) -> list[Entry]:
-    """Move all of source's points and cards to target, then end source (inside a transaction)."""
-    if source.pk == target.pk:
-        raise errors.InvalidOperation(_("A member cannot be merged into itself."))
-    if Member.Status.WITHDRAWN in (source.status, target.status):
-        raise errors.InvalidOperation(_("A withdrawn member cannot be merged."))
-    if source.is_registered and not target.is_registered:
-        raise errors.InvalidOperation(
-            _("Merge the unregistered card holder into the registered member, not the other way round.")
-        )
-    cards = [card for card in _lock_cards_of([source.pk, target.pk]) if card.member_id == source.pk]
+# --- what the member's lifecycle (lifecycle.services) asks of the ledger, inside its transaction ----------
+
+
+def cards_lock(*, member_ids) -> list[Card]:
+    """Lock every card of these members, in primary-key order: the first lock of a lifecycle change, as a
+    till's is."""
+    return lock_cards_of(member_ids)
+
+
+def accounts_transfer(*, source: Member, target: Member, staff, reason: str) -> list[Entry]:
+    """Move every account of source to target's account in the same programme: its lots (keeping store and
+    expiry) or its debt. Both members' accounts are locked together in primary-key order. Assumes the open
+    transaction of the caller, which has locked both members' cards."""
+    programmes = list(Account.objects.filter(member=source).values_list("programme_id", flat=True).order_by("pk"))
+    for programme_id in programmes:
+        Account.objects.get_or_create(member=target, programme_id=programme_id)
+    ids = Account.objects.filter(member__in=[source.pk, target.pk], programme_id__in=programmes).values_list("pk")
+    locked = lock_accounts(pk for (pk,) in ids)
+    by_owner = {(account.member_id, account.programme_id): account for account in locked.values()}
+    ctx = context(staff=staff, reason=reason)
     written = []
-    for account in Account.objects.filter(member=source).select_related("programme").order_by("pk"):
-        target_account, _created = Account.objects.get_or_create(member=target, programme=account.programme)
-        locked = _lock_accounts([account.pk, target_account.pk])
-        written += _transfer(
-            locked[account.pk], locked[target_account.pk], ctx, key=f"merge:{source.pk}:{account.programme_id}"
+    for programme_id in programmes:
+        written += account_transfer(
+            by_owner[source.pk, programme_id],
+            by_owner[target.pk, programme_id],
+            ctx,
+            key=f"merge:{source.pk}:{programme_id}",
         )
-    for card in cards:
-        Card.objects.filter(pk=card.pk).update(member=target)
-        CardEvent.objects.create(
-            card=card, member=target, kind=CardEvent.Kind.ATTACHED, staff=staff, note=f"merged from {source.pseudonym}"
-        )
-    member_services.member_erase(member=source, merged_into=target)
     return written
 
 
-def member_merge(*, source: Member, target: Member, staff, reason: str = "") -> list[Entry]:
-    """Two records of one person become one: points and cards move to target in one transaction."""
-    with transaction.atomic(durable=True):
-        _lock_cards_of([source.pk, target.pk])
-        source = Member.objects.select_for_update().get(pk=source.pk)
-        target = Member.objects.select_for_update().get(pk=target.pk)
-        ctx = _context(staff=staff, reason=reason or _("member merge"))
-        return _merge(source=source, target=target, staff=staff, ctx=ctx)
-
-
-def card_replace(*, old_card: Card, new_number: str, new_card_type: str, staff, reason: str = "") -> Card:
-    """A lost or broken card: the new card takes over, the old one stops working at once.
-
-    Points belong to the member, so they follow the new card; if the new card
-    had already collected points on its own (touched at a till before it was
-    brought to the desk), they are merged into the member in the same transaction.
-    """
-    number = member_services.card_number_normalise(number=new_number, card_type=new_card_type)
-    with transaction.atomic(durable=True):
-        existing = member_services.card_find(number=number)
-        member_ids = {old_card.member_id} | ({existing.member_id} if existing else set())
-        locked = {card.pk: card for card in _lock_cards_of(member_ids)}
-        old = locked.get(old_card.pk)
-        if old is None or old.status != Card.Status.ACTIVE:
-            raise errors.InvalidOperation(_("Only an active card can be replaced."))
-        member = Member.objects.select_for_update().get(pk=old.member_id)
-        if member.status == Member.Status.WITHDRAWN:
-            raise errors.InvalidOperation(_("The card of a withdrawn member cannot be replaced."))
-        if existing is None:
-            new = member_services.card_create(number=number, card_type=new_card_type, member=member, staff=staff)
-        else:
-            new = locked[existing.pk]
-            if new.pk == old.pk or new.status != Card.Status.ACTIVE:
-                raise errors.InvalidOperation(_("The new card must be a different, active card."))
-            if new.member_id != member.pk:
-                other = Member.objects.select_for_update().get(pk=new.member_id)
-                if other.is_registered:
-                    raise errors.InvalidOperation(
-                        _("The new card belongs to another registered member; merge the members first.")
-                    )
-                ctx = _context(staff=staff, reason=reason or _("card replacement"))
-                _merge(source=other, target=member, staff=staff, ctx=ctx)
-                new.refresh_from_db()
-        Card.objects.filter(pk=old.pk).update(
-            status=Card.Status.REPLACED, replaced_by=new, status_changed_at=timezone.now()
-        )
-        CardEvent.objects.create(
-            card=old, member=member, kind=CardEvent.Kind.REPLACED, other_card=new, staff=staff, note=reason[:200]
-        )
-        CardEvent.objects.create(
-            card=new, member=member, kind=CardEvent.Kind.ATTACHED, other_card=old, staff=staff, note=reason[:200]
-        )
-        return new
-
-
-def member_withdraw(*, member: Member, staff, reason: str = "") -> Member:
-    """退会: remaining points are forfeited (an expire entry), personal data erased, cards blocked.
-
-    The ledger keeps its history under the member's pseudonym.
-    """
-    with transaction.atomic(durable=True):
-        member = Member.objects.select_for_update().get(pk=member.pk)
-        if member.status == Member.Status.WITHDRAWN:
-            raise errors.InvalidOperation(_("The member has already withdrawn."))
-        _lock_cards_of([member.pk])
-        ctx = _context(staff=staff, reason=reason or _("withdrawal"))
-        accounts = _lock_accounts(Account.objects.filter(member=member).values_list("pk", flat=True))
-        for account in accounts.values():
-            if account.balance:
-                entry = ctx.entry(
-                    account=account,
-                    kind=Entry.Kind.EXPIRE,
-                    points=-account.balance,
-                    key=f"withdraw:{member.pk}:{account.programme_id}",
-                )
-                _debit(account, entry, account.balance)
-                _save(account)
-        return member_services.member_erase(member=member)
+def accounts_forfeit(*, member: Member, staff, reason: str) -> int:
+    """On withdrawal: every remaining point is forfeited (an expire entry per account); returns how many.
+    Assumes the open transaction of the caller, which has locked the member's cards."""
+    ctx = context(staff=staff, reason=reason)
+    accounts = lock_accounts(Account.objects.filter(member=member).values_list("pk", flat=True))
+    forfeited = 0
+    for account in accounts.values():
+        if account.balance:
+            forfeited += account.balance
+            entry = ctx.entry(
+                account=account,
+                kind=Entry.Kind.EXPIRE,
+                points=-account.balance,
+                key=f"withdraw:{member.pk}:{account.programme_id}",
+            )
+            debit(account, entry, account.balance)
+            save_account(account)
+    return forfeited

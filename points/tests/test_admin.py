@@ -1,14 +1,14 @@
+"""The ledger's admin: read-only entries, the outstanding points report. The member page and its operations
+are lifecycle's (lifecycle/tests/test_member_page*.py)."""
+
 import uuid
 
 import pytest
 from django.urls import reverse
 
-from audit.models import AuditEvent
-from members.models import Card, Member
-from members.services import card_find, member_register
+from members.services import member_register
 from points.models import Entry
 from points.services import points_earn
-from points.tests.factories import make_card
 
 pytestmark = pytest.mark.django_db
 
@@ -29,88 +29,6 @@ def member(card, store):
     return member
 
 
-def change_url(member):
-    return reverse("admin:members_member_change", args=[member.pk])
-
-
-def test_member_page_shows_balance_expiring_points_and_history(client, secretariat, member, store):
-    page = client.get(change_url(member)).content.decode()
-
-    assert "123" in page and 'id="open-lots"' in page
-    assert store.name in page
-    assert "付与" in page  # the earn entry, in Japanese
-
-
-def test_adjustment_without_reason_is_refused_in_japanese(client, secretariat, member, programme):
-    response = client.post(
-        reverse("admin:members_member_adjust", args=[member.pk]),
-        {"programme": programme.pk, "points": 50, "reason": " "},
-    )
-
-    assert response.status_code == 200
-    assert "このフィールドは必須です" in response.content.decode() or "理由" in response.content.decode()
-    assert not Entry.objects.filter(kind=Entry.Kind.ADJUST).exists()
-
-
-def test_adjustment_is_recorded_with_staff_and_reason(client, secretariat, member, programme):
-    response = client.post(
-        reverse("admin:members_member_adjust", args=[member.pk]),
-        {"programme": programme.pk, "points": -20, "reason": "二重付与の訂正"},
-    )
-
-    assert response.status_code == 302
-    entry = Entry.objects.get(kind=Entry.Kind.ADJUST)
-    assert (entry.points, entry.reason, entry.staff) == (-20, "二重付与の訂正", secretariat)
-    assert AuditEvent.objects.filter(summary="manual adjustment", actor=secretariat).exists()
-
-
-def test_card_replacement_from_the_member_page(client, secretariat, member, card):
-    response = client.post(
-        reverse("admin:members_member_replace_card", args=[member.pk]),
-        {"old_card": card.pk, "new_card_type": "transit_ic", "new_number": "0123456789abcdef", "reason": "紛失"},
-    )
-
-    assert response.status_code == 302
-    new = card_find(number="0123456789ABCDEF")
-    assert new.member == member
-    assert Card.objects.get(pk=card.pk).status == Card.Status.REPLACED
-    history = client.get(change_url(member)).content.decode()
-    assert "history-card" in history and "紛失" in history
-
-
-def test_card_replacement_with_malformed_number_shows_the_reason(client, secretariat, member, card):
-    response = client.post(
-        reverse("admin:members_member_replace_card", args=[member.pk]),
-        {"old_card": card.pk, "new_card_type": "transit_ic", "new_number": "XYZ"},
-    )
-
-    assert response.status_code == 200
-    assert "16" in response.content.decode()
-    assert Card.objects.get(pk=card.pk).status == Card.Status.ACTIVE
-
-
-def test_merge_by_card_number_from_the_member_page(client, secretariat, member, store, programme):
-    other = make_card()
-    points_earn(card=other, store=store, amount_yen=1_000, idempotency_key=str(uuid.uuid4()))
-
-    response = client.post(reverse("admin:members_member_merge", args=[member.pk]), {"other": other.number})
-
-    assert response.status_code == 302
-    assert member.accounts.get(programme=programme).balance == 133
-    assert Member.objects.get(pk=other.member_id).merged_into == member
-
-
-def test_withdrawal_needs_confirmation_then_erases(client, secretariat, member):
-    url = reverse("admin:members_member_withdraw", args=[member.pk])
-    assert client.post(url, {"reason": "本人希望"}).status_code == 200
-    assert Member.objects.get(pk=member.pk).status == Member.Status.ACTIVE
-
-    client.post(url, {"reason": "本人希望", "confirm": "on"})
-
-    member.refresh_from_db()
-    assert (member.status, member.name) == (Member.Status.WITHDRAWN, "")
-
-
 def test_ledger_entries_cannot_be_added_changed_or_deleted_in_the_admin(client, secretariat, member):
     entry = Entry.objects.first()
 
@@ -118,22 +36,6 @@ def test_ledger_entries_cannot_be_added_changed_or_deleted_in_the_admin(client, 
     assert client.post(reverse("admin:points_entry_change", args=[entry.pk]), {"points": 1}).status_code == 403
     assert client.post(reverse("admin:points_entry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
     assert Entry.objects.get(pk=entry.pk).points == 123
-
-
-def test_auditor_cannot_adjust_points(client, django_user_model, member, programme):
-    from django.contrib.auth.models import Group
-
-    auditor = django_user_model.objects.create_user("kansa", is_staff=True)
-    auditor.groups.add(Group.objects.get(name="auditor"))
-    client.force_login(auditor)
-
-    response = client.post(
-        reverse("admin:members_member_adjust", args=[member.pk]),
-        {"programme": programme.pk, "points": 50, "reason": "x"},
-    )
-
-    assert response.status_code == 403
-    assert not Entry.objects.filter(kind=Entry.Kind.ADJUST).exists()
 
 
 def test_entries_changelist_runs_a_bounded_number_of_queries(

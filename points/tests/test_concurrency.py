@@ -9,9 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, connections, transaction
 
+from lifecycle.services import member_merge
 from points import errors
 from points.models import Account, Entry
-from points.services import member_merge, points_earn, points_spend
+from points.services import points_earn, points_spend
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card, make_staff
 from points.verification import ledger_problems
 

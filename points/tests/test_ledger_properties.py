@@ -9,11 +9,10 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lifecycle.services import card_replace, member_merge
 from points import errors
 from points.models import Account, Entry
 from points.services import (
-    card_replace,
-    member_merge,
     points_adjust,
     points_earn,
     points_expire_lapsed,

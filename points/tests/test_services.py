@@ -5,14 +5,12 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from lifecycle.services import card_replace, member_merge, member_withdraw
 from members.models import Card, Member
 from members.services import card_find, member_register, member_suspend
 from points import errors
 from points.models import Account, Entry, Lot, LotUse
 from points.services import (
-    card_replace,
-    member_merge,
-    member_withdraw,
     points_adjust,
     points_earn,
     points_expire_lapsed,
@@ -89,7 +87,7 @@ def test_replaced_card_cannot_earn(card, store, staff):
 
 def test_suspended_member_cannot_earn(card, store):
     member_register(member=card.member, terms_version="v1", personal={"name": "山田 太郎"})
-    member_suspend(member=card.member)
+    member_suspend(member=card.member, staff=None)
 
     with pytest.raises(errors.MemberNotUsable):
         earn(card, store, 1_000)
