@@ -2,21 +2,48 @@
 COUNT(*)) and read-only pages. The audited back-office base (every change in the audit trail, import and
 export in the secretariat's formats) is audit.backoffice.BackofficeAdmin."""
 
+import json
+
 from django.contrib import admin
 from django.core.paginator import Paginator
+from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+# Up to this many rows a list counts them (a bounded COUNT over at most this many rows); above it the
+# total is PostgreSQL's planner estimate, marked 約, or "more than" where there is no estimate.
+EXACT_COUNT_UP_TO = 10_000
 
 
 class NoCountPaginator(Paginator):
-    """Pages without counting the whole table: it reports one page more
-    than it has shown while the current page is full."""
+    """Pages without counting the whole table. A list of up to EXACT_COUNT_UP_TO rows is counted (a bounded
+    count, which never reads more rows than that); a longer one pages by looking one row ahead (one page
+    more than it has shown while the current page is full) and says its size as PostgreSQL estimates it:
+    `total_label` is what the admin's list shows ("5,000件", "約 1,200,000件")."""
+
+    @cached_property
+    def bounded_count(self) -> int:
+        return self.object_list.order_by().values("pk")[: EXACT_COUNT_UP_TO + 1].count()
 
     @cached_property
     def count(self):
+        if self.bounded_count <= EXACT_COUNT_UP_TO:
+            return self.bounded_count
         page = int(getattr(self, "_current_page", 1) or 1)
         offset = (page - 1) * self.per_page
         fetched = len(self.object_list[offset : offset + self.per_page + 1])
         return offset + fetched
+
+    @cached_property
+    def total_label(self) -> str:
+        if self.bounded_count <= EXACT_COUNT_UP_TO:
+            return _("%(count)s rows") % {"count": f"{self.bounded_count:,}"}
+        estimate = planner_estimate(self.object_list)
+        if estimate is None:
+            return _("more than %(count)s rows") % {"count": f"{EXACT_COUNT_UP_TO:,}"}
+        # Rounded to three figures: an estimate pretends no more.
+        estimate = max(estimate, EXACT_COUNT_UP_TO + 1)
+        return _("about %(count)s rows") % {"count": f"{round(estimate, 3 - len(str(estimate))):,}"}
 
     def page(self, number):
         self._current_page = number
@@ -29,6 +56,15 @@ class NoCountPaginator(Paginator):
         self.__dict__.pop("count", None)
         self.__dict__.pop("num_pages", None)
         return super().validate_number(number)
+
+
+def planner_estimate(queryset) -> int | None:
+    """How many rows PostgreSQL's planner expects the query to return (from its statistics, without reading
+    the rows); None on other databases."""
+    if connections[queryset.db].vendor != "postgresql":
+        return None
+    plan = json.loads(queryset.order_by().explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class NoWritesMixin:

@@ -37,7 +37,7 @@ ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "loyalty.admin_site.BackOfficeAdminConfig",  # django.contrib.admin with the index in our order
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -163,6 +163,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("AXES_ENABLED", True)
 AXES_VERBOSE = False
+# The lockout page, in Japanese and in the look of the admin or the portal (status 429).
+AXES_LOCKOUT_CALLABLE = "loyalty.lockout.locked_out"
 # Never write the attempted password or the request's form data to the database.
 AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2"]
 

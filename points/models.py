@@ -27,7 +27,7 @@ from stores.models import Store, Terminal
 
 class Programme(models.Model):
     code = models.CharField(_("programme code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("programme name"), max_length=100)
     expiry_months = models.PositiveSmallIntegerField(
         _("validity (months)"),
         default=24,

@@ -131,7 +131,7 @@ class Terminal(models.Model):
 
     store = models.ForeignKey(Store, on_delete=models.PROTECT, related_name="terminals", verbose_name=_("store"))
     code = models.CharField(_("terminal code"), max_length=30, unique=True)
-    name = models.CharField(_("name"), max_length=100, blank=True)
+    name = models.CharField(_("terminal name"), max_length=100, blank=True)
     serial_number = models.CharField(_("serial number"), max_length=50, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE, db_index=True)
     # SHA-256 of the bearer secret; the secret itself is shown once and never stored.

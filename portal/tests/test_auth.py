@@ -115,6 +115,23 @@ def test_login_is_locked_after_too_many_failures(client, merchant_user, settings
     assert client.get("/portal/").status_code == 302
 
 
+def test_lockout_page_is_japanese_with_the_password_reset(client, merchant_user, settings):
+    # Given
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        log_in(client, password="wrong-password")
+
+    # When
+    response = log_in(client)
+
+    # Then the portal's page says when to try again and how to reset the password
+    assert response.status_code == 429
+    page = response.content.decode()
+    assert "ログインを一時停止しています" in page
+    assert f"{round(settings.AXES_COOLOFF_TIME * 60)}分後" in page
+    assert reverse("portal:password_reset") in page
+    assert "加盟店ポータル" in page
+
+
 def test_login_is_not_locked_just_before_the_limit(client, merchant_user, settings):
     # Given
     for _ in range(settings.AXES_FAILURE_LIMIT - 1):

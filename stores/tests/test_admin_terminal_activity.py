@@ -95,3 +95,12 @@ def test_silent_filter_lists_a_terminal_not_heard_from_and_not_a_busy_one(admin_
     # then
     assert ">TRM-QUIET<" in page
     assert ">TRM-BUSY<" not in page
+
+
+def test_the_terminal_list_calls_the_name_a_terminal_name(admin_client, till):
+    # when
+    page = admin_client.get(TERMINALS, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    # then a terminal has a 端末名, not a person's 氏名
+    headers = re.findall(r'<th scope="col"[^>]*>.*?</th>', page, re.S)
+    assert any("端末名" in header for header in headers)
+    assert not any("氏名" in header for header in headers)

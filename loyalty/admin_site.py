@@ -1,0 +1,36 @@
+"""The back office's admin site: the index lists the secretariat's daily work first and the system screens
+(users and groups, background tasks, login lockouts) last, under Japanese names. Who sees a system screen
+is decided by the roles (loyalty/roles.py): the secretariat and superusers, nobody else."""
+
+from django.contrib.admin import AdminSite
+from django.contrib.admin.apps import AdminConfig
+from django.utils.translation import gettext_lazy as _
+
+# The order of the index; an app not named comes after these and before the system screens.
+DAILY_WORK = ("members", "points", "exchange", "campaigns", "coupons", "rallies", "stores", "billing", "audit")
+SYSTEM = {
+    "auth": _("System: users and groups"),
+    "django_q": _("System: background tasks"),
+    "axes": _("System: login attempts and lockouts"),
+}
+
+
+class BackOfficeSite(AdminSite):
+    def get_app_list(self, request, app_label=None):
+        apps = super().get_app_list(request, app_label)
+        for app in apps:
+            if app["app_label"] in SYSTEM:
+                app["name"] = SYSTEM[app["app_label"]]
+        return sorted(apps, key=lambda app: (_place(app["app_label"]), str(app["name"])))
+
+
+def _place(app_label: str) -> int:
+    if app_label in DAILY_WORK:
+        return DAILY_WORK.index(app_label)
+    if app_label in SYSTEM:
+        return len(DAILY_WORK) + 1 + list(SYSTEM).index(app_label)
+    return len(DAILY_WORK)
+
+
+class BackOfficeAdminConfig(AdminConfig):
+    default_site = "loyalty.admin_site.BackOfficeSite"
