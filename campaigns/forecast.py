@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 
 from campaigns import rules
 from campaigns.models import Campaign
-from coupons.selectors import earn_item_categories, earns_with_categories
 from members.models import Member
 from points.models import Entry, Funder
+from points.selectors import earn_item_categories, earns_with_categories
 from stores.models import Store
 
 CHUNK_ROWS = 20_000

@@ -15,7 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Member
-from points.models import Account, Entry, Funder, Programme
+from points.models import Entry, Funder, Programme
 from stores.models import Store, Terminal
 
 # 32 letters and digits without 0/O and 1/I, which are misread on a receipt; 8 of them are 40 bits.
@@ -210,27 +210,3 @@ class Coupon(models.Model):
         """As printed on the receipt: ABCD-EFGH."""
         half = CODE_LENGTH // 2
         return f"{self.code[:half]}-{self.code[half:]}"
-
-
-class PurchaseCategory(models.Model):
-    """An item category of an earning, as the till sent it: what the item category condition counts."""
-
-    # The unique (earn, category) and the history index serve lookups by earning and by account.
-    earn = models.ForeignKey(
-        Entry, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("earning")
-    )
-    # The earning's account and time, copied so that the history is counted from one index.
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("account")
-    )
-    category = models.CharField(_("item category"), max_length=40)
-    occurred_at = models.DateTimeField(_("occurred at"))
-
-    class Meta:
-        verbose_name = _("item category of a purchase")
-        verbose_name_plural = _("item categories of purchases")
-        indexes = [models.Index(fields=["account", "category", "occurred_at"], name="purchasecategory_history")]
-        constraints = [models.UniqueConstraint(fields=["earn", "category"], name="purchasecategory_once")]
-
-    def __str__(self) -> str:
-        return self.category

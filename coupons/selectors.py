@@ -6,33 +6,18 @@ Figures here are exact; `masked` hides groups of fewer than five members for dis
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
-from coupons.models import Coupon, CouponTemplate, PurchaseCategory
+from coupons.models import Coupon, CouponTemplate
 from stores.models import Store
 from stores.selectors import local_midnight
 
 # A report never shows a group of fewer than five members.
 MIN_GROUP = 5
-
-
-def earns_with_categories(categories):
-    """The ids of the earnings whose terminal sent an item of one of `categories` (a subquery)."""
-    return PurchaseCategory.objects.filter(category__in=list(categories)).values("earn_id")
-
-
-def earn_item_categories(earns, categories) -> dict[int, frozenset[str]]:
-    """For each earning of `earns` (a queryset) that had items of `categories`, which of them (one query)."""
-    found = defaultdict(set)
-    rows = PurchaseCategory.objects.filter(earn__in=earns.values("pk"), category__in=list(categories))
-    for earn_id, category in rows.values_list("earn_id", "category").iterator(10_000):
-        found[earn_id].add(category)
-    return {earn_id: frozenset(categories) for earn_id, categories in found.items()}
 
 
 def masked(members: int) -> bool:

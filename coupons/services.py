@@ -15,7 +15,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from common.snapshots import RunningRows
 from coupons import conditions, errors, sql
-from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, PurchaseCategory, new_coupon_code
+from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, new_coupon_code
 from members.models import Member
 from points import errors as ledger_errors
 from points import services as points_services
@@ -24,7 +24,6 @@ from points.services import Posting, programme_for_store
 from stores.models import Store, Terminal
 
 # Longer item categories are cut to what the history keeps (the API allows 40 characters).
-MAX_CATEGORY = 40
 # A new code colliding with an existing one is a one-in-a-trillion event; a few retries are plenty.
 CODE_ATTEMPTS = 5
 
@@ -45,7 +44,8 @@ def coupon_templates_active(*, programme_id: int, at: datetime.datetime) -> list
 def coupons_after_earn(
     *, posting: Posting, store: Store, occurred_at: datetime.datetime, item_categories: frozenset[str]
 ) -> list[Coupon]:
-    """Record the earning's item categories and issue the coupons whose condition it meets.
+    """Issue the coupons whose condition the earning meets (its item categories as the till recorded them,
+    `points_item_categories_record`).
 
     Runs in the earning's transaction, right after the earning: the account is row-locked, so two earnings of one
     member are counted one after the other and the limit per member holds. A retry of the earning (a
@@ -56,14 +56,6 @@ def coupons_after_earn(
     earn = posting.entries[0]
     if posting.replayed:
         return list(Coupon.objects.filter(issued_by=earn).select_related("template").order_by("pk"))
-    categories = sorted({_category(category) for category in item_categories} - {""})
-    if categories:
-        sql.categories_insert(
-            [
-                PurchaseCategory(earn=earn, account=posting.account, category=category, occurred_at=occurred_at)
-                for category in categories
-            ]
-        )
     templates = coupon_templates_active(programme_id=posting.account.programme_id, at=occurred_at)
     if not templates:
         return []
@@ -74,15 +66,9 @@ def coupons_after_earn(
         store_id=store.pk,
         amount_yen=earn.amount_yen or 0,
         occurred_at=occurred_at,
-        item_categories=frozenset(categories),
+        item_categories=frozenset(item_categories),
     )
     return _issue(conditions.templates_met(templates, purchase), purchase)
-
-
-def _category(category: str) -> str:
-    """An item category as kept and compared: half-width katakana and full-width letters made one form, as
-    the template form stores them."""
-    return unicodedata.normalize("NFKC", category or "").strip()[:MAX_CATEGORY]
 
 
 def _valid_until(template: CouponTemplate, issued_at: datetime.datetime) -> datetime.date:

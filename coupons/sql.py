@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from django.db import connection
 
 from common import fixedsql
-from coupons.models import Coupon, PurchaseCategory
-from points.models import Entry
+from coupons.models import Coupon
+from points.models import Entry, PurchaseCategory
 
-CATEGORY_COLUMNS = fixedsql.writable_columns(PurchaseCategory)
 COUPON_COLUMNS = fixedsql.writable_columns(Coupon)
 ISSUED_SO_FAR = (
     "SELECT template_id, COUNT(id), MAX(issued_at), MAX(CASE WHEN issued_at_store_id = %s THEN issued_at END) "
@@ -28,17 +27,13 @@ EARNS_AT_STORE = (
     f"AND {_NOT_REFUNDED}"
 )
 EARNS_IN_CATEGORIES = (
-    "SELECT c.occurred_at, e.amount_yen, c.category FROM coupons_purchasecategory c "
+    "SELECT c.occurred_at, e.amount_yen, c.category FROM points_purchasecategory c "
     "JOIN points_entry e ON e.id = c.earn_id "
     "WHERE c.account_id = %s AND c.category IN ({categories}) AND c.occurred_at >= %s AND c.occurred_at <= %s "
     f"AND {_NOT_REFUNDED}"
 )
 # "Since the beginning" for the statements' lower bound: before any programme ran on this system.
 EVER = datetime.datetime(1900, 1, 1, tzinfo=datetime.UTC)
-
-
-def categories_insert(categories: Sequence[PurchaseCategory]) -> None:
-    fixedsql.insert(PurchaseCategory, categories, CATEGORY_COLUMNS)
 
 
 def coupons_insert(coupons: Sequence[Coupon]) -> list[Coupon]:

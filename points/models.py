@@ -186,6 +186,31 @@ class Entry(models.Model):
         return f"{self.get_kind_display()} {self.points:+d}"
 
 
+class PurchaseCategory(models.Model):
+    """An item category of an earning, as the till sent it: what the coupons' and campaigns' item category
+    conditions count. Part of the purchase, written with it by the till (`points_item_categories_record`)."""
+
+    # The unique (earn, category) and the history index serve lookups by earning and by account.
+    earn = models.ForeignKey(
+        Entry, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("earning")
+    )
+    # The earning's account and time, copied so that the history is counted from one index.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="+", db_index=False, verbose_name=_("account")
+    )
+    category = models.CharField(_("item category"), max_length=40)
+    occurred_at = models.DateTimeField(_("occurred at"))
+
+    class Meta:
+        verbose_name = _("item category of a purchase")
+        verbose_name_plural = _("item categories of purchases")
+        indexes = [models.Index(fields=["account", "category", "occurred_at"], name="purchasecategory_history")]
+        constraints = [models.UniqueConstraint(fields=["earn", "category"], name="purchasecategory_once")]
+
+    def __str__(self) -> str:
+        return self.category
+
+
 class Lot(models.Model):
     """Points that came into an account together and expire together."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from members.models import CardEvent
 from points import sql
-from points.models import Account, Entry, Lot
+from points.models import Account, Entry, Lot, PurchaseCategory
 from stores.models import Terminal
 from stores.selectors import local_day_bounds
 
@@ -168,3 +169,20 @@ def member_recent_history(*, member_id: int, limit: int = 30, card_events: bool 
     if card_events:
         lines += [HistoryLine(event.at, card_event=event) for event in events]
     return sorted(lines, key=lambda line: line.at, reverse=True)[:limit]
+
+
+# --- the items of purchases -----------------------------------------------------------------
+
+
+def earns_with_categories(categories):
+    """The ids of the earnings whose terminal sent an item of one of `categories` (a subquery)."""
+    return PurchaseCategory.objects.filter(category__in=list(categories)).values("earn_id")
+
+
+def earn_item_categories(earns, categories) -> dict[int, frozenset[str]]:
+    """For each earning of `earns` (a queryset) that had items of `categories`, which of them (one query)."""
+    found = defaultdict(set)
+    rows = PurchaseCategory.objects.filter(earn__in=earns.values("pk"), category__in=list(categories))
+    for earn_id, category in rows.values_list("earn_id", "category").iterator(10_000):
+        found[earn_id].add(category)
+    return {earn_id: frozenset(categories) for earn_id, categories in found.items()}

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from common import fixedsql
 from members.models import Card, Member
-from points.models import Account, Entry, Lot, LotUse
+from points.models import Account, Entry, Lot, LotUse, PurchaseCategory
 
 # A till's card: its plain columns, never the encrypted number (the receipt prints the last four digits).
 CARD_FIELDS = ("id", "member_id", "card_type", "number_last4", "status")
@@ -24,6 +24,7 @@ ACCOUNT_FIELDS = ("id", "member_id", "programme_id", "balance", "debt", "updated
 ENTRY_COLUMNS = fixedsql.writable_columns(Entry)
 LOT_COLUMNS = fixedsql.writable_columns(Lot)
 LOTUSE_COLUMNS = ("entry_id", "lot_id", "points")
+CATEGORY_COLUMNS = fixedsql.writable_columns(PurchaseCategory)
 
 _CARD_AND_MEMBER = (
     f"SELECT {fixedsql.select_list('c', CARD_FIELDS)}, {fixedsql.select_list('m', MEMBER_FIELDS)} "
@@ -134,6 +135,10 @@ def lots_insert(lots: Sequence[Lot]) -> None:
 
 def lot_uses_insert(uses: Sequence[LotUse]) -> None:
     fixedsql.insert(LotUse, uses, LOTUSE_COLUMNS)
+
+
+def item_categories_insert(categories: Sequence[PurchaseCategory]) -> None:
+    fixedsql.insert(PurchaseCategory, categories, CATEGORY_COLUMNS)
 
 
 def lots_expiring(*, account_id: int, first: datetime.date, last: datetime.date) -> list[dict]:

@@ -48,6 +48,7 @@ from points.selectors import lots_expiring
 from points.services import (
     Posting,
     points_card_lock,
+    points_item_categories_record,
     points_post_earn,
     points_post_spend,
     points_replay,
@@ -108,6 +109,13 @@ class Earning:
 # --- the steps of an earning after its own entry ----------------------------------------------
 
 
+def _items(earning: Earning) -> None:
+    """The purchase's item categories, kept with it (normalised) for the item conditions of the steps after."""
+    earning.item_categories = points_item_categories_record(
+        posting=earning.posting, item_categories=earning.item_categories, occurred_at=earning.occurred_at
+    )
+
+
 def _coupons(earning: Earning) -> None:
     """Receipt coupons, counting this purchase (and its item categories) in the member's history."""
     earning.coupons = coupons_after_earn(
@@ -138,7 +146,7 @@ def _campaigns(earning: Earning) -> None:
     )
 
 
-EARN_STEPS = (_coupons, _rallies, _campaigns)
+EARN_STEPS = (_items, _coupons, _rallies, _campaigns)
 
 
 # --- the terminal --------------------------------------------------------------------------------

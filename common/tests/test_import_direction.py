@@ -20,7 +20,6 @@ LAYERS = (
 )
 LAYER_OF = {app: number for number, apps in enumerate(LAYERS) for app in apps}
 STILL_THE_WRONG_WAY = {
-    ("campaigns", "coupons"): "the forecast reads a purchase's item categories, which coupons keeps",
     ("exchange", "billing"): "the exchange slip names the secretariat as billing's settings do",
 }
 

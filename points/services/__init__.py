@@ -28,10 +28,12 @@ from points.services.ledger import (
 )
 from points.services.purchases import (
     BonusGrant,
+    item_category_normalise,
     points_bonus,
     points_bonuses,
     points_coupon_bonus,
     points_earn,
+    points_item_categories_record,
     points_post_earn,
     points_post_spend,
     points_spend,
@@ -62,6 +64,8 @@ __all__ = [
     "points_bonuses",
     "points_card_lock",
     "points_post_earn",
+    "points_item_categories_record",
+    "item_category_normalise",
     "points_post_spend",
     "points_replay",
     "programmes_known",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Card
 from points import errors, sql
-from points.models import Account, Entry, Lot, Programme
+from points.models import Account, Entry, Lot, Programme, PurchaseCategory
 from points.services.ledger import (
     MAX_AMOUNT_YEN,
     MAX_POINTS,
@@ -102,6 +103,29 @@ def points_post_earn(
     credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
     save_account(account)
     return Posting(account=account, entries=[entry], card=card)
+
+
+def item_category_normalise(category: str) -> str:
+    """An item category as kept and compared: half-width katakana and full-width letters made one form, as
+    the coupon and campaign forms store them."""
+    max_length = PurchaseCategory._meta.get_field("category").max_length
+    return unicodedata.normalize("NFKC", category or "").strip()[:max_length]
+
+
+def points_item_categories_record(*, posting: Posting, item_categories, occurred_at) -> frozenset[str]:
+    """The item categories the till sent with an earning, kept with it (normalised, each once) for the
+    coupons' and campaigns' item conditions; in the earning's transaction. A replayed earning records nothing
+    again. Returns the categories as kept."""
+    categories = frozenset(item_category_normalise(category) for category in item_categories) - {""}
+    if categories and posting.entries and not posting.replayed:
+        earn = posting.entries[0]
+        sql.item_categories_insert(
+            [
+                PurchaseCategory(earn=earn, account=posting.account, category=category, occurred_at=occurred_at)
+                for category in sorted(categories)
+            ]
+        )
+    return categories
 
 
 def _account_for(card: Card, programme: Programme, *, new_member: bool = False) -> Account:
