@@ -8,13 +8,11 @@ instance would leave the indexes stale.
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from django import forms
 from django.contrib.admin import widgets
 from django.utils.translation import gettext_lazy as _
 
+from members import validation
 from members.models import Card, Member
 from members.services import (
     PERSONAL_FIELDS,
@@ -23,15 +21,6 @@ from members.services import (
     card_in_use_message,
     card_number_normalise,
 )
-
-PHONE_RE = re.compile(r"^[\d-]+$")
-POSTAL_CODE_RE = re.compile(r"^(\d{3})-?(\d{4})$")
-KANA_RE = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u309b\u309c\s]+$")
-
-
-def _nfkc(value: str) -> str:
-    # Full-width digits, letters and hyphens typed on a Japanese keyboard become ASCII.
-    return unicodedata.normalize("NFKC", value or "").strip()
 
 
 class MemberForm(forms.ModelForm):
@@ -86,39 +75,24 @@ class MemberForm(forms.ModelForm):
         """Cleaned personal values for members.services (only the fields this form has)."""
         return {field: self.cleaned_data.get(field) for field in self.personal_fields}
 
+    # Each field as the import cleans it too (members.validation).
     def clean_name(self):
-        return " ".join(_nfkc(self.cleaned_data["name"]).split())
+        return validation.name_clean(self.cleaned_data["name"])
 
     def clean_name_kana(self):
-        kana = " ".join(_nfkc(self.cleaned_data["name_kana"]).split())
-        if kana and not KANA_RE.match(kana):
-            raise forms.ValidationError(_("Enter the name in hiragana or katakana."))
-        return kana
+        return validation.name_kana_clean(self.cleaned_data["name_kana"])
 
     def clean_phone(self):
-        phone = _nfkc(self.cleaned_data["phone"]).replace(" ", "")
-        phone = re.sub(r"[‐－ー―]", "-", phone)
-        if not phone:
-            return ""
-        digits = phone.replace("-", "")
-        if not PHONE_RE.match(phone) or not 10 <= len(digits) <= 11:
-            raise forms.ValidationError(_("Enter a phone number of 10 or 11 digits, with or without hyphens."))
-        return phone
+        return validation.phone_clean(self.cleaned_data["phone"])
 
     def clean_email(self):
-        return _nfkc(self.cleaned_data["email"])
+        return validation.email_clean(self.cleaned_data["email"])
 
     def clean_address(self):
-        return self.cleaned_data["address"].strip()
+        return validation.address_clean(self.cleaned_data["address"])
 
     def clean_postal_code(self):
-        postal_code = _nfkc(self.cleaned_data.get("postal_code", "")).replace("−", "-")
-        if not postal_code:
-            return ""
-        match = POSTAL_CODE_RE.match(postal_code)
-        if not match:
-            raise forms.ValidationError(_("A postal code is 7 digits (123-4567)."))
-        return f"{match[1]}-{match[2]}"
+        return validation.postal_code_clean(self.cleaned_data.get("postal_code", ""))
 
     def clean(self):
         cleaned = super().clean()

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,6 +24,7 @@ from import_export.fields import Field
 from import_export.widgets import CharWidget
 
 from common.imports import BackofficeResource, IsoDateWidget, LocalDateTimeWidget, LookupWidget
+from members import validation
 from members.models import Card, Member
 from members.services import (
     PERSONAL_FIELDS,
@@ -43,6 +43,14 @@ PERSONAL_DATA_PERMISSION = "members.view_personal_data"
 
 def _add_error(errors: dict, field: str, message) -> None:
     errors.setdefault(field, []).append(message)
+
+
+def _cleaned(name: str, value):
+    """A value as the admin's form would keep it, or the form's ValidationError (members.validation)."""
+    clean = validation.CLEAN.get(name)
+    if clean is None or value in (None, ""):
+        return value
+    return clean(value)
 
 
 class MemberResource(BackofficeResource):
@@ -118,14 +126,16 @@ class MemberResource(BackofficeResource):
             if field.column_name not in row:
                 continue
             try:
-                personal[name] = field.clean(row, **kwargs)
+                personal[name] = _cleaned(name, field.clean(row, **kwargs))
             except ValueError as exc:
                 _add_error(errors, name, str(exc))
-        if personal.get("email"):
-            try:
-                validate_email(personal["email"])
             except ValidationError as exc:
-                errors.setdefault("email", []).extend(exc.messages)
+                errors.setdefault(name, []).extend(exc.messages)
+        if "postal_code" not in errors and self.fields["postal_code"].column_name in row:
+            try:
+                instance.postal_code = _cleaned("postal_code", instance.postal_code)
+            except ValidationError as exc:
+                errors.setdefault("postal_code", []).extend(exc.messages)
         birth_date = personal.get("birth_date")
         if birth_date and "birth_date" not in errors:
             self._check_birth_year_month(instance, birth_date, errors)

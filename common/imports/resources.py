@@ -8,7 +8,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.conf import settings
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.utils import translation
 from django.utils.translation import gettext
 from import_export import resources, widgets
 from import_export.results import Error, Result, RowResult
@@ -44,12 +46,15 @@ def import_rejected(result: Result) -> bool:
 def import_problems(result: Result) -> list[str]:
     """Every reason the file was rejected, one line each: the file's, then each row's in order."""
 
+    # The columns by the names the file uses (set by the resource's import_data).
+    labels = getattr(result, "column_labels", {})
+
     def line(number, message, field=NON_FIELD_ERRORS):
         if field == NON_FIELD_ERRORS:
             return gettext("Row %(number)s: %(message)s") % {"number": number, "message": message}
         return gettext("Row %(number)s: %(field)s: %(message)s") % {
             "number": number,
-            "field": field,
+            "field": labels.get(field, field),
             "message": message,
         }
 
@@ -161,10 +166,62 @@ class BackofficeResource(resources.ModelResource):
     def known_columns(self) -> list[str]:
         return [field.column_name for field in self.fields.values()]
 
+    # -- the columns' names: Japanese (the active language) in files written, either language or the internal
+    # -- name in files read --
+
+    def column_label(self, field) -> str:
+        """A column's header as the secretariat reads it: the model field's name in the active language, or the
+        resource field's own `label`; the internal name where there is neither."""
+        label = getattr(field, "label", None)
+        if label:
+            return str(label)
+        try:
+            return str(self._meta.model._meta.get_field(field.attribute).verbose_name)
+        except (FieldDoesNotExist, TypeError):
+            return field.column_name
+
+    def column_labels(self) -> dict[str, str]:
+        """Internal column name -> header, in the active language; a label two columns share stays internal."""
+        labels = {field.column_name: self.column_label(field) for field in self.fields.values()}
+        taken = list(labels.values())
+        return {name: label if taken.count(label) == 1 else name for name, label in labels.items()}
+
+    def header_aliases(self) -> dict[str, str]:
+        """Every header a file may use for a column (its internal name, its label in each language) -> the
+        internal name."""
+        aliases = {}
+        for language, _name in settings.LANGUAGES:
+            with translation.override(language):
+                for name, label in self.column_labels().items():
+                    aliases.setdefault(label, name)
+        aliases.update({name: name for name in self.known_columns()})
+        return aliases
+
+    def error_labels(self) -> dict[str, str]:
+        """What a row's error names a field by: the column's header, or the model field's name."""
+        labels = {
+            field.name: str(field.verbose_name)
+            for field in self._meta.model._meta.get_fields()
+            if getattr(field, "verbose_name", None)
+        }
+        column_labels = self.column_labels()
+        labels.update({field.attribute: column_labels[field.column_name] for field in self.fields.values()})
+        return labels
+
+    def get_export_headers(self, selected_fields=None):
+        labels = self.column_labels()
+        return [labels.get(name, name) for name in super().get_export_headers(selected_fields)]
+
+    def template_headers(self) -> list[str]:
+        """The headers of an empty file to fill in (the template CSV): the columns an import reads."""
+        labels = self.column_labels()
+        return [labels[field.column_name] for field in self.get_user_visible_fields()]
+
     def file_problems(self, dataset) -> list[str]:
         headers = list(dataset.headers or [])
         problems = []
-        missing = [column for column in self.get_required_columns() if column not in headers]
+        labels = self.column_labels()
+        missing = [labels.get(column, column) for column in self.get_required_columns() if column not in headers]
         if missing:
             problems.append(gettext("The file lacks required columns: %(columns)s.") % {"columns": ", ".join(missing)})
         known = set(self.known_columns())
@@ -178,7 +235,7 @@ class BackofficeResource(resources.ModelResource):
         if unknown:
             problems.append(
                 gettext("The file has columns this import does not know: %(columns)s. Known columns: %(known)s.")
-                % {"columns": ", ".join(unknown), "known": ", ".join(self.known_columns())}
+                % {"columns": ", ".join(unknown), "known": ", ".join(labels.get(c, c) for c in self.known_columns())}
             )
         repeated = sorted({header for header in headers if header and headers.count(header) > 1})
         if repeated:
@@ -222,7 +279,9 @@ class BackofficeResource(resources.ModelResource):
     ):
         # Whatever the caller asks, one bad row rolls back the whole file.
         if dataset.headers:
-            dataset.headers = ["" if header is None else str(header).strip() for header in dataset.headers]
+            aliases = self.header_aliases()
+            headers = ["" if header is None else str(header).strip() for header in dataset.headers]
+            dataset.headers = [aliases.get(header, header) for header in headers]
         problems = self.file_problems(dataset)
         if problems:
             result = self.get_result_class()()
@@ -236,7 +295,7 @@ class BackofficeResource(resources.ModelResource):
         self.user = kwargs.get("user", self.user)
         self._dry_run = dry_run
         self._duplicates = self._find_duplicates(dataset)
-        return super().import_data(
+        result = super().import_data(
             dataset,
             dry_run=dry_run,
             raise_errors=raise_errors,
@@ -245,6 +304,8 @@ class BackofficeResource(resources.ModelResource):
             rollback_on_validation_errors=True,
             **kwargs,
         )
+        result.column_labels = self.error_labels()
+        return result
 
     def handle_import_error(self, result, error, raise_errors=False):
         if not isinstance(error, ImportFileError):

@@ -124,7 +124,7 @@ def test_a_stores_file_with_two_bad_rows_of_five_is_rejected_whole(superuser_cli
     assert "confirm_form" not in response.context
     messages = error_messages(response)
     assert "Row 2: merchant: No merchant with merchant code “NOSUCH”." in messages
-    assert "Row 4: postal_code: A postal code is 7 digits (123-4567)." in messages
+    assert "Row 4: postal code: A postal code is 7 digits (123-4567)." in messages
     assert not any(message.startswith(("Row 1:", "Row 3:", "Row 5:")) for message in messages)
     assert sorted(row.number for row in response.context["result"].invalid_rows) == [2, 4]
     assert list(Store.objects.values_list("code", "name")) == [("S001", "旧店名")]
@@ -150,10 +150,10 @@ def test_a_merchants_file_with_bad_invoice_and_bank_codes_is_rejected_whole(supe
     # then
     messages = error_messages(response)
     assert (
-        "Row 2: invoice_registration_number: Enter the invoice registration number as T followed by 13 digits."
+        "Row 2: invoice registration number: Enter the invoice registration number as T followed by 13 digits."
         in messages
     )
-    assert "Row 4: bank_code: A bank code is 4 digits." in messages
+    assert "Row 4: bank code: A bank code is 4 digits." in messages
     assert not Merchant.objects.exists()
 
 
@@ -194,8 +194,8 @@ def test_a_key_twice_in_one_file_is_an_error_on_both_rows(superuser_client, merc
 
     # then
     messages = error_messages(response)
-    assert "Row 1: code: Duplicate key S001: also in row 3." in messages
-    assert "Row 3: code: Duplicate key S001: also in row 1." in messages
+    assert "Row 1: store code: Duplicate key S001: also in row 3." in messages
+    assert "Row 3: store code: Duplicate key S001: also in row 1." in messages
     assert not Store.objects.exists()
 
 
@@ -207,7 +207,7 @@ def test_missing_required_columns_are_named(superuser_client, merchant):
     response = upload(superuser_client, IMPORT_URL, data)
 
     # then
-    assert "The file lacks required columns: merchant, category, contract_start." in response.content.decode()
+    assert "The file lacks required columns: merchant, category, contract start." in response.content.decode()
     assert "Traceback" not in response.content.decode()
     assert not Store.objects.exists()
 
@@ -299,18 +299,18 @@ def test_export_in_either_encoding_decodes_to_the_same_text(superuser_client, me
         text = content.decode("cp932")
     assert text.splitlines()[0] == ",".join(
         [
-            "code",
+            "store code",
             "merchant",
-            "name",
-            "name_kana",
+            "store name",
+            "store name (kana)",
             "category",
             "status",
-            "postal_code",
+            "postal code",
             "address",
             "phone",
-            "earn_rate_bp",
-            "contract_start",
-            "contract_end",
+            "earn rate (basis points)",
+            "contract start",
+            "contract end",
         ]
     )
     assert text.splitlines()[1].startswith("S001,M001,ベーカリー山田,,bakery,active,")
@@ -331,8 +331,8 @@ def test_exported_cells_that_would_run_as_formulas_start_with_an_apostrophe(supe
     from common.imports import CSVImport
 
     rows = CSVImport().create_dataset(response.content).dict
-    assert [row["name"] for row in rows] == ["'" + name for name in names]
-    assert {row["earn_rate_bp"] for row in rows} == {"100"}
+    assert [row["store name"] for row in rows] == ["'" + name for name in names]
+    assert {row["earn rate (basis points)"] for row in rows} == {"100"}
 
 
 def test_an_exported_file_imports_back_unchanged(superuser_client, merchant):
@@ -374,7 +374,7 @@ def test_terminals_export_never_carries_the_secret(superuser_client):
 
     # then
     text = response.content.decode("utf-8-sig")
-    assert text.splitlines() == ["code,store,name,serial_number,status", "TRM1,S001,,,active"]
+    assert text.splitlines() == ["terminal code,store,terminal name,serial number,status", "TRM1,S001,,,active"]
 
 
 def test_confirm_step_temp_file_is_removed(superuser_client, merchant):

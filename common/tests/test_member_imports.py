@@ -78,8 +78,8 @@ def test_an_unknown_pseudonym_and_a_bad_email_are_reported_and_nothing_is_import
 
     # then
     assert import_problems(result) == [
-        "Row 2: pseudonym: No member with id “MNOSUCH0000”; leave it empty to add a member.",
-        "Row 3: email: Enter a valid email address.",
+        "Row 2: member id: No member with id “MNOSUCH0000”; leave it empty to add a member.",
+        "Row 3: e-mail: Enter a valid email address.",
     ]
     assert not Member.objects.exists()
 
@@ -122,7 +122,7 @@ def test_an_exported_members_file_imports_back_as_unchanged(superuser):
             birth_year=1990,
             birth_month=1,
         ),
-        phone="+81-90-1234-5678",
+        phone="090-1234-5678",
         name="山田 花子",
         birth_date=datetime.date(1990, 1, 31),
     )
@@ -150,7 +150,7 @@ def test_personal_data_is_exported_only_to_those_who_may_see_it(superuser, staff
     assert with_permission.dict[0]["name"] == "山田 太郎"
     assert "phone" not in without.headers and "name" not in without.headers
     assert "090-1234-5678" not in without.export("csv")
-    assert without.headers[:2] == ["pseudonym", "status"]
+    assert without.headers[:2] == ["member id", "status"]
 
 
 def test_the_import_preview_masks_personal_data_for_those_who_may_not_see_it(staff):
@@ -204,8 +204,8 @@ def test_a_card_file_with_a_malformed_idm_is_rejected_with_the_reason(superuser)
 
     # then
     assert import_problems(result) == [
-        "Row 2: number: A transit IC card IDm is 16 hexadecimal digits.",
-        "Row 3: card_type: Unknown card type “suica”; use one of: transit_ic, programme, mobile.",
+        "Row 2: card number: A transit IC card IDm is 16 hexadecimal digits.",
+        "Row 3: card type: Unknown card type “suica”; use one of: transit_ic, programme, mobile.",
     ]
     assert not Card.objects.exists()
     assert not Member.objects.exists()
@@ -220,8 +220,8 @@ def test_the_same_card_twice_in_a_file_is_a_duplicate_however_it_is_written(supe
 
     # then
     assert import_problems(result) == [
-        f"Row 1: number: Duplicate key {IDM}: also in row 2.",
-        f"Row 2: number: Duplicate key {IDM}: also in row 1.",
+        f"Row 1: card number: Duplicate key {IDM}: also in row 2.",
+        f"Row 2: card number: Duplicate key {IDM}: also in row 1.",
     ]
 
 
@@ -257,15 +257,15 @@ def test_card_export_has_the_number_in_clear_only_for_those_who_may_see_it(super
     without = CardResource(user=staff).export()
 
     # then
-    assert with_permission.headers == ["card_type", "number", "status", "member", "created_at"]
+    assert with_permission.headers == ["card type", "card number", "status", "member", "created at"]
     row = with_permission.dict[0]
-    assert (row["card_type"], row["number"], row["status"], row["member"]) == (
+    assert (row["card type"], row["card number"], row["status"], row["member"]) == (
         "transit_ic",
         IDM,
         "active",
         card.member.pseudonym,
     )
-    assert without.headers == ["card_type", "status", "member", "created_at"]
+    assert without.headers == ["card type", "status", "member", "created at"]
 
 
 @pytest.mark.urls("common.tests.urls")
@@ -301,6 +301,46 @@ def test_a_card_file_with_a_malformed_idm_is_rejected_in_the_admin(superuser_cli
 
     # then
     messages = [str(message) for message in response.context["messages"]]
-    assert "Row 2: number: A transit IC card IDm is 16 hexadecimal digits." in messages
+    assert "Row 2: card number: A transit IC card IDm is 16 hexadecimal digits." in messages
     assert "confirm_form" not in response.context
     assert not Card.objects.exists()
+
+
+def test_a_member_file_the_form_would_refuse_is_refused_whole_in_japanese(superuser_client):
+    # given a phone and a postal code the member form refuses, and a good row, with Japanese headers
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    text = "会員 ID,氏名,電話番号,郵便番号\r\n,山田 花子,090-1234-5678,100-0001\r\n,佐藤 一郎,12345,ABC\r\n"
+    upload = SimpleUploadedFile("members.csv", text.encode("utf-8-sig"), content_type="text/csv")
+
+    # when the secretariat uploads it for the dry run
+    response = superuser_client.post(
+        "/admin/members/member/import/",
+        {"resource": 0, "format": 0, "import_file": upload},
+        HTTP_ACCEPT_LANGUAGE="ja",
+    )
+
+    # then both bad values are named by row and column, in Japanese, and nothing is written
+    messages = [str(message) for message in response.context["messages"]]
+    phone = "電話番号は 10 桁または 11 桁の数字で入力してください（ハイフンの有無は問いません）。"
+    assert f"2 行目：電話番号：{phone}" in messages
+    assert "2 行目：郵便番号：郵便番号は 7 桁で入力してください（例：123-4567）。" in messages
+    assert not Member.objects.exists()
+
+
+def test_the_template_csv_has_the_import_columns_in_japanese(superuser_client):
+    # when
+    response = superuser_client.get("/admin/members/member/import-template/", HTTP_ACCEPT_LANGUAGE="ja")
+
+    # then a file Excel opens in Japanese, with the columns of the import
+    assert response.status_code == 200
+    assert response["Content-Disposition"].endswith('member-template.csv"')
+    headers = response.content.decode("utf-8-sig").strip().split(",")
+    assert headers[:3] == ["会員 ID", "状態", "氏名"]
+    assert "郵便番号" in headers and "postal_code" not in headers
+
+
+def test_the_import_page_offers_the_template(superuser_client):
+    page = superuser_client.get("/admin/members/member/import/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert 'href="/admin/members/member/import-template/"' in page
+    assert "テンプレートCSVをダウンロード" in page
