@@ -14,7 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from common.admin import NoCountPaginator
+from common.admin import NoCountPaginator, UnitsInListMixin
 from common.imports import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
@@ -181,7 +181,7 @@ class ImportExportHooksMixin:
         return dataset
 
 
-class BackofficeAdmin(AuditedAdminMixin, ImportExportHooksMixin, ImportExportModelAdmin):
+class BackofficeAdmin(AuditedAdminMixin, ImportExportHooksMixin, UnitsInListMixin, ImportExportModelAdmin):
     show_full_result_count = False
     paginator = NoCountPaginator
     list_per_page = 50

@@ -5,10 +5,13 @@ export in the secretariat's formats) is audit.backoffice.BackofficeAdmin."""
 import json
 
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, models
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
+
+from common.formatting import date_text, datetime_text, points_text, yen_text
 
 # Up to this many rows a list counts them (a bounded COUNT over at most this many rows); above it the
 # total is PostgreSQL's planner estimate, marked 約, or "more than" where there is no estimate.
@@ -67,6 +70,62 @@ def planner_estimate(queryset) -> int | None:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+# Integer columns shown with a unit, by name: amounts in yen end in _yen; points are these or end in _points.
+POINT_COLUMNS = frozenset({"points", "balance", "debt", "remaining"})
+
+
+def _column_format(field):
+    """How a list shows a model field's values: amounts with their unit, dates in the one date style; None
+    for Django's own display."""
+    if isinstance(field, models.DateTimeField):
+        return datetime_text
+    if isinstance(field, models.DateField):
+        return date_text
+    if not isinstance(field, models.IntegerField) or field.choices:
+        return None
+    if field.name.endswith("_yen"):
+        return yen_text
+    if field.name in POINT_COLUMNS or field.name.endswith("_points"):
+        return points_text
+    return None
+
+
+class UnitsInListMixin:
+    """Changelists show amounts as "3,144円" and "254 pt", and dates as 2026/12/03, whatever the column: a
+    model field named in list_display is shown through common.formatting, still sortable by its column."""
+
+    def get_list_display(self, request):
+        return [self._formatted_column(name) for name in super().get_list_display(request)]
+
+    def _formatted_column(self, name):
+        if not isinstance(name, str) or name in (self.list_editable or ()):
+            return name
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        show = _column_format(field)
+        if show is None:
+            return name
+
+        def column(obj):
+            value = getattr(obj, name)
+            return None if value is None else show(value)
+
+        column.__name__ = name
+        column.short_description = field.verbose_name
+        column.admin_order_field = name
+        return column
+
+    def get_list_display_links(self, request, list_display):
+        # A link named by its field is on that field's formatted column.
+        links = super().get_list_display_links(request, list_display)
+        if not links:
+            return links
+        columns = {column.__name__: column for column in list_display if callable(column)}
+        return [columns.get(link, link) if isinstance(link, str) else link for link in links]
+
+
 class NoWritesMixin:
     """Nobody adds, changes or deletes through this admin or inline, whatever their permissions."""
 
@@ -80,7 +139,7 @@ class NoWritesMixin:
         return False
 
 
-class ReadOnlyAdmin(NoWritesMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(NoWritesMixin, UnitsInListMixin, admin.ModelAdmin):
     """For the ledger and the audit trail: nobody adds, changes or deletes here."""
 
     show_full_result_count = False

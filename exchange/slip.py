@@ -20,6 +20,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table
 
+from common import formatting
 from common.pdf import (
     FONT_NAME,
     GRID,
@@ -144,7 +145,7 @@ def slip_data(exchange: Exchange) -> SlipData:
 
 
 def date_text(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+    return f"{formatting.date_text(day)}（{WEEKDAYS[day.weekday()]}）"
 
 
 def moment_text(moment: datetime.datetime) -> str:

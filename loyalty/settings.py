@@ -136,6 +136,8 @@ LANGUAGES = [("ja", _("Japanese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True
+# Dates as 2026/12/03 in every screen and document (loyalty/formats).
+FORMAT_MODULE_PATH = ["loyalty.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -23,10 +23,7 @@ from billing.services import statement_document, statement_settle, statements_tr
 from billing.zengin import ZenginError
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from common.downloads import CSV_ENCODINGS, csv_attachment
-
-
-def yen(amount: int) -> str:
-    return _("%(amount)s yen") % {"amount": f"{amount:,}"}
+from common.formatting import yen_text as yen
 
 
 class SettlementFilter(admin.SimpleListFilter):

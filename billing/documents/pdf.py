@@ -28,6 +28,7 @@ from reportlab.platypus import (
 )
 
 from billing.documents.data import StatementDocument
+from common.formatting import date_text
 from common.pdf import (
     FONT_NAME,
     GRID,
@@ -50,10 +51,6 @@ FOOTER_MARGIN = 20 * mm
 FRAME_WIDTH = PAGE_WIDTH - 2 * MARGIN
 
 # --- Formatting -----------------------------------------------------------------
-
-
-def date_text(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def period_text(document: StatementDocument) -> str:

@@ -96,7 +96,7 @@ def test_invoice_text_shows_parties_period_and_totals_as_printed(tmp_path):
     assert document.store_name in text
     assert f"{document.recipient.name} 御中" in text
     assert f"登録番号：{document.issuer.registration_number}" in text
-    assert "2026年10月分（2026年10月1日～2026年10月31日）" in text
+    assert "2026年10月分（2026/10/01～2026/10/31）" in text
     assert f"10%対象 {_yen(summary.taxable_amount_yen)}" in text
     assert f"消費税（10%） {_yen(summary.tax_yen)}" in text
     assert f"不課税（ポイント精算） {_yen(document.non_taxable_total_yen)}" in text

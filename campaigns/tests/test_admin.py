@@ -152,7 +152,7 @@ def test_application_changelist_answers_why_a_member_got_a_bonus(operator_client
     rows = result_rows(response)
     application = CampaignApplication.objects.get(campaign=campaign)
     assert response.status_code == 200
-    assert pseudonym in rows and ">30<" in rows
+    assert pseudonym in rows and ">30 pt<" in rows
     assert application.reason in rows
     assert "ほかのキャンペーン" not in rows
 
@@ -407,7 +407,7 @@ def test_the_forecast_shows_what_a_draft_would_have_given(operator_client, progr
     assert 'id="forecast-members">2<' in page
     assert 'id="forecast-cost">30<' in page
     by_funder = page.split('id="forecast-by-funder"')[1]
-    assert f"<td>{Funder.STORE.label}</td><td>30</td>" in by_funder.replace("\n", "").replace("  ", "")
+    assert f"<td>{Funder.STORE.label}</td><td>30円</td>" in by_funder.replace("\n", "").replace("  ", "")
     assert 'id="activate-form"' in page
 
 

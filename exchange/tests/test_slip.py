@@ -56,7 +56,7 @@ def test_the_slip_says_what_was_exchanged_by_whom_where_and_when(exchanged, tmp_
 
     assert "ポイント交換票" in text
     assert "EX-2026-000001" in text
-    assert "2026年6月1日（月） 10:00" in text
+    assert "2026/06/01（月） 10:00" in text
     assert "事務局窓口" in text
     assert exchanged.member.pseudonym in text
     assert "下4桁 4321" in text
@@ -105,7 +105,7 @@ def test_a_reservation_slip_says_when_to_collect(counter, item, rich_member, sta
     text = slip_text(reserved, tmp_path)
 
     assert "ポイント交換予約票" in text
-    assert "受取期限 2026年6月10日（水）" in text
+    assert "受取期限 2026/06/10（水）" in text
 
 
 @needs_poppler

@@ -215,7 +215,7 @@ def test_a_settled_statement_shows_when(portal_client, sent_statement):
     row = text_of(portal_client.get("/portal/statements/", HTTP_ACCEPT_LANGUAGE="en"), f"statement-{sent_statement.pk}")
 
     # Then
-    assert "Yes, 12/25/2026" in row
+    assert "Yes, 2026/12/25" in row
 
 
 def test_statements_are_paged_oldest_on_the_last_page(portal_client, billing_settings, store, card, monkeypatch):
