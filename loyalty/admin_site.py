@@ -16,6 +16,10 @@ SYSTEM = {
 
 
 class BackOfficeSite(AdminSite):
+    # The lists need the width of a 1,366 px screen; the index and the breadcrumbs lead everywhere the
+    # sidebar did.
+    enable_nav_sidebar = False
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         for app in apps:
