@@ -126,6 +126,47 @@ class UnitsInListMixin:
         return [columns.get(link, link) if isinstance(link, str) else link for link in links]
 
 
+class FormFilter(admin.ListFilter):
+    """A sidebar filter that is a small form (a range of amounts or dates, a code typed in): subclasses set
+    `form_class` (whose fields are the query parameters) and filter in `filter(queryset, cleaned_data)`.
+    The form keeps the other filters and the search as hidden fields."""
+
+    template = "admin/form_filter.html"
+    form_class: type = None
+
+    def __init__(self, request, params, model, model_admin):
+        super().__init__(request, params, model, model_admin)
+        for name in self.expected_parameters():
+            if name in params:
+                value = params.pop(name)
+                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
+        self.form = self.form_class(self.used_parameters or None, prefix=None)
+
+    def has_output(self):
+        return True
+
+    def expected_parameters(self):
+        return list(self.form_class.base_fields)
+
+    def choices(self, changelist):
+        parameters = self.expected_parameters()
+        kept = [
+            (name, value)
+            for name, values in changelist.filter_params.items()
+            if name not in parameters
+            for value in values
+        ]
+        yield {"form": self.form, "kept": kept, "clear": changelist.get_query_string(remove=parameters)}
+
+    def queryset(self, request, queryset):
+        if not self.used_parameters or not self.form.is_valid():
+            return queryset
+        return self.filter(queryset, self.form.cleaned_data)
+
+    def filter(self, queryset, cleaned_data):
+        raise NotImplementedError
+
+
 class NoWritesMixin:
     """Nobody adds, changes or deletes through this admin or inline, whatever their permissions."""
 

@@ -2,6 +2,8 @@
 the terminal list with today's transactions, and what the member page shows of the ledger
 (`MemberLedgerAdmin.ledger_context`; the page and its operations are lifecycle's)."""
 
+import datetime
+
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
@@ -9,7 +11,7 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from audit.backoffice import AuditedAdminMixin
-from common.admin import ReadOnlyAdmin
+from common.admin import FormFilter, ReadOnlyAdmin
 from members.admin import MemberAdmin
 from members.models import Member
 from points import forms
@@ -23,6 +25,7 @@ from points.selectors import (
 )
 from stores.admin import TerminalAdmin
 from stores.models import Store, Terminal
+from stores.selectors import local_midnight
 
 
 class ParticipationInline(admin.TabularInline):
@@ -75,10 +78,36 @@ class AccountAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/points/outstanding.html", context)
 
 
+class RecordedDatesFilter(FormFilter):
+    """Entries recorded from one day to another (Tokyo days, both included)."""
+
+    title = _("date recorded")
+    form_class = forms.RecordedDatesForm
+
+    def filter(self, queryset, cleaned_data):
+        first, last = cleaned_data["recorded_from"], cleaned_data["recorded_to"]
+        if first:
+            queryset = queryset.filter(recorded_at__gte=local_midnight(first))
+        if last:
+            queryset = queryset.filter(recorded_at__lt=local_midnight(last + datetime.timedelta(days=1)))
+        return queryset
+
+
+class StoreCodeFilter(FormFilter):
+    """Entries of one store, by its code."""
+
+    title = _("store")
+    form_class = forms.StoreCodeForm
+
+    def filter(self, queryset, cleaned_data):
+        code = cleaned_data["store_code"].strip()
+        return queryset.filter(store__code=code) if code else queryset
+
+
 @admin.register(Entry)
 class EntryAdmin(ReadOnlyAdmin):
     list_display = ["recorded_at", "kind", "points", "member", "store", "terminal", "amount_yen", "receipt_no", "staff"]
-    list_filter = ["kind", "account__programme"]
+    list_filter = [RecordedDatesFilter, StoreCodeFilter, "account__programme", "kind"]
     list_select_related = ["account__member", "store", "terminal", "staff"]
     search_fields = ["receipt_no__exact", "idempotency_key__exact", "account__member__pseudonym__exact"]
     search_help_text = _("Exact receipt number, idempotency key or member id.")

@@ -106,3 +106,29 @@ class OutstandingForm(forms.Form):
         """The end of the chosen day, Tokyo time (the start of the next)."""
         next_day = self.cleaned_data["on"] + datetime.timedelta(days=1)
         return datetime.datetime.combine(next_day, datetime.time(), tzinfo=timezone.get_default_timezone())
+
+
+class RecordedDatesForm(forms.Form):
+    """The ledger list's date range: days (Tokyo) the entries were recorded, both ends included."""
+
+    recorded_from = forms.DateField(
+        label=_("from"), required=False, widget=forms.DateInput(attrs={"type": "date", "style": "width: 11em"})
+    )
+    recorded_to = forms.DateField(
+        label=_("to"), required=False, widget=forms.DateInput(attrs={"type": "date", "style": "width: 11em"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        first, last = cleaned.get("recorded_from"), cleaned.get("recorded_to")
+        if first and last and first > last:
+            raise forms.ValidationError(_("The first day is after the last."))
+        return cleaned
+
+
+class StoreCodeForm(forms.Form):
+    """The ledger list's store: its code typed in (a street has too many stores for a list of links)."""
+
+    store_code = forms.CharField(
+        label=_("store code"), required=False, max_length=20, widget=forms.TextInput(attrs={"style": "width: 9em"})
+    )

@@ -20,6 +20,15 @@ def last_ended_period(billing_settings: BillingSettings, *, now: datetime.dateti
     return (year, month - 1) if month > 1 else (year - 1, 12)
 
 
+def next_due_period(programme: Programme, *, now: datetime.datetime) -> tuple[int, int]:
+    """The period the secretariat closes next: the one after the last closed, or, before any close, the last
+    period that has ended."""
+    latest = Period.objects.filter(programme=programme, status=Period.Status.CLOSED).order_by("-year", "-month").first()
+    if latest is None:
+        return last_ended_period(programme.billing_settings, now=now)
+    return (latest.year, latest.month + 1) if latest.month < 12 else (latest.year + 1, 1)
+
+
 class ClosePeriodForm(forms.Form):
     programme = forms.ModelChoiceField(
         Programme.objects.filter(billing_settings__isnull=False).order_by("code"), label=_("Programme")
@@ -35,7 +44,7 @@ class ClosePeriodForm(forms.Form):
         self.now = now or timezone.now()
         programmes = list(self.fields["programme"].queryset.select_related("billing_settings")[:2])
         if len(programmes) == 1:
-            year, month = last_ended_period(programmes[0].billing_settings, now=self.now)
+            year, month = next_due_period(programmes[0], now=self.now)
             self.fields["programme"].initial = programmes[0].pk
             self.fields["period"].initial = f"{year}-{month:02d}"
 
@@ -77,8 +86,12 @@ class ReopenForm(forms.Form):
 class AmountRangeForm(forms.Form):
     """Yen either way (the absolute net amount), both bounds included."""
 
-    amount_min = forms.IntegerField(label=_("from (yen)"), min_value=0, required=False)
-    amount_max = forms.IntegerField(label=_("to (yen)"), min_value=0, required=False)
+    amount_min = forms.IntegerField(
+        label=_("from (yen)"), min_value=0, required=False, widget=forms.NumberInput(attrs={"style": "width: 9em"})
+    )
+    amount_max = forms.IntegerField(
+        label=_("to (yen)"), min_value=0, required=False, widget=forms.NumberInput(attrs={"style": "width: 9em"})
+    )
 
     def clean(self):
         cleaned = super().clean()

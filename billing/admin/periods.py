@@ -95,6 +95,8 @@ class PeriodAdmin(ReadOnlyAdmin):
         if not progress.get("phase"):
             return "—"
         text = progress_phase(progress["phase"])
+        if progress["phase"] == "closed":
+            return _("Close finished: %(count)s statements, each with its PDF") % {"count": f"{progress['total']:,}"}
         if progress.get("total"):
             text += f" {progress.get('done', 0):,} / {progress['total']:,}"
         at = progress_time(progress)

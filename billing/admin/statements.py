@@ -21,7 +21,7 @@ from billing.models import Statement, StatementFile, StatementLine
 from billing.selectors import statements_overdue
 from billing.services import statement_document, statement_settle, statements_transfer_file
 from billing.zengin import ZenginError
-from common.admin import ReadOnlyAdmin, ReadOnlyInline
+from common.admin import FormFilter, ReadOnlyAdmin, ReadOnlyInline
 from common.downloads import CSV_ENCODINGS, csv_attachment
 from common.formatting import yen_text as yen
 
@@ -51,41 +51,14 @@ class SettlementFilter(admin.SimpleListFilter):
         return queryset
 
 
-class AmountRangeFilter(admin.ListFilter):
+class AmountRangeFilter(FormFilter):
     """Statements whose amount (whichever way it goes) lies between two yen figures, both optional."""
 
     title = gettext_lazy("amount")
-    template = "admin/billing/statement/amount_filter.html"
-    parameters = ("amount_min", "amount_max")
+    form_class = AmountRangeForm
 
-    def __init__(self, request, params, model, model_admin):
-        super().__init__(request, params, model, model_admin)
-        for name in self.parameters:
-            if name in params:
-                value = params.pop(name)
-                self.used_parameters[name] = value[-1] if isinstance(value, list) else value
-        self.form = AmountRangeForm(self.used_parameters or None)
-
-    def has_output(self):
-        return True
-
-    def expected_parameters(self):
-        return list(self.parameters)
-
-    def choices(self, changelist):
-        # The form keeps the other filters and the search as hidden fields.
-        kept = [
-            (name, value)
-            for name, values in changelist.filter_params.items()
-            if name not in self.parameters
-            for value in values
-        ]
-        yield {"form": self.form, "kept": kept, "clear": changelist.get_query_string(remove=list(self.parameters))}
-
-    def queryset(self, request, queryset):
-        if not self.used_parameters or not self.form.is_valid():
-            return queryset
-        low, high = self.form.cleaned_data["amount_min"], self.form.cleaned_data["amount_max"]
+    def filter(self, queryset, cleaned_data):
+        low, high = cleaned_data["amount_min"], cleaned_data["amount_max"]
         if low:
             queryset = queryset.filter(Q(net_amount_yen__gte=low) | Q(net_amount_yen__lte=-low))
         if high is not None:

@@ -162,6 +162,8 @@ def period_close(
         )
     period.refresh_from_db()
     rendered = documents_render_missing(period=period)
+    # Done: the admin stops saying the PDFs are being made.
+    period_progress(period=period, phase="closed", done=statements, total=statements)
     return CloseResult(period, statements, True, tie_out, rendered)
 
 

@@ -258,6 +258,32 @@ def test_close_view_refuses_a_closed_period(secretariat_client, billing_settings
     assert not OrmQ.objects.exists()
 
 
+def test_close_form_offers_the_period_after_the_last_closed(secretariat_client, billing_settings, store):
+    # given the last ended period, and the one before it, closed
+    year, month = last_ended_period(billing_settings, now=timezone.now())
+    before = (year, month - 1) if month > 1 else (year - 1, 12)
+    period_close(programme=billing_settings.programme, year=before[0], month=before[1])
+    period_close(programme=billing_settings.programme, year=year, month=month)
+    # when
+    page = secretariat_client.get(reverse("admin:billing_period_close")).content.decode()
+    # then the form offers the next period, not one already closed
+    after = (year, month + 1) if month < 12 else (year + 1, 1)
+    assert f'value="{after[0]}-{after[1]:02d}"' in page
+    assert f'value="{year}-{month:02d}"' not in page
+
+
+def test_period_page_says_the_close_is_done_once_the_pdfs_are_made(secretariat_client, billing_settings, store):
+    # given a close that has made its statements' PDFs
+    year, month = last_ended_period(billing_settings, now=timezone.now())
+    result = period_close(programme=billing_settings.programme, year=year, month=month)
+    # when
+    page = secretariat_client.get(reverse("admin:billing_period_change", args=[result.period.pk])).content.decode()
+    # then
+    assert shown("Rendering the PDFs") not in page
+    assert shown("Close finished: %(count)s statements, each with its PDF") % {"count": result.statements} in page
+    assert 'http-equiv="refresh"' not in page
+
+
 def test_period_page_shows_the_progress_of_a_running_close(secretariat_client, billing_settings):
     year, month = last_ended_period(billing_settings, now=timezone.now())
     period = Period.objects.create(
