@@ -18,13 +18,15 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 # Installs, migrates SQLite, loads the demo street once, closes last month's
-# billing, sets up the exchange desk's counters and catalogue, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
+# billing, sets up the exchange desk's counters and catalogue, runs campaigns, coupons and a rally with purchases and
+# exchanges, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
-	$(PY) manage.py demo_admin | tee $(VENV)/admin-login.txt
-	$(PY) manage.py demo_billing | tee -a $(VENV)/admin-login.txt
+	$(PY) manage.py demo_admin --url http://$(HOST):$(PORT)/admin/ | tee $(VENV)/admin-login.txt
+	$(PY) manage.py demo_billing --url http://$(HOST):$(PORT)/portal/ | tee -a $(VENV)/admin-login.txt
 	$(PY) manage.py demo_exchange
+	$(PY) manage.py demo_promotions
 	$(PY) bin/serve $(HOST):$(PORT) $(VENV)/admin-login.txt
 
 # Every test, on SQLite and on the local PostgreSQL server.

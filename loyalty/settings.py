@@ -253,8 +253,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_query"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # `make run` (bin/serve) keeps the console for the logins: requests are logged there only if they fail.
+        "django.server": {
+            "handlers": ["console"],
+            "level": os.environ.get("REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
+        "django.request": {
+            "handlers": ["console"],
+            "level": "ERROR" if os.environ.get("REQUEST_LOG_LEVEL") == "ERROR" else "WARNING",
+            "propagate": False,
+        },
+        # A login's lockout bookkeeping ("Reset 0 access attempts") is not news.
+        "axes": {"level": "WARNING"},
         # SQL parameters would carry ciphertext and hashes; never log them.
         "django.db.backends": {"level": "WARNING"},
     },
