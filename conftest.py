@@ -4,6 +4,9 @@ import shutil
 import pytest
 from django.db import connection
 
+# The fixtures most apps' tests share (programme, store, card, staff, the roles' clients).
+pytest_plugins = ["loyalty.fixtures"]
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 STAFF_PASSWORD = "correct-horse-battery-9"
 

@@ -10,6 +10,7 @@ from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 
 from audit.models import AuditEvent
@@ -185,3 +186,46 @@ class BackofficeAdmin(AuditedAdminMixin, ImportExportHooksMixin, UnitsInListMixi
     show_full_result_count = False
     paginator = NoCountPaginator
     list_per_page = 50
+
+
+class PromotionAdmin(BackofficeAdmin):
+    """Campaigns, coupon templates and rallies: saved through their service (which writes the audit row, so
+    Django's admin log is kept without a second row), activated and paused or ended by actions that call the
+    service for each, never deleted (bonuses, coupons and stamps refer to them), never imported (an import
+    would write around the service).
+
+    Subclasses call their services in `promotion_save` and `promotion_set_status`, and say what an action did
+    in `status_messages` ({status: (singular, plural)}, with %(count)d)."""
+
+    status_messages: dict[str, tuple[str, str]] = {}
+
+    def promotion_save(self, obj, *, staff, changed: list[str]) -> None:
+        raise NotImplementedError
+
+    def promotion_set_status(self, obj, *, status: str, staff) -> None:
+        raise NotImplementedError
+
+    def save_model(self, request, obj, form, change):
+        self.promotion_save(obj, staff=request.user, changed=list(form.changed_data))
+
+    def log_addition(self, request, obj, message):
+        # The service has recorded it in the audit trail; keep Django's admin log only.
+        return super(AuditedAdminMixin, self).log_addition(request, obj, message)
+
+    def log_change(self, request, obj, message):
+        return super(AuditedAdminMixin, self).log_change(request, obj, message)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_import_permission(self, request):
+        return False
+
+    def set_status(self, request, queryset, status: str) -> None:
+        changed = 0
+        for obj in queryset.exclude(status=status).order_by("pk"):
+            self.promotion_set_status(obj, status=status, staff=request.user)
+            changed += 1
+        singular, plural = self.status_messages[status]
+        text = ngettext(singular, plural, changed) % {"count": changed}
+        self.message_user(request, text, messages.SUCCESS if changed else messages.WARNING)

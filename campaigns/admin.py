@@ -8,7 +8,7 @@ is recorded once.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
@@ -18,9 +18,9 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
-from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
+from audit.backoffice import PromotionAdmin
 from campaigns.forecast import campaign_forecast
 from campaigns.forms import CampaignForm, ForecastForm
 from campaigns.models import Campaign, CampaignApplication
@@ -57,7 +57,7 @@ def _joined(values) -> str | None:
 
 
 @admin.register(Campaign)
-class CampaignAdmin(BackofficeAdmin):
+class CampaignAdmin(PromotionAdmin):
     form = CampaignForm
     list_display = [
         "campaign_name",
@@ -173,44 +173,26 @@ class CampaignAdmin(BackofficeAdmin):
     def item_categories_text(self, campaign):
         return _joined(campaign.item_categories)
 
-    # --- writes, all through the services ------------------------------------------------
+    # --- writes, all through the services (PromotionAdmin) ------------------------------
 
-    def save_model(self, request, obj, form, change):
-        campaign_save(campaign=obj, staff=request.user, changed=list(form.changed_data))
+    status_messages = {
+        Campaign.Status.ACTIVE: ("%(count)d campaign was activated.", "%(count)d campaigns were activated."),
+        Campaign.Status.PAUSED: ("%(count)d campaign was paused.", "%(count)d campaigns were paused."),
+    }
 
-    def log_addition(self, request, obj, message):
-        # campaign_save has recorded it in the audit trail; keep Django's admin log only.
-        return super(AuditedAdminMixin, self).log_addition(request, obj, message)
+    def promotion_save(self, obj, **kwargs):
+        campaign_save(campaign=obj, **kwargs)
 
-    def log_change(self, request, obj, message):
-        return super(AuditedAdminMixin, self).log_change(request, obj, message)
-
-    def has_delete_permission(self, request, obj=None):
-        # A campaign is paused, never deleted: its bonuses and the audit trail refer to it.
-        return False
-
-    def has_import_permission(self, request):
-        # An import would write campaigns around campaign_save and its audit trail.
-        return False
+    def promotion_set_status(self, obj, **kwargs):
+        campaign_set_status(campaign=obj, **kwargs)
 
     @admin.action(description=gettext_lazy("Activate the selected campaigns"), permissions=["change"])
     def activate(self, request, queryset):
-        self._set_status(request, queryset, Campaign.Status.ACTIVE)
+        self.set_status(request, queryset, Campaign.Status.ACTIVE)
 
     @admin.action(description=gettext_lazy("Pause the selected campaigns"), permissions=["change"])
     def pause(self, request, queryset):
-        self._set_status(request, queryset, Campaign.Status.PAUSED)
-
-    def _set_status(self, request, queryset, status: str) -> None:
-        changed = 0
-        for campaign in queryset.exclude(status=status).order_by("pk"):
-            campaign_set_status(campaign=campaign, status=status, staff=request.user)
-            changed += 1
-        if status == Campaign.Status.ACTIVE:
-            text = ngettext("%(count)d campaign was activated.", "%(count)d campaigns were activated.", changed)
-        else:
-            text = ngettext("%(count)d campaign was paused.", "%(count)d campaigns were paused.", changed)
-        self.message_user(request, text % {"count": changed}, messages.SUCCESS if changed else messages.WARNING)
+        self.set_status(request, queryset, Campaign.Status.PAUSED)
 
     # --- the forecast --------------------------------------------------------------------
 

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import PromotionSummaries, audited_promotion_save
 from campaigns import rules, sql
 from campaigns.models import Campaign, CampaignApplication
 from common.snapshots import RunningRows
@@ -165,30 +163,17 @@ def campaigns_after_earn(
 # --- the operators' changes -----------------------------------------------------------------
 
 
+CAMPAIGN_SUMMARIES = PromotionSummaries(
+    created=gettext_noop("Created a campaign"),
+    activated=gettext_noop("Activated a campaign"),
+    changed_running=gettext_noop("Changed a running campaign"),
+    changed=gettext_noop("Changed a campaign"),
+)
+
+
 def campaign_save(*, campaign: Campaign, staff, changed: list[str] | None = None) -> Campaign:
     """Create or change a campaign; a change to a running one, or its activation, goes to the audit trail."""
-    with transaction.atomic():
-        adding = campaign.pk is None
-        was = None if adding else Campaign.objects.filter(pk=campaign.pk).values_list("status", flat=True).first()
-        if adding:
-            campaign.created_by = staff
-        campaign.save()
-        if adding:
-            summary = gettext_noop("Created a campaign")
-        elif was != campaign.status and campaign.status == Campaign.Status.ACTIVE:
-            summary = gettext_noop("Activated a campaign")
-        elif campaign.status == Campaign.Status.ACTIVE or was == Campaign.Status.ACTIVE:
-            summary = gettext_noop("Changed a running campaign")
-        else:
-            summary = gettext_noop("Changed a campaign")
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD if adding else AuditEvent.Action.CHANGE,
-            obj=campaign,
-            summary=summary,
-            detail={"changed": changed or [], "status": campaign.status},
-        )
-    return campaign
+    return audited_promotion_save(campaign, staff=staff, changed=changed, summaries=CAMPAIGN_SUMMARIES)
 
 
 def campaign_set_status(*, campaign: Campaign, status: str, staff) -> Campaign:

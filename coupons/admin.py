@@ -7,15 +7,15 @@ mirror is skipped for templates so that a change is recorded once. Coupons are h
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
-from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
+from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin
 from coupons.forms import CouponTemplateForm, ReportForm
 from coupons.models import Coupon, CouponTemplate
@@ -28,7 +28,7 @@ def _local(moment) -> str:
 
 
 @admin.register(CouponTemplate)
-class CouponTemplateAdmin(BackofficeAdmin):
+class CouponTemplateAdmin(PromotionAdmin):
     form = CouponTemplateForm
     list_display = ["template_name", "status", "benefit_display", "condition_display", "period", "limit_per_member"]
     list_filter = ["status", "benefit", "condition"]
@@ -90,46 +90,32 @@ class CouponTemplateAdmin(BackofficeAdmin):
     def period(self, template):
         return f"{_local(template.starts_at)} – {_local(template.ends_at)}"
 
-    # --- writes, all through the services ------------------------------------------------
+    # --- writes, all through the services (PromotionAdmin) ------------------------------
 
-    def save_model(self, request, obj, form, change):
-        coupon_template_save(template=obj, staff=request.user, changed=list(form.changed_data))
+    status_messages = {
+        CouponTemplate.Status.ACTIVE: (
+            "%(count)d coupon template was activated.",
+            "%(count)d coupon templates were activated.",
+        ),
+        CouponTemplate.Status.PAUSED: (
+            "%(count)d coupon template was paused.",
+            "%(count)d coupon templates were paused.",
+        ),
+    }
 
-    def log_addition(self, request, obj, message):
-        # coupon_template_save has recorded it in the audit trail; keep Django's admin log only.
-        return super(AuditedAdminMixin, self).log_addition(request, obj, message)
+    def promotion_save(self, obj, **kwargs):
+        coupon_template_save(template=obj, **kwargs)
 
-    def log_change(self, request, obj, message):
-        return super(AuditedAdminMixin, self).log_change(request, obj, message)
-
-    def has_delete_permission(self, request, obj=None):
-        # A template is paused, never deleted: its coupons refer to it.
-        return False
-
-    def has_import_permission(self, request):
-        # An import would write templates around coupon_template_save and its audit trail.
-        return False
+    def promotion_set_status(self, obj, **kwargs):
+        coupon_template_set_status(template=obj, **kwargs)
 
     @admin.action(description=gettext_lazy("Activate the selected coupon templates"), permissions=["change"])
     def activate(self, request, queryset):
-        self._set_status(request, queryset, CouponTemplate.Status.ACTIVE)
+        self.set_status(request, queryset, CouponTemplate.Status.ACTIVE)
 
     @admin.action(description=gettext_lazy("Pause the selected coupon templates"), permissions=["change"])
     def pause(self, request, queryset):
-        self._set_status(request, queryset, CouponTemplate.Status.PAUSED)
-
-    def _set_status(self, request, queryset, status: str) -> None:
-        changed = 0
-        for template in queryset.exclude(status=status).order_by("pk"):
-            coupon_template_set_status(template=template, status=status, staff=request.user)
-            changed += 1
-        if status == CouponTemplate.Status.ACTIVE:
-            text = ngettext(
-                "%(count)d coupon template was activated.", "%(count)d coupon templates were activated.", changed
-            )
-        else:
-            text = ngettext("%(count)d coupon template was paused.", "%(count)d coupon templates were paused.", changed)
-        self.message_user(request, text % {"count": changed}, messages.SUCCESS if changed else messages.WARNING)
+        self.set_status(request, queryset, CouponTemplate.Status.PAUSED)
 
     # --- the report ----------------------------------------------------------------------
 

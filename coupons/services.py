@@ -11,8 +11,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import PromotionSummaries, audited_promotion_save
 from common.snapshots import RunningRows
 from coupons import conditions, errors, sql
 from coupons.models import CODE_LENGTH, Coupon, CouponTemplate, new_coupon_code
@@ -228,30 +227,17 @@ def coupons_expire_lapsed(*, today: datetime.date | None = None) -> int:
 # --- the operators' changes --------------------------------------------------------------
 
 
+TEMPLATE_SUMMARIES = PromotionSummaries(
+    created=gettext_noop("Created a coupon template"),
+    activated=gettext_noop("Activated a coupon template"),
+    changed_running=gettext_noop("Changed a running coupon template"),
+    changed=gettext_noop("Changed a coupon template"),
+)
+
+
 def coupon_template_save(*, template: CouponTemplate, staff, changed: list[str] | None = None) -> CouponTemplate:
     """Create or change a template; every change goes to the audit trail, saying when it was running."""
-    with transaction.atomic():
-        adding = template.pk is None
-        was = None if adding else CouponTemplate.objects.filter(pk=template.pk).values_list("status", flat=True).first()
-        if adding:
-            template.created_by = staff
-        template.save()
-        if adding:
-            summary = gettext_noop("Created a coupon template")
-        elif was != template.status and template.status == CouponTemplate.Status.ACTIVE:
-            summary = gettext_noop("Activated a coupon template")
-        elif template.status == CouponTemplate.Status.ACTIVE or was == CouponTemplate.Status.ACTIVE:
-            summary = gettext_noop("Changed a running coupon template")
-        else:
-            summary = gettext_noop("Changed a coupon template")
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD if adding else AuditEvent.Action.CHANGE,
-            obj=template,
-            summary=summary,
-            detail={"changed": changed or [], "status": template.status},
-        )
-    return template
+    return audited_promotion_save(template, staff=staff, changed=changed, summaries=TEMPLATE_SUMMARIES)
 
 
 def coupon_template_set_status(*, template: CouponTemplate, status: str, staff) -> CouponTemplate:

@@ -8,7 +8,7 @@ skipped for rallies so that a change is recorded once.
 
 from __future__ import annotations
 
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -16,9 +16,9 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
-from audit.backoffice import AuditedAdminMixin, BackofficeAdmin
+from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from rallies.forms import DrawForm, RallyForm, RallyGoalForm, RallyGoalFormSet
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
@@ -42,7 +42,7 @@ class RallyGoalInline(admin.StackedInline):
 
 
 @admin.register(Rally)
-class RallyAdmin(BackofficeAdmin):
+class RallyAdmin(PromotionAdmin):
     form = RallyForm
     inlines = [RallyGoalInline]
     list_display = ["rally_name", "status", "period", "store_count", "stamp_per", "min_amount_yen"]
@@ -74,48 +74,30 @@ class RallyAdmin(BackofficeAdmin):
     def store_count(self, rally):
         return len(rally.store_ids or [])
 
-    # --- writes, all through the services ------------------------------------------------
+    # --- writes, all through the services (PromotionAdmin) ------------------------------
 
-    def save_model(self, request, obj, form, change):
-        rally_save(rally=obj, staff=request.user, changed=list(form.changed_data))
+    status_messages = {
+        Rally.Status.ACTIVE: ("%(count)d rally was activated.", "%(count)d rallies were activated."),
+        Rally.Status.CLOSED: ("%(count)d rally was ended.", "%(count)d rallies were ended."),
+    }
+
+    def promotion_save(self, obj, **kwargs):
+        rally_save(rally=obj, **kwargs)
+
+    def promotion_set_status(self, obj, **kwargs):
+        rally_set_status(rally=obj, **kwargs)
 
     def save_formset(self, request, form, formset, change):
         goals = formset.save(commit=False)
         rally_goals_save(rally=form.instance, goals=goals, deleted=formset.deleted_objects, staff=request.user)
 
-    def log_addition(self, request, obj, message):
-        # rally_save has recorded it in the audit trail; keep Django's admin log only.
-        return super(AuditedAdminMixin, self).log_addition(request, obj, message)
-
-    def log_change(self, request, obj, message):
-        return super(AuditedAdminMixin, self).log_change(request, obj, message)
-
-    def has_delete_permission(self, request, obj=None):
-        # A rally is closed, never deleted: its stamps, rewards and draws refer to it.
-        return False
-
-    def has_import_permission(self, request):
-        # An import would write rallies around rally_save and its audit trail.
-        return False
-
     @admin.action(description=gettext_lazy("Activate the selected rallies"), permissions=["change"])
     def activate(self, request, queryset):
-        self._set_status(request, queryset, Rally.Status.ACTIVE)
+        self.set_status(request, queryset, Rally.Status.ACTIVE)
 
     @admin.action(description=gettext_lazy("End the selected rallies"), permissions=["change"])
     def close(self, request, queryset):
-        self._set_status(request, queryset, Rally.Status.CLOSED)
-
-    def _set_status(self, request, queryset, status: str) -> None:
-        changed = 0
-        for rally in queryset.exclude(status=status).order_by("pk"):
-            rally_set_status(rally=rally, status=status, staff=request.user)
-            changed += 1
-        if status == Rally.Status.ACTIVE:
-            text = ngettext("%(count)d rally was activated.", "%(count)d rallies were activated.", changed)
-        else:
-            text = ngettext("%(count)d rally was ended.", "%(count)d rallies were ended.", changed)
-        self.message_user(request, text % {"count": changed}, messages.SUCCESS if changed else messages.WARNING)
+        self.set_status(request, queryset, Rally.Status.CLOSED)
 
     # --- the report and the draw -----------------------------------------------------------
 

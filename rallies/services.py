@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
-from audit.services import audit_record
+from audit.services import PromotionSummaries, audit_record, audited_promotion_save
 from common.snapshots import RunningRows
 from members.models import Member
 from points.models import Entry
@@ -312,21 +312,18 @@ def rally_draw(*, goal: RallyGoal, winners: int, seed: int | None = None, staff)
 # --- the operators' changes --------------------------------------------------------------
 
 
+RALLY_SUMMARIES = PromotionSummaries(
+    created=gettext_noop("Created a rally"),
+    activated=gettext_noop("Activated a rally"),
+    changed_running=gettext_noop("Changed a running rally"),
+    changed=gettext_noop("Changed a rally"),
+)
+
+
 def rally_save(*, rally: Rally, staff, changed: list[str] | None = None) -> Rally:
-    """Create or change a rally; recorded in the audit trail with the names of the fields changed."""
-    with transaction.atomic():
-        adding = rally.pk is None
-        if adding:
-            rally.created_by = staff
-        rally.save()
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD if adding else AuditEvent.Action.CHANGE,
-            obj=rally,
-            summary=gettext_noop("Created a rally") if adding else gettext_noop("Changed a rally"),
-            detail={"changed": changed or [], "status": rally.status},
-        )
-    return rally
+    """Create or change a rally; recorded in the audit trail with the names of the fields changed, saying when
+    it was running."""
+    return audited_promotion_save(rally, staff=staff, changed=changed, summaries=RALLY_SUMMARIES)
 
 
 def rally_goals_save(*, rally: Rally, goals: list[RallyGoal], deleted: list[RallyGoal], staff) -> None:

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from points.tests.factories import ProgrammeFactory, StoreFactory, TerminalFactory, join, make_staff
+from points.tests.factories import TerminalFactory, make_staff
 from stores.services import terminal_issue_secret
 
 _keys = itertools.count()
@@ -59,16 +59,6 @@ class Till:
 
 def now_iso(delta=datetime.timedelta()):
     return (timezone.now() + delta).isoformat()
-
-
-@pytest.fixture
-def programme(db):
-    return ProgrammeFactory()
-
-
-@pytest.fixture
-def store(programme):
-    return join(StoreFactory(), programme)
 
 
 @pytest.fixture

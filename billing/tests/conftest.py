@@ -1,6 +1,6 @@
 import pytest
 
-from billing.tests.factories import BillingSettingsFactory, StoreFactory, join, make_card, make_staff
+from billing.tests.factories import BillingSettingsFactory, StoreFactory, join
 from stores.tests.factories import TerminalFactory
 
 
@@ -30,13 +30,3 @@ def store(programme):
 @pytest.fixture
 def other_store(programme):
     return join(StoreFactory(name="さくら書店"), programme)
-
-
-@pytest.fixture
-def card(programme):
-    return make_card()
-
-
-@pytest.fixture
-def staff(db):
-    return make_staff()

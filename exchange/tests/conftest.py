@@ -3,16 +3,10 @@ import pytest
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
 from loyalty.roles import AUDITOR, SECRETARIAT
 from members.tests.factories import MemberFactory
-from points.tests.factories import ProgrammeFactory
 from stores.tests.factories import StaffFactory
 
 # Monday 1 June 2026, 10:00 in Tokyo: within the window of 1-10 June, the counter open.
 OPEN = tokyo(2026, 6, 1, 10)
-
-
-@pytest.fixture
-def programme(db):
-    return ProgrammeFactory()
 
 
 @pytest.fixture

@@ -4,15 +4,10 @@ from coupons.models import CouponTemplate
 from coupons.tests.factories import CouponTemplateFactory
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, stock
 from loyalty.roles import SECRETARIAT
-from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
+from points.tests.factories import StoreFactory, join, make_card
 from rallies.models import Rally
 from rallies.tests.factories import RallyFactory, RallyGoalFactory
 from stores.tests.factories import StaffFactory
-
-
-@pytest.fixture
-def programme(db):
-    return ProgrammeFactory()
 
 
 @pytest.fixture

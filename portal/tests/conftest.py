@@ -3,7 +3,7 @@ from django.contrib.auth import get_user_model
 
 from billing.models import Period
 from billing.services import period_close, period_send
-from billing.tests.factories import BillingSettingsFactory, StoreFactory, after_period, join, make_card, make_staff
+from billing.tests.factories import BillingSettingsFactory, StoreFactory, after_period, join, make_staff
 from stores.models import MerchantUser
 from stores.tests.factories import MerchantFactory, TerminalFactory
 
@@ -79,8 +79,3 @@ def other_store(other_merchant, programme):
     store = join(StoreFactory(merchant=other_merchant, name="さくら書店"), programme)
     TerminalFactory(store=store, name="さくらレジ")
     return store
-
-
-@pytest.fixture
-def card(programme):
-    return make_card()

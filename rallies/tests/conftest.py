@@ -2,13 +2,8 @@ import pytest
 
 from loyalty.roles import OPERATOR, SECRETARIAT
 from members.tests.factories import CardFactory, MemberFactory
-from points.tests.factories import ProgrammeFactory, StoreFactory, join
+from points.tests.factories import StoreFactory, join
 from stores.tests.factories import StaffFactory
-
-
-@pytest.fixture
-def programme(db):
-    return ProgrammeFactory()
 
 
 @pytest.fixture
