@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils import translation
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from pydantic import BaseModel
 
@@ -337,36 +339,71 @@ ANSWER_MODELS = [op.answer for op in OPERATIONS] + [schemas.ErrorResponse]
 
 
 def _description() -> str:
-    return f"""\
-The API that tills of member stores use in real time: look up a card, earn points on a purchase, spend points, \
-void or refund, and read the terminal's day for closing.
+    """The overview, in the active language (each paragraph a message of its own in the translations)."""
+    paragraphs = [
+        _(
+            "The API that tills of member stores use in real time: look up a card, earn points on a purchase, "
+            "spend points, void or refund, and read the terminal's day for closing."
+        ),
+        _(
+            "Authentication: every request carries `Authorization: Bearer <secret>`, the terminal's own secret "
+            "issued by the secretariat. A revoked secret gets 401 at once; a terminal of a suspended store gets 403."
+        ),
+        _(
+            "Retries: every write (POST) carries an `Idempotency-Key` header (1 to 100 of `A-Z a-z 0-9 . _ : -`), "
+            "unique per terminal. Send the same key and the same body again after a lost answer: the first answer "
+            "comes back byte for byte and no second transaction is made. A retry that arrives while the first "
+            "request is still running waits for it (up to a few seconds) and then gets its answer; past that, or "
+            "while a small offline batch with that key is still being applied, it gets 409 "
+            "`idempotency_in_progress` with Retry-After. The same key with a different body gets 422 "
+            "`idempotency_key_reused`."
+        ),
+        _(
+            'Errors: every error has the body `{"error": {"code": ..., "message": ..., "details": [...]}}`. '
+            "`code` is stable and is what a terminal should branch on; `message` is for people, in Japanese by "
+            "default or in English with `Accept-Language: en`; `details` lists each invalid field for "
+            "`invalid_request`."
+        ),
+        _(
+            "Time: `occurred_at` is when the purchase happened at the till, with its UTC offset. A time more than "
+            "%(seconds)s seconds ahead of the server's clock is refused (422 `occurred_at_in_future`), and so is "
+            "one older than the programme's maximum backdating (422 `occurred_at_too_old`), so a terminal that was "
+            "offline uploads its stored transactions within that window."
+        )
+        % {"seconds": settings.TERMINAL_CLOCK_SKEW_SECONDS},
+        _(
+            "Offline: a till that lost its connection keeps each transaction with its time and its "
+            "Idempotency-Key, and uploads them later in one POST /batch; anything that already went through is "
+            "answered, not applied again. A batch of more than %(items)s items is answered 202 with a status URL "
+            "to read its outcome from."
+        )
+        % {"items": inline_max()},
+        _(
+            "Limits: a request body is at most %(bytes)s bytes (413 `body_too_large`); a terminal sending more "
+            "than its rate gets 429 `rate_limited` with Retry-After. Amounts and points are whole numbers; strings "
+            "are never coerced to numbers and unknown fields are refused."
+        )
+        % {"bytes": settings.TERMINAL_API_MAX_BODY},
+    ]
+    return "\n\n".join(paragraphs)
 
-Authentication: every request carries `Authorization: Bearer <secret>`, the terminal's own secret issued by the \
-secretariat. A revoked secret gets 401 at once; a terminal of a suspended store gets 403.
 
-Retries: every write (POST) carries an `Idempotency-Key` header (1 to 100 of `A-Z a-z 0-9 . _ : -`), unique per \
-terminal. Send the same key and the same body again after a lost answer: the first answer comes back byte for \
-byte and no second transaction is made. A retry that arrives while the first request is still running waits \
-for it (up to a few seconds) and then gets its answer; past that, or while a small offline batch with that key \
-is still being applied, it gets 409 `idempotency_in_progress` with Retry-After. The same key with a different body \
-gets 422 `idempotency_key_reused`.
-
-Errors: every error has the body `{{"error": {{"code": ..., "message": ..., "details": [...]}}}}`. `code` is \
-stable and is what a terminal should branch on; `message` is for people, in Japanese by default or in English \
-with `Accept-Language: en`; `details` lists each invalid field for `invalid_request`.
-
-Time: `occurred_at` is when the purchase happened at the till, with its UTC offset. A time more than \
-{settings.TERMINAL_CLOCK_SKEW_SECONDS} seconds ahead of the server's clock is refused (422 \
-`occurred_at_in_future`), and so is one older than the programme's maximum backdating (422 \
-`occurred_at_too_old`), so a terminal that was offline uploads its stored transactions within that window.
-
-Offline: a till that lost its connection keeps each transaction with its time and its Idempotency-Key, and \
-uploads them later in one POST /batch; anything that already went through is answered, not applied again. A \
-batch of more than {inline_max()} items is answered 202 with a status URL to read its outcome from.
-
-Limits: a request body is at most {settings.TERMINAL_API_MAX_BODY} bytes (413 `body_too_large`); a terminal \
-sending more than its rate gets 429 `rate_limited` with Retry-After. Amounts and points are whole numbers; \
-strings are never coerced to numbers and unknown fields are refused."""
+def _translated(node, *, keys=("description", "summary")):
+    """The document with its descriptions and summaries in the active language: each paragraph is looked up
+    in the translations by its English text (the operations' and the schemas' texts are marked in
+    api/openapi.py and api/schemas.py); one not translated stays English."""
+    if isinstance(node, dict):
+        return {
+            key: (
+                "\n\n".join(_(paragraph) for paragraph in value.split("\n\n"))
+                if key in keys and isinstance(value, str)
+                else _translated(value, keys=keys)
+            )
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [_translated(value, keys=keys) for value in node]
+    return node
 
 
 def _components() -> dict:
@@ -413,13 +450,15 @@ def _error_codes(op: Operation) -> dict[int, list[str]]:
 
 
 def _error_response(status: int, codes: list[str]) -> dict:
-    lines = "\n".join(f"- `{code}`: {ERRORS[code][1]}" for code in codes)
+    lines = "\n".join(f"- `{code}`: {_(ERRORS[code][1])}" for code in codes)
     response: dict = {
-        "description": f"{STATUS_TEXT[status]}. `error.code` is one of:\n{lines}",
+        "description": _("%(status)s. `error.code` is one of:") % {"status": _(STATUS_TEXT[status])} + f"\n{lines}",
         "content": {
             "application/json": {
                 "schema": ERROR_REF,
-                "examples": {code: {"value": {"error": {"code": code, "message": ERRORS[code][1]}}} for code in codes},
+                "examples": {
+                    code: {"value": {"error": {"code": code, "message": _(ERRORS[code][1])}}} for code in codes
+                },
             }
         },
         "x-error-codes": codes,
@@ -458,26 +497,29 @@ def _operation(op: Operation) -> dict:
 
 
 def openapi_document() -> dict:
+    """The document in the active language (Japanese unless the request asks for English)."""
     paths: dict = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "Point programme terminal API", "version": "1", "description": _description()},
-        "servers": [{"url": "/api/v1"}],
-        "security": [{"bearer": []}],
-        "paths": paths,
-        "components": {
-            "schemas": _components(),
-            "securitySchemes": {
-                "bearer": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "The terminal's secret, issued by the secretariat.",
-                }
+    return _translated(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "Point programme terminal API", "version": "1", "description": _description()},
+            "servers": [{"url": "/api/v1"}],
+            "security": [{"bearer": []}],
+            "paths": paths,
+            "components": {
+                "schemas": _components(),
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "The terminal's secret, issued by the secretariat.",
+                    }
+                },
             },
-        },
-    }
+        }
+    )
 
 
 # --- the two pages -------------------------------------------------------------------
@@ -487,12 +529,21 @@ def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
+    # The document and the page are in the request's language.
+    patch_vary_headers(response, ["Accept-Language"])
     return get_conditional_response(request, etag=etag, response=response) or response
+
+
+def _language(request: HttpRequest) -> str:
+    """`?lang=ja` or `?lang=en` (the page's language links), else the browser's language (Japanese by default)."""
+    asked = request.GET.get("lang", "")
+    return asked if asked in dict(settings.LANGUAGES) else translation.get_language()
 
 
 @require_safe
 def openapi_json(request: HttpRequest) -> HttpResponse:
-    body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode()
+    with translation.override(_language(request)):
+        body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode()
     return _cacheable(request, HttpResponse(body, content_type="application/json"))
 
 
@@ -604,9 +655,14 @@ def _page_operations(document: dict) -> list[dict]:
 
 @require_safe
 def docs(request: HttpRequest) -> HttpResponse:
+    with translation.override(_language(request)):
+        return _cacheable(request, render(request, "api/docs.html", _docs_context()))
+
+
+def _docs_context() -> dict:
     document = openapi_document()
     components = document["components"]["schemas"]
-    context = {
+    return {
         "info": document["info"],
         "overview": _prose(document["info"]["description"]),
         "server": document["servers"][0]["url"],
@@ -615,6 +671,6 @@ def docs(request: HttpRequest) -> HttpResponse:
             {"name": name, "rows": _rows(schema, components), "json": json.dumps(schema, ensure_ascii=False, indent=2)}
             for name, schema in sorted(components.items())
         ],
-        "errors": [(code, status, _prose(text)) for code, (status, text) in ERRORS.items()],
+        "errors": [(code, status, _prose(_(text))) for code, (status, text) in ERRORS.items()],
+        "language": translation.get_language(),
     }
-    return _cacheable(request, render(request, "api/docs.html", context))

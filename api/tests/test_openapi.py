@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 from django.conf import settings
+from django.utils import translation
 
 from api import schemas, urls
 from api.errors import LEDGER_STATUS
@@ -52,7 +53,8 @@ def test_every_route_of_the_api_is_documented_with_its_method_and_request_model(
 
 
 def test_every_operation_needs_the_bearer_secret_and_every_write_an_idempotency_key():
-    document = openapi_document()
+    with translation.override("en"):
+        document = openapi_document()
 
     assert document["components"]["securitySchemes"]["bearer"] == {
         "type": "http",
@@ -127,7 +129,9 @@ def test_every_error_code_the_api_can_answer_is_in_the_catalogue():
 
 
 def test_the_component_schemas_are_what_the_models_generate():
-    components = openapi_document()["components"]["schemas"]
+    # In English, the models' own text; in Japanese the same schemas with their descriptions translated.
+    with translation.override("en"):
+        components = openapi_document()["components"]["schemas"]
 
     for models, mode in ((REQUEST_MODELS, "validation"), (ANSWER_MODELS, "serialization")):
         for model in models:
@@ -165,6 +169,38 @@ def test_the_docs_page_shows_every_operation_and_code_and_loads_nothing_from_els
     assert "Idempotency-Key" in html and "Retry-After" in html
     assert not re.search(r"<script|<link|<img|<iframe|@import|url\(", html)
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", html)
+
+
+def test_a_japanese_vendor_reads_the_docs_in_japanese_with_a_table_of_contents(client):
+    # when a browser asking for Japanese opens the page
+    html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    # then the headings, the operations and their descriptions are Japanese
+    assert '<html lang="ja">' in html
+    assert "<h2 id=\"overview\">概要</h2>" in html
+    assert "購入でポイントを付与する" in html and "加盟店の付与率でポイントを計算し" in html
+    assert "残高が使用ポイントより少ないです。" in html  # an error code's meaning
+    assert "購入金額（円、税込）" in html  # a schema field
+    # and a table of contents links to every operation, the error codes and every schema
+    toc = html.split('<nav id="toc"')[1].split("</nav>")[0]
+    document = openapi_document()
+    for methods in document["paths"].values():
+        for op in methods.values():
+            assert f'href="#{op["operationId"]}"' in toc
+            assert f'id="{op["operationId"]}"' in html
+    assert 'href="#errors"' in toc
+    assert all(f'href="#schema-{name}"' in toc for name in document["components"]["schemas"])
+
+
+def test_an_english_browser_gets_the_docs_and_the_document_in_english(client):
+    html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in html
+    assert "Earn points on a purchase" in html and "購入でポイントを付与する" not in html
+    document = client.get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="en").json()
+    assert document["paths"]["/earn"]["post"]["summary"] == "Earn points on a purchase"
+    japanese = client.get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="ja").json()
+    assert japanese["paths"]["/earn"]["post"]["summary"] == "購入でポイントを付与する"
+    # the page's language links choose either whatever the browser says
+    assert "概要" in client.get("/api/v1/docs?lang=ja", HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
 
 # --- docs/terminal-api.md: its examples are real requests and answers of this contract -----------
