@@ -148,7 +148,6 @@ def probe_main() -> None:
     BillingSettings.objects.get_or_create(
         programme=programme,
         defaults={
-            "issuer_name": "ひかり商店街振興組合",
             "issuer_registration_number": "T1234567890123",
             "payback_rate_bp": 9_500,
             "system_fee_yen": 3_000,

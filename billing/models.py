@@ -23,7 +23,6 @@ from stores.models import (
     bank_code_validator,
     branch_code_validator,
     invoice_number_validator,
-    postal_code_validator,
 )
 
 consignor_code_validator = RegexValidator(r"^\d{10}$", _("A consignor code is 10 digits."))
@@ -87,12 +86,8 @@ class BillingSettings(models.Model):
     close_automatically = models.BooleanField(
         _("close automatically"), default=True, help_text=_("The nightly task closes the period once it has ended.")
     )
-    issuer_name = models.CharField(_("issuer name"), max_length=200)
-    issuer_postal_code = models.CharField(
-        _("issuer postal code"), max_length=8, blank=True, validators=[postal_code_validator]
-    )
-    issuer_address = models.CharField(_("issuer address"), max_length=300, blank=True)
-    issuer_phone = models.CharField(_("issuer phone"), max_length=20, blank=True)
+    # The issuer's name, address and phone are the programme's secretariat (points.Programme), which the exchange
+    # slip prints too; the registration number is the invoices' own.
     issuer_registration_number = models.CharField(
         _("issuer registration number"), max_length=14, validators=[invoice_number_validator]
     )

@@ -2,7 +2,7 @@
 
 It names the member by member id and the last four digits of their cards only, so that a slip left on the
 counter gives nobody personal data. The text is Japanese whatever the staff's language, like the invoices;
-the shipped IPAexGothic is embedded through billing's font registration.
+the shipped IPAexGothic is embedded through common/pdf.py.
 """
 
 from __future__ import annotations
@@ -97,22 +97,18 @@ def balance_after(exchange: Exchange) -> int | None:
 
 
 def _issuer(exchange: Exchange) -> tuple[str, str]:
-    # The secretariat as it names itself on its invoices; a programme without billing settings by its own name.
-    from billing.models import BillingSettings
-
-    settings = BillingSettings.objects.filter(programme_id=exchange.programme_id).first()
-    if settings is None:
-        return exchange.programme.name, ""
+    # The programme's secretariat, as it names itself on its invoices.
+    programme = exchange.programme
     contact = "　".join(
         part
         for part in (
-            f"〒{settings.issuer_postal_code}" if settings.issuer_postal_code else "",
-            settings.issuer_address,
-            f"TEL {settings.issuer_phone}" if settings.issuer_phone else "",
+            f"〒{programme.secretariat_postal_code}" if programme.secretariat_postal_code else "",
+            programme.secretariat_address,
+            f"TEL {programme.secretariat_phone}" if programme.secretariat_phone else "",
         )
         if part
     )
-    return settings.issuer_name, contact
+    return programme.issuer_name, contact
 
 
 def slip_data(exchange: Exchange) -> SlipData:

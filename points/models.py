@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Card, Member
-from stores.models import Store, Terminal
+from stores.models import Store, Terminal, postal_code_validator
 
 
 class Programme(models.Model):
@@ -40,6 +40,18 @@ class Programme(models.Model):
     )
     spend_anywhere = models.BooleanField(_("points can be spent at any participating store"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # The secretariat that runs the programme, as it names itself on invoices, statements and exchange slips.
+    secretariat_name = models.CharField(
+        _("secretariat name"),
+        max_length=200,
+        blank=True,
+        help_text=_("Printed on every document; the programme name when empty."),
+    )
+    secretariat_postal_code = models.CharField(
+        _("secretariat postal code"), max_length=8, blank=True, validators=[postal_code_validator]
+    )
+    secretariat_address = models.CharField(_("secretariat address"), max_length=300, blank=True)
+    secretariat_phone = models.CharField(_("secretariat phone"), max_length=20, blank=True)
     stores = models.ManyToManyField(Store, through="Participation", related_name="programmes", verbose_name=_("stores"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -50,6 +62,11 @@ class Programme(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def issuer_name(self) -> str:
+        """Who issues the programme's documents: its secretariat, or the programme itself."""
+        return self.secretariat_name or self.name
 
 
 class Participation(models.Model):

@@ -32,11 +32,10 @@ class BillingSettingsAdmin(BillingModelAdmin):
         "payback_price",
         "system_fee_yen",
         "close_automatically",
-        "issuer_name",
         "issuer_registration_number",
     ]
     list_filter = ["close_automatically"]
-    search_fields = ["programme__code", "programme__name", "issuer_name", "=issuer_registration_number"]
+    search_fields = ["programme__code", "programme__name", "programme__secretariat_name", "=issuer_registration_number"]
     search_help_text = _("Programme code or name, issuer name or exact registration number.")
     list_select_related = ["programme"]
     autocomplete_fields = ["programme"]
@@ -51,13 +50,10 @@ class BillingSettingsAdmin(BillingModelAdmin):
         (
             _("Issuer (printed on every document)"),
             {
-                "fields": [
-                    "issuer_name",
-                    "issuer_registration_number",
-                    "issuer_postal_code",
-                    "issuer_address",
-                    "issuer_phone",
-                ]
+                "fields": ["issuer_registration_number"],
+                "description": _(
+                    "The issuer's name, address and phone are the programme's secretariat, set on the programme."
+                ),
             },
         ),
         (

@@ -146,12 +146,13 @@ def _party(merchant) -> dict:
 
 
 def _issuer(settings: BillingSettings) -> dict:
+    programme = settings.programme
     return {
-        "name": settings.issuer_name,
-        "postal_code": settings.issuer_postal_code,
-        "address": settings.issuer_address,
+        "name": programme.issuer_name,
+        "postal_code": programme.secretariat_postal_code,
+        "address": programme.secretariat_address,
         "registration_number": settings.issuer_registration_number,
-        "phone": settings.issuer_phone,
+        "phone": programme.secretariat_phone,
     }
 
 

@@ -20,17 +20,25 @@ class BillingSettingsFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BillingSettings
         django_get_or_create = ("programme",)
+        skip_postgeneration_save = True
 
     programme = factory.SubFactory(ProgrammeFactory)
+
+    @factory.post_generation
+    def secretariat(settings, create, extracted, **kwargs):
+        """The programme's secretariat, which the documents print as their issuer (unless the test set one)."""
+        programme = settings.programme
+        if create and not programme.secretariat_name:
+            programme.secretariat_name = "ひかり商店街振興組合 事務局"
+            programme.secretariat_postal_code = "100-0001"
+            programme.secretariat_address = "東京都千代田区千代田1-1"
+            programme.secretariat_phone = "03-0000-0000"
+            programme.save()
     issue_price_bp = 10_000
     payback_rate_bp = 9_500
     system_fee_yen = 3_000
     terminal_rental_yen = 1_500
     transaction_fee_yen = 5
-    issuer_name = "ひかり商店街振興組合 事務局"
-    issuer_postal_code = "100-0001"
-    issuer_address = "東京都千代田区千代田1-1"
-    issuer_phone = "03-0000-0000"
     issuer_registration_number = "T1234567890123"
     consignor_code = "1234567890"
     consignor_name_kana = "ﾋｶﾘｼｮｳﾃﾝｶﾞｲ"

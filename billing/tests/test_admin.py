@@ -654,7 +654,8 @@ def test_auditor_cannot_act(auditor_client, closed, store, billing_settings):
             {"store": store.pk, "amount_yen": "1", "tax": Tax.NON_TAXABLE, "reason": "x"},
         ),
         auditor_client.post(
-            reverse("admin:billing_billingsettings_change", args=[billing_settings.pk]), {"issuer_name": "x"}
+            reverse("admin:billing_billingsettings_change", args=[billing_settings.pk]),
+            {"issuer_registration_number": "T9999999999999"},
         ),
     ]
     run_action(auditor_client, "settle", statement)
@@ -665,4 +666,4 @@ def test_auditor_cannot_act(auditor_client, closed, store, billing_settings):
     assert statement.settled_on is None and statement.status == Statement.Status.ISSUED
     assert closed.status == Period.Status.CLOSED
     assert not OrmQ.objects.exists() and not BillingAdjustment.objects.exists()
-    assert BillingSettings.objects.get().issuer_name == billing_settings.issuer_name
+    assert BillingSettings.objects.get().issuer_registration_number == billing_settings.issuer_registration_number

@@ -19,9 +19,7 @@ LAYERS = (
     ("demo",),
 )
 LAYER_OF = {app: number for number, apps in enumerate(LAYERS) for app in apps}
-STILL_THE_WRONG_WAY = {
-    ("exchange", "billing"): "the exchange slip names the secretariat as billing's settings do",
-}
+STILL_THE_WRONG_WAY: dict[tuple[str, str], str] = {}
 
 
 def imported_apps(path: Path) -> set[str]:

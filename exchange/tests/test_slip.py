@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from billing.tests.factories import BillingSettingsFactory
 from exchange.services import exchange_cancel, exchange_create
 from exchange.slip import render_exchange_slip
 from exchange.tests.conftest import OPEN
@@ -69,7 +68,9 @@ def test_the_slip_says_what_was_exchanged_by_whom_where_and_when(exchanged, tmp_
 
 @needs_poppler
 def test_the_slip_names_the_programme_and_the_secretariat(exchanged, programme, tmp_path):
-    BillingSettingsFactory(programme=programme, issuer_name="駅前商店街振興組合 事務局", issuer_phone="03-1234-5678")
+    programme.secretariat_name, programme.secretariat_phone = "駅前商店街振興組合 事務局", "03-1234-5678"
+    programme.save()
+    exchanged.refresh_from_db()
 
     text = slip_text(exchanged, tmp_path)
 

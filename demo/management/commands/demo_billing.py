@@ -16,11 +16,13 @@ from points.models import Programme
 from stores.models import Merchant, MerchantUser
 
 PORTAL_USER = "tenpo"
+DEMO_SECRETARIAT = {
+    "secretariat_name": "ひかり商店街振興組合 事務局",
+    "secretariat_postal_code": "100-0001",
+    "secretariat_address": "東京都千代田区ひかり町1-2-3 ひかり会館2階",
+    "secretariat_phone": "03-1234-5678",
+}
 DEMO_TERMS = {
-    "issuer_name": "ひかり商店街振興組合 事務局",
-    "issuer_postal_code": "100-0001",
-    "issuer_address": "東京都千代田区ひかり町1-2-3 ひかり会館2階",
-    "issuer_phone": "03-1234-5678",
     "issuer_registration_number": "T1010001000019",
     "payback_rate_bp": 9_700,
     "system_fee_yen": 3_000,
@@ -49,6 +51,8 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("DEBUG is off: this would reset a merchant's portal password. Use --force.")
         for programme in Programme.objects.filter(billing_settings__isnull=True):
+            if not programme.secretariat_name:
+                Programme.objects.filter(pk=programme.pk).update(**DEMO_SECRETARIAT)
             BillingSettings.objects.create(programme=programme, **DEMO_TERMS)
         for terms in BillingSettings.objects.select_related("programme"):
             self._close_last_month(terms)
