@@ -1,6 +1,7 @@
-"""Admin pieces with no audit trail of their own: changelists that stay fast on a million rows (no full
-COUNT(*)) and read-only pages. The audited back-office base (every change in the audit trail, import and
-export in the secretariat's formats) is audit.backoffice.BackofficeAdmin."""
+"""Admin pieces with no audit trail of their own: changelists that stay fast on a million rows and still say
+how long they are (no full COUNT(*)), amounts and dates formatted in every list (UnitsInListMixin), sidebar
+filters that are small forms (FormFilter), and read-only pages. The audited back-office base (every change
+in the audit trail, import and export in the secretariat's formats) is audit.backoffice.BackofficeAdmin."""
 
 import json
 

@@ -293,3 +293,25 @@ def test_every_example_answer_in_the_guide_is_what_the_contract_says(request_, a
         op.answer.model_validate_json(answer["body"])
     else:
         assert code in documented["x-error-codes"]
+
+
+def test_every_text_of_the_document_has_its_japanese():
+    # The document's texts are looked up in the translations by their English text (api/openapi.py,
+    # api/schemas.py): a text changed or added without its Japanese would show English to a Japanese vendor.
+    def texts(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("description", "summary") and isinstance(value, str):
+                    yield from value.split("\n\n")
+                else:
+                    yield from texts(value)
+        elif isinstance(node, list):
+            for value in node:
+                yield from texts(value)
+
+    with translation.override("en"):
+        english = set(texts(openapi_document()))
+    with translation.override("ja"):
+        japanese = set(texts(openapi_document()))
+    untranslated = {text for text in english & japanese if re.search("[a-z]{3}", text)}
+    assert not untranslated, sorted(untranslated)
