@@ -140,6 +140,7 @@ def probe_main() -> None:
     from bench.probe_verify import best_of
     from billing.models import BillingSettings, Period
     from billing.periods import period_containing
+    from billing.services import close as close_module
     from billing.services import documents, period_close, period_reopen
     from points.models import Programme
 
@@ -167,7 +168,8 @@ def probe_main() -> None:
         rendering["count"] += count
         return count
 
-    documents.documents_render_missing = timed
+    # The close calls it by the name it imported.
+    documents.documents_render_missing = close_module.documents_render_missing = timed
     # Run again on the same database (python -m bench.billing --probe), start from an open period.
     for closed in Period.objects.filter(programme=programme, year=year, month=month, status=Period.Status.CLOSED):
         period_reopen(period=closed, staff=None, reason="bench: run again")

@@ -34,9 +34,16 @@ class NoCountPaginator(Paginator):
         if self.bounded_count <= EXACT_COUNT_UP_TO:
             return self.bounded_count
         page = int(getattr(self, "_current_page", 1) or 1)
-        offset = (page - 1) * self.per_page
-        fetched = len(self.object_list[offset : offset + self.per_page + 1])
-        return offset + fetched
+        return self._seen_up_to(page)
+
+    def _seen_up_to(self, page: int) -> int:
+        """Rows up to the end of this page, and one more if there is one (read once per page: the changelist
+        asks the count three times while it pages)."""
+        seen = self.__dict__.setdefault("_seen", {})
+        if page not in seen:
+            offset = (page - 1) * self.per_page
+            seen[page] = offset + len(self.object_list.values("pk")[offset : offset + self.per_page + 1])
+        return seen[page]
 
     @cached_property
     def total_label(self) -> str:

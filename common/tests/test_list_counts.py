@@ -63,3 +63,14 @@ def test_postgresql_estimates_a_big_table_and_marks_it(superuser_client, members
     response = superuser_client.get(MEMBERS, HTTP_ACCEPT_LANGUAGE="ja")
     # then
     assert "約 60件" in response.content.decode()
+
+
+def test_a_list_longer_than_the_bound_still_pages_through_every_row(superuser_client, members_60, monkeypatch):
+    # given a bound below the list's length (50 members a page)
+    monkeypatch.setattr(common_admin, "EXACT_COUNT_UP_TO", 20)
+    # when
+    first = superuser_client.get(MEMBERS).content.decode()
+    second = superuser_client.get(MEMBERS, {"p": 2}).content.decode()
+    # then the first page offers the second, which holds the last ten
+    assert 'href="?p=2"' in first
+    assert second.count('class="action-checkbox"') == 10
