@@ -45,6 +45,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("rallies"),
         # The gift-certificate desk: catalogue, stock, exchanges, overrides and cancellations.
         Grant("exchange"),
+        # Member ranks: the ladders and rules (members' ranks and their history are read-only in the admin).
+        Grant("ranks"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -61,6 +63,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("rallies", actions=("view",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
+        Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
@@ -69,6 +72,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("coupons", actions=("view",)),
         Grant("rallies", actions=("view",)),
         Grant("exchange", actions=("view",)),
+        Grant("ranks", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "rallies",
     "till",
     "lifecycle",
+    "ranks",
     "demo",
     "billing",
     "exchange",

@@ -7,7 +7,7 @@ from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"audit", "stores", "members", "points", "billing", "campaigns", "coupons", "rallies", "exchange"}
+OUR_APPS = {"audit", "stores", "members", "points", "billing", "campaigns", "coupons", "rallies", "exchange", "ranks"}
 
 
 def codenames(role: str) -> set[str]:

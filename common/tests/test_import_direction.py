@@ -12,7 +12,7 @@ LAYERS = (
     ("audit",),
     ("stores", "members"),
     ("points",),
-    ("campaigns", "coupons", "rallies", "billing", "exchange"),
+    ("campaigns", "coupons", "rallies", "billing", "exchange", "ranks"),
     ("till", "portal", "lifecycle"),
     ("api",),
     ("loyalty",),
