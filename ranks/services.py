@@ -97,14 +97,18 @@ def ranks_evaluate(*, programme: Programme, day: datetime.date, dry_run: bool = 
     if not ladder:
         return []
     base = ladder[0]
+    by_id = {rank.pk: rank for rank in ladder}
     windows = rank_windows(policy, day)
     with transaction.atomic():
+        # Plain rows, not model instances: a programme has hundreds of thousands of members.
         current = {
-            row.member_id: row
-            for row in MemberRank.objects.select_for_update().filter(programme=programme).select_related("rank")
+            member_id: Current(pk, by_id[rank_id], below_since)
+            for pk, member_id, rank_id, below_since in MemberRank.objects.select_for_update()
+            .filter(programme=programme)
+            .values_list("pk", "member_id", "rank_id", "below_since")
         }
         purchases = rank_purchases(programme=programme, windows=windows, day=day)
-        changes, waiting, cleared = [], [], []
+        changes, below = [], {}
         for member_id in sorted(set(purchases) | set(current)):
             figures = purchases.get(member_id, [0] * len(windows))
             best = max(range(len(windows)), key=lambda index: figures[index])
@@ -123,26 +127,36 @@ def ranks_evaluate(*, programme: Programme, day: datetime.date, dry_run: bool = 
                         reason += f"、{below_since:%Y-%m-%d}から{policy.downgrade_grace_days}日の猶予を経過"
                     changes.append(Change(member_id, now, target, amount, reason))
                 elif row.below_since is None:
-                    waiting.append(row)
+                    below[row.pk] = day
             elif row is not None and row.below_since is not None:
-                cleared.append(row)
+                below[row.pk] = None
         if not dry_run:
-            _apply(programme, day, changes, current, waiting, cleared)
+            _apply(programme, day, changes, current, below)
     return changes
 
 
-def _apply(programme, day, changes: list[Change], current: dict, waiting: list, cleared: list) -> None:
+@dataclass(frozen=True)
+class Current:
+    pk: int
+    rank: Rank
+    below_since: datetime.date | None
+
+
+def _apply(programme, day, changes: list[Change], current: dict[int, Current], below: dict) -> None:
     RankRecord.objects.bulk_create(
-        RankRecord(
-            member_id=change.member_id,
-            programme=programme,
-            rank_before=change.rank_before,
-            rank=change.rank,
-            effective_on=day,
-            purchases_yen=change.purchases_yen,
-            reason=change.reason[:300],
-        )
-        for change in changes
+        (
+            RankRecord(
+                member_id=change.member_id,
+                programme=programme,
+                rank_before=change.rank_before,
+                rank=change.rank,
+                effective_on=day,
+                purchases_yen=change.purchases_yen,
+                reason=change.reason[:300],
+            )
+            for change in changes
+        ),
+        batch_size=5_000,
     )
     new, moved = [], []
     for change in changes:
@@ -150,15 +164,12 @@ def _apply(programme, day, changes: list[Change], current: dict, waiting: list, 
         if row is None:
             new.append(MemberRank(member_id=change.member_id, programme=programme, rank=change.rank, since=day))
         else:
-            row.rank, row.since, row.below_since = change.rank, day, None
-            moved.append(row)
+            moved.append(MemberRank(pk=row.pk, rank=change.rank, since=day, below_since=None))
     MemberRank.objects.bulk_create(new, batch_size=5_000)
     MemberRank.objects.bulk_update(moved, ["rank", "since", "below_since"], batch_size=5_000)
-    for row in waiting:
-        row.below_since = day
-    for row in cleared:
-        row.below_since = None
-    MemberRank.objects.bulk_update([*waiting, *cleared], ["below_since"], batch_size=5_000)
+    MemberRank.objects.bulk_update(
+        [MemberRank(pk=pk, below_since=since) for pk, since in below.items()], ["below_since"], batch_size=5_000
+    )
 
 
 def ranks_evaluate_all(*, day: datetime.date) -> dict[str, int]:
