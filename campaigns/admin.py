@@ -15,7 +15,6 @@ from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,13 +25,10 @@ from campaigns.forms import CampaignForm, ForecastForm
 from campaigns.models import Campaign, CampaignApplication
 from campaigns.services import campaign_save, campaign_set_status
 from common.admin import ReadOnlyAdmin
+from common.formatting import datetime_text
 from members.models import Member
 from points.models import Funder
 from stores.models import Store
-
-
-def _local(moment) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 def _field_label(name: str):
@@ -108,7 +104,7 @@ class CampaignAdmin(PromotionAdmin):
 
     @admin.display(description=gettext_lazy("period"), ordering="starts_at")
     def period(self, campaign):
-        return f"{_local(campaign.starts_at)} – {_local(campaign.ends_at)}"
+        return f"{datetime_text(campaign.starts_at)} – {datetime_text(campaign.ends_at)}"
 
     @admin.display(description=gettext_lazy("bonus"))
     def amount(self, campaign):

@@ -11,20 +11,16 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin
+from common.formatting import datetime_text
 from coupons.forms import CouponTemplateForm, ReportForm
 from coupons.models import Coupon, CouponTemplate
 from coupons.selectors import Figures, coupon_report, masked
 from coupons.services import coupon_code_normalise, coupon_template_save, coupon_template_set_status
-
-
-def _local(moment) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}" if moment else ""
 
 
 @admin.register(CouponTemplate)
@@ -88,7 +84,7 @@ class CouponTemplateAdmin(PromotionAdmin):
 
     @admin.display(description=gettext_lazy("issuing period"), ordering="starts_at")
     def period(self, template):
-        return f"{_local(template.starts_at)} – {_local(template.ends_at)}"
+        return f"{datetime_text(template.starts_at)} – {datetime_text(template.ends_at)}"
 
     # --- writes, all through the services (PromotionAdmin) ------------------------------
 

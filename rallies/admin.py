@@ -14,20 +14,16 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
+from common.formatting import datetime_text
 from rallies.forms import DrawForm, RallyForm, RallyGoalForm, RallyGoalFormSet
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
 from rallies.selectors import masked, rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
 from rallies.services import rally_draw, rally_goals_save, rally_save, rally_set_status
-
-
-def _local(moment) -> str:
-    return f"{timezone.localtime(moment):%Y-%m-%d %H:%M}"
 
 
 class RallyGoalInline(admin.StackedInline):
@@ -68,7 +64,7 @@ class RallyAdmin(PromotionAdmin):
 
     @admin.display(description=gettext_lazy("period"), ordering="starts_at")
     def period(self, rally):
-        return f"{_local(rally.starts_at)} – {_local(rally.ends_at)}"
+        return f"{datetime_text(rally.starts_at)} – {datetime_text(rally.ends_at)}"
 
     @admin.display(description=gettext_lazy("stores"))
     def store_count(self, rally):

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing.models import BillingAdjustment, BillingSettings, Period
 from billing.periods import parse_period, period_bounds, period_containing
+from common.formatting import datetime_text
 from points.models import Programme
 
 
@@ -67,7 +68,7 @@ class ClosePeriodForm(forms.Form):
             self.add_error(
                 "period",
                 _("The period %(period)s has not ended yet; it can be closed from %(when)s.")
-                % {"period": f"{year}-{month:02d}", "when": timezone.localtime(opens_at).strftime("%Y-%m-%d %H:%M")},
+                % {"period": f"{year}-{month:02d}", "when": datetime_text(opens_at)},
             )
         elif Period.objects.filter(programme=programme, year=year, month=month, status=Period.Status.CLOSED).exists():
             self.add_error("period", _("This period is already closed."))

@@ -22,6 +22,7 @@ from billing.admin.forms import ClosePeriodForm, ReopenForm
 from billing.models import Period, Statement
 from billing.services import CloseError, period_get_or_create, period_reopen, period_send
 from common.admin import ReadOnlyAdmin
+from common.formatting import date_text, datetime_text
 from points.models import Entry
 from stores.models import Store
 
@@ -87,7 +88,7 @@ class PeriodAdmin(ReadOnlyAdmin):
     @admin.display(description=gettext_lazy("dates"))
     def dates(self, period):
         last = timezone.localdate(period.ends_at) - datetime.timedelta(days=1)
-        return f"{timezone.localdate(period.starts_at):%Y-%m-%d} – {last:%Y-%m-%d}"
+        return f"{date_text(timezone.localdate(period.starts_at))} – {date_text(last)}"
 
     @admin.display(description=gettext_lazy("progress"))
     def progress_text(self, period):
@@ -101,7 +102,7 @@ class PeriodAdmin(ReadOnlyAdmin):
             text += f" {progress.get('done', 0):,} / {progress['total']:,}"
         at = progress_time(progress)
         if at is not None:
-            text += " " + _("(updated %(at)s)") % {"at": f"{at:%Y-%m-%d %H:%M:%S}"}
+            text += " " + _("(updated %(at)s)") % {"at": f"{datetime_text(at)}:{at:%S}"}
         return text
 
     @admin.display(description=gettext_lazy("ties out"), boolean=True)

@@ -276,7 +276,7 @@ def test_the_desk_shows_it_is_outside_a_window_before_anyone_tries(staff_client,
     page = page_text(staff_client.get(member_url(rich_member)))
 
     assert 'class="desk-closed" id="desk-window"' in page
-    assert "2026-06-08" in page and "09:00" in page
+    assert "2026/06/08" in page and "09:00" in page
 
 
 def test_not_enough_points_is_refused_in_words(staff_client, counter, item, member, programme):

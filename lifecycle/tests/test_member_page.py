@@ -118,9 +118,9 @@ def test_points_expiring_are_summed_by_month_soonest_first(desk, member, program
 
     expiring = section(desk.get(page_url(member)).content.decode(), "member-expiring")
 
-    assert f"2027-01 {programme.name} 500 pt" in expiring
-    assert f"{later:%Y-%m} {programme.name} 3,100 pt" in expiring
-    assert expiring.index("2027-01") < expiring.index(f"{later:%Y-%m}")
+    assert f"2027/01 {programme.name} 500 pt" in expiring
+    assert f"{later:%Y/%m} {programme.name} 3,100 pt" in expiring
+    assert expiring.index("2027/01") < expiring.index(f"{later:%Y/%m}")
 
 
 def test_cards_are_listed_with_their_status(desk, member, card, staff):
@@ -140,7 +140,7 @@ def test_coupons_held_used_and_expired_are_counted_and_listed(desk, member, coup
 
     assert "保有 1" in coupons and "使用済み 0" in coupons and "期限切れ 0" in coupons
     assert coupon_template.name in coupons and coupon.printed_code in coupons
-    assert f"{coupon.valid_until:%Y-%m-%d}" in coupons
+    assert f"{coupon.valid_until:%Y/%m/%d}" in coupons
 
 
 def test_rally_stamps_and_goals_reached_are_shown_per_rally(desk, member, rally):
@@ -158,7 +158,7 @@ def test_exchanges_and_reservations_are_shown_with_points_and_face_value(desk, m
 
     assert reservation.serial in exchanges
     assert f"予約中 {item.name} × 1 270 pt 3,000円 {counter.name}" in exchanges
-    assert f"{reservation.collect_by:%Y-%m-%d}" in exchanges
+    assert f"{reservation.collect_by:%Y/%m/%d}" in exchanges
 
 
 def test_recent_history_shows_entries_and_card_events_newest_first(desk, member, card, staff):
