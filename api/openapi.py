@@ -16,6 +16,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_safe
 from pydantic import BaseModel
 
@@ -75,6 +76,12 @@ EVERY_WRITE = (
 )
 TIME_RULES = ("occurred_at_in_future", "occurred_at_too_old")
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
+# The page's "In" column, in the reader's language (the document keeps OpenAPI's own words).
+PARAMETER_LOCATIONS = {
+    "path": pgettext_lazy("where an API parameter is sent", "path"),
+    "query": pgettext_lazy("where an API parameter is sent", "query"),
+    "header": pgettext_lazy("where an API parameter is sent", "header"),
+}
 STATUS_TEXT = {
     200: "OK",
     201: "Created",
@@ -568,21 +575,23 @@ def _type(schema: dict) -> str:
         return " | ".join(json.dumps(value) for value in schema["enum"])
     name = schema.get("type", "any")
     if name == "array":
-        return f"array of {_type(schema.get('items', {}))}"
+        return _("array of %(type)s") % {"type": _type(schema.get("items", {}))}
     return f"{name} ({schema['format']})" if "format" in schema else name
 
 
 def _constraints(schema: dict) -> str:
     names = {
-        "minimum": "≥ {}",
-        "maximum": "≤ {}",
-        "minLength": "length ≥ {}",
-        "maxLength": "length ≤ {}",
-        "maxItems": "at most {} items",
-        "pattern": "pattern {}",
-        "default": "default {}",
+        "minimum": "≥ %(value)s",
+        "maximum": "≤ %(value)s",
+        "minLength": _("length ≥ %(value)s"),
+        "maxLength": _("length ≤ %(value)s"),
+        "maxItems": _("at most %(value)s items"),
+        "pattern": _("pattern %(value)s"),
+        "default": _("default %(value)s"),
     }
-    found = [text.format(json.dumps(schema[key])) for key, text in names.items() if key in schema]
+    found = [
+        text % {"value": json.dumps(schema[key], ensure_ascii=False)} for key, text in names.items() if key in schema
+    ]
     found += [_constraints(option) for option in schema.get("anyOf", ())]
     return ", ".join(text for text in found if text)
 
@@ -618,11 +627,11 @@ def _page_operations(document: dict) -> list[dict]:
             responses = []
             for status, response in op["responses"].items():
                 schema = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-                codes = [(code, _prose(ERRORS[code][1])) for code in response.get("x-error-codes", ())]
+                codes = [(code, _prose(_(ERRORS[code][1]))) for code in response.get("x-error-codes", ())]
                 responses.append(
                     {
                         "status": status,
-                        "text": response["description"] if not codes else STATUS_TEXT[int(status)],
+                        "text": _prose(response["description"] if not codes else _(STATUS_TEXT[int(status)])),
                         "schema": schema,
                         "codes": codes,
                         "headers": sorted(response.get("headers", {})),
@@ -641,6 +650,7 @@ def _page_operations(document: dict) -> list[dict]:
                         {
                             **parameter,
                             "description": _prose(parameter.get("description", "")),
+                            "location": PARAMETER_LOCATIONS[parameter["in"]],
                             "type": _type(parameter["schema"]),
                             "constraints": _constraints(parameter["schema"]),
                         }

@@ -12,6 +12,9 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
+from import_export.forms import SelectableFieldsExportForm
+from import_export.resources import modelresource_factory
+from import_export.results import RowResult
 
 from audit.models import AuditEvent
 from audit.services import audit_record
@@ -19,6 +22,7 @@ from common.admin import NoCountPaginator, UnitsInListMixin
 from common.imports import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
+    BackofficeResource,
     CSVExportCP932,
     ImportFileError,
     import_problems,
@@ -60,6 +64,13 @@ class AuditedAdminMixin:
         return super().log_deletions(request, queryset)
 
 
+class LabelledExportForm(SelectableFieldsExportForm):
+    """The export's tick boxes named as the file's headers will be, in the user's language."""
+
+    def _get_field_label(self, resource, field_name):
+        return resource().column_labels().get(resource.fields[field_name].column_name, field_name)
+
+
 class ImportExportHooksMixin:
     """CSV in UTF-8 or Shift_JIS and XLSX; all-or-nothing imports that list
     every problem; exports written to the audit trail.
@@ -72,9 +83,17 @@ class ImportExportHooksMixin:
 
     import_formats = IMPORT_FORMATS
     export_formats = EXPORT_FORMATS
+    export_form_class = LabelledExportForm
     # Only text formats are decoded with this; our CSV format is binary and
     # detects UTF-8 (with or without BOM) or cp932 itself.
     from_encoding = "utf-8-sig"
+
+    def get_resource_classes(self, request):
+        # An admin without a resource of its own exports through the back-office one too: Japanese headers,
+        # formula cells neutralised.
+        if not self.resource_classes:
+            return [modelresource_factory(self.model, resource_class=BackofficeResource)]
+        return super().get_resource_classes(request)
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         kwargs = super().get_resource_kwargs(request, *args, **kwargs)
@@ -115,10 +134,30 @@ class ImportExportHooksMixin:
 
     def import_action(self, request, **kwargs):
         response = super().import_action(request, **kwargs)
-        result = (getattr(response, "context_data", None) or {}).get("result")
+        context = getattr(response, "context_data", None) or {}
+        if context.get("fields_list"):
+            # The columns the page lists, as the template CSV heads them (import-export lists internal names).
+            resources = [
+                resource_class(**self.get_import_resource_kwargs(request))
+                for resource_class in self.get_import_resource_classes(request)
+            ]
+            context["fields_list"] = [
+                (resource.get_display_name(), resource.template_headers()) for resource in resources
+            ]
+        result = context.get("result")
         if result is not None and import_rejected(result):
             self.report_rejected_import(request, result)
         return response
+
+    def add_success_message(self, result, request):
+        totals = result.totals
+        message = _("Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged (%(model)s).") % {
+            "new": totals[RowResult.IMPORT_TYPE_NEW],
+            "updated": totals[RowResult.IMPORT_TYPE_UPDATE],
+            "unchanged": totals[RowResult.IMPORT_TYPE_SKIP],
+            "model": self.opts.verbose_name_plural,
+        }
+        messages.success(request, message)
 
     def process_result(self, result, request):
         # The confirm step imports again; if the data changed since the dry

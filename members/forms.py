@@ -24,18 +24,21 @@ from members.services import (
 
 
 class MemberForm(forms.ModelForm):
-    name = forms.CharField(label=_("name"), max_length=100, required=False)
-    name_kana = forms.CharField(label=_("name (kana)"), max_length=100, required=False)
+    name = forms.CharField(label=_("name"), max_length=validation.MAX_LENGTH["name"], required=False)
+    name_kana = forms.CharField(label=_("name (kana)"), max_length=validation.MAX_LENGTH["name_kana"], required=False)
     birth_date = forms.DateField(label=_("birth date"), required=False, widget=widgets.AdminDateWidget)
     phone = forms.CharField(
         label=_("phone"),
-        max_length=20,
+        max_length=validation.MAX_LENGTH["phone"],
         required=False,
         help_text=_("Digits, with or without hyphens (10 or 11 digits)."),
     )
     email = forms.EmailField(label=_("e-mail"), required=False)
     address = forms.CharField(
-        label=_("address"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 60})
+        label=_("address"),
+        max_length=validation.MAX_LENGTH["address"],
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 60}),
     )
 
     class Meta:
@@ -102,10 +105,11 @@ class MemberForm(forms.ModelForm):
             cleaned["birth_year"] = birth_date.year
             cleaned["birth_month"] = birth_date.month
         if self.is_registration:
-            if not cleaned.get("terms_version"):
-                self.add_error("terms_version", _("Enter the terms version the member agreed to."))
-            if "name" in self.fields and not cleaned.get("name") and "name" not in self.errors:
-                self.add_error("name", _("Enter the member's name to register them."))
+            # A name that is not on the form, or already refused, is not asked for again.
+            name = cleaned.get("name", "") if "name" in self.fields and "name" not in self.errors else None
+            errors = validation.registration_errors(terms_version=cleaned.get("terms_version"), name=name)
+            for field, error in errors.items():
+                self.add_error(field, error)
         return cleaned
 
 

@@ -45,14 +45,6 @@ def _add_error(errors: dict, field: str, message) -> None:
     errors.setdefault(field, []).append(message)
 
 
-def _cleaned(name: str, value):
-    """A value as the admin's form would keep it, or the form's ValidationError (members.validation)."""
-    clean = validation.CLEAN.get(name)
-    if clean is None or value in (None, ""):
-        return value
-    return clean(value)
-
-
 class MemberResource(BackofficeResource):
     """Keyed by pseudonym; a row with an empty pseudonym makes a new member."""
 
@@ -126,14 +118,17 @@ class MemberResource(BackofficeResource):
             if field.column_name not in row:
                 continue
             try:
-                personal[name] = _cleaned(name, field.clean(row, **kwargs))
+                personal[name] = validation.field_clean(name, field.clean(row, **kwargs))
             except ValueError as exc:
                 _add_error(errors, name, str(exc))
             except ValidationError as exc:
                 errors.setdefault(name, []).extend(exc.messages)
+        # The name a registration is checked for (validate_instance): none without the column, or once refused.
+        name_given = self.fields["name"].column_name in row and "name" not in errors
+        instance._registration_name = (personal.get("name") or "") if name_given else None
         if "postal_code" not in errors and self.fields["postal_code"].column_name in row:
             try:
-                instance.postal_code = _cleaned("postal_code", instance.postal_code)
+                instance.postal_code = validation.field_clean("postal_code", instance.postal_code)
             except ValidationError as exc:
                 errors.setdefault("postal_code", []).extend(exc.messages)
         birth_date = personal.get("birth_date")
@@ -164,11 +159,22 @@ class MemberResource(BackofficeResource):
             _add_error(errors, "status", _("Withdrawal erases personal data; it is done in the admin, not by import."))
         elif before in (Status.ACTIVE, Status.SUSPENDED) and after == Status.UNREGISTERED:
             _add_error(errors, "status", _("A registered member cannot become unregistered."))
-        elif after in (Status.ACTIVE, Status.SUSPENDED) and instance.registered_at is None:
-            instance.registered_at = timezone.now()
+        elif after in (Status.ACTIVE, Status.SUSPENDED):
+            if before in (None, Status.UNREGISTERED):
+                self._check_registration(instance, errors)
+            if instance.registered_at is None:
+                instance.registered_at = timezone.now()
         if instance.terms_version and instance.terms_agreed_at is None:
             instance.terms_agreed_at = instance.registered_at or timezone.now()
         super().validate_instance(instance, errors, validate_unique)
+
+    @staticmethod
+    def _check_registration(member: Member, errors: dict) -> None:
+        # What the admin's form asks of a registration; a file without the name column registers without one,
+        # as the form does for staff who may not see personal data.
+        name = getattr(member, "_registration_name", None)
+        for field, error in validation.registration_errors(terms_version=member.terms_version, name=name).items():
+            errors.setdefault(field, []).extend(error.messages)
 
     def status_services(self):
         active, suspended = Member.Status.ACTIVE, Member.Status.SUSPENDED

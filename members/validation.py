@@ -10,12 +10,15 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxLengthValidator, validate_email
 from django.utils.translation import gettext_lazy as _
 
 PHONE_RE = re.compile(r"^[\d-]+$")
 POSTAL_CODE_RE = re.compile(r"^(\d{3})-?(\d{4})$")
 KANA_RE = re.compile(r"^[\u3041-\u3096\u30a1-\u30fa\u30fc\u30fb\u309b\u309c\s]+$")
+
+# The longest value each text field takes, as typed (the form's max_length, checked by the import too).
+MAX_LENGTH = {"name": 100, "name_kana": 100, "phone": 20, "address": 300}
 
 
 def nfkc(value: str) -> str:
@@ -74,3 +77,27 @@ CLEAN = {
     "address": address_clean,
     "postal_code": postal_code_clean,
 }
+
+
+def field_clean(name: str, value):
+    """One field's value as the form keeps it: its length as typed, then its cleaning (for the import, which
+    has no form field to check the length)."""
+    if value in (None, ""):
+        return value
+    if name in MAX_LENGTH:
+        MaxLengthValidator(MAX_LENGTH[name])(value.strip())
+    clean = CLEAN.get(name)
+    return clean(value) if clean else value
+
+
+def registration_errors(*, terms_version: str, name: str | None) -> dict[str, ValidationError]:
+    """What registering a person lacks, by field: the terms version they agreed to, and their name.
+
+    `name` is None where the name is not given at all (a form without it, for staff who may not see personal
+    data, or a file without the column): the member is registered without one."""
+    errors = {}
+    if not terms_version:
+        errors["terms_version"] = ValidationError(_("Enter the terms version the member agreed to."))
+    if name is not None and not name:
+        errors["name"] = ValidationError(_("Enter the member's name to register them."))
+    return errors

@@ -109,10 +109,16 @@ class Store(models.Model):
         verbose_name_plural = _("stores")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(condition=Q(earn_rate_bp__lte=10000), name="store_earn_rate_at_most_100_percent"),
+            # The messages are what the admin's form and the import say of a row that breaks them.
+            models.CheckConstraint(
+                condition=Q(earn_rate_bp__lte=10000),
+                name="store_earn_rate_at_most_100_percent",
+                violation_error_message=_("The earn rate is at most 10,000 basis points (100 percent)."),
+            ),
             models.CheckConstraint(
                 condition=Q(contract_end__isnull=True) | Q(contract_end__gt=models.F("contract_start")),
                 name="store_contract_end_after_start",
+                violation_error_message=_("The contract end must be after the contract start."),
             ),
         ]
 

@@ -1,5 +1,6 @@
 import json
 import re
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,16 @@ from django.utils import translation
 
 from api import schemas, urls
 from api.errors import LEDGER_STATUS
-from api.openapi import ANSWER_MODELS, ERRORS, OPERATIONS, REF, REQUEST_MODELS, openapi_document
+from api.openapi import (
+    ANSWER_MODELS,
+    ERRORS,
+    OPERATIONS,
+    REF,
+    REQUEST_MODELS,
+    STATUS_TEXT,
+    _error_codes,
+    openapi_document,
+)
 from api.pipeline import KEY_RE
 
 GUIDE = Path(settings.BASE_DIR) / "docs" / "terminal-api.md"
@@ -201,6 +211,63 @@ def test_an_english_browser_gets_the_docs_and_the_document_in_english(client):
     assert japanese["paths"]["/earn"]["post"]["summary"] == "購入でポイントを付与する"
     # the page's language links choose either whatever the browser says
     assert "概要" in client.get("/api/v1/docs?lang=ja", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def _visible_text(html: str) -> str:
+    """The page's prose as a reader sees it: without the JSON examples and schemas, tags and entities."""
+    html = re.sub(r"<(pre|style)>.*?</\1>", "", html, flags=re.S)
+    return unescape(re.sub(r"<[^>]+>", "", html))
+
+
+def _shown(text: str) -> str:
+    """A text of the document as the page shows it (`code` is marked up, not quoted)."""
+    return text.replace("`", "")
+
+
+def _section(html: str, operation_id: str) -> str:
+    return html.split(f'<section class="operation" id="{operation_id}">')[1].split("</section>")[0]
+
+
+def test_each_operations_answers_and_fields_are_in_japanese_for_a_japanese_browser(client):
+    # when a browser asking for Japanese opens the page
+    html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    text = _visible_text(html)
+    # then every operation's error answers say what they mean in Japanese, under a Japanese status
+    with translation.override("ja"):
+        for op in OPERATIONS:
+            section = _visible_text(_section(html, op.operation_id))
+            for status, codes in _error_codes(op).items():
+                assert translation.gettext(STATUS_TEXT[status]) in section, (op.operation_id, status)
+                for code in codes:
+                    assert _shown(translation.gettext(ERRORS[code][1])) in section, (op.operation_id, code)
+                    assert _shown(ERRORS[code][1]) not in section, (op.operation_id, code)
+    # and no English is left in the page's own words: statuses, the version line, locations, constraints
+    for english in [*STATUS_TEXT.values(), "Version", "Base URL", "length ≥", "length ≤", "at most", "array of"]:
+        assert english not in text, english
+    assert "8 文字以上, 64 文字以下" in text  # the card number's constraints
+    assert "ヘッダー" in _section(html, "earn")  # where the Idempotency-Key is sent
+    # and a success's text marks its field names as code, not with raw backquotes
+    assert "`" not in _visible_text(_section(html, "spend"))
+
+
+def test_an_english_browser_reads_each_operations_answers_in_english(client):
+    html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    section = _visible_text(_section(html, "spend"))
+    assert "Conflict" in section and ERRORS["insufficient_points"][1] in section
+    assert "length ≥ 8, length ≤ 64" in section and "header" in section
+
+
+def test_the_schemas_are_folded_and_each_link_to_one_lands_inside_its_fold(client):
+    html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    schemas = html.split('<h2 id="schemas">')[1]
+    folds = re.findall(r'<details class="schema">(.*?)</table>', schemas, re.S)
+
+    assert len(folds) == len(openapi_document()["components"]["schemas"])
+    for fold in folds:
+        # the anchor is inside the fold, so following a link opens it (a browser opens a closed <details>
+        # around the target of a link); an anchor on the summary would leave the fields hidden
+        assert re.search(r'</summary>\s*<div class="anchor" id="schema-\w+"></div>', fold)
 
 
 # --- docs/terminal-api.md: its examples are real requests and answers of this contract -----------

@@ -44,17 +44,15 @@ def import_rejected(result: Result) -> bool:
 
 
 def import_problems(result: Result) -> list[str]:
-    """Every reason the file was rejected, one line each: the file's, then each row's in order."""
-
-    # The columns by the names the file uses (set by the resource's import_data).
-    labels = getattr(result, "column_labels", {})
+    """Every reason the file was rejected, one line each: the file's, then each row's in order (each bad value
+    under its column's header, see BackofficeResource.import_data)."""
 
     def line(number, message, field=NON_FIELD_ERRORS):
         if field == NON_FIELD_ERRORS:
             return gettext("Row %(number)s: %(message)s") % {"number": number, "message": message}
         return gettext("Row %(number)s: %(field)s: %(message)s") % {
             "number": number,
-            "field": labels.get(field, field),
+            "field": field,
             "message": message,
         }
 
@@ -98,6 +96,13 @@ class MaskedDiff(resources.Diff):
 
     def compare_with(self, resource, instance):
         self.right = resource.diff_values(instance)
+
+
+def _relabelled(error_dict: dict, labels: dict[str, str]) -> dict:
+    relabelled = {}
+    for field, messages in error_dict.items():
+        relabelled.setdefault(field if field == NON_FIELD_ERRORS else labels.get(field, field), []).extend(messages)
+    return relabelled
 
 
 def _prepared(value):
@@ -304,7 +309,13 @@ class BackofficeResource(resources.ModelResource):
             rollback_on_validation_errors=True,
             **kwargs,
         )
-        result.column_labels = self.error_labels()
+        # The preview's columns and a row's errors name each column as the file's header does (the rows' values
+        # were read by the internal names, so only now).
+        columns = self.column_labels()
+        result.diff_headers = [columns.get(header, header) for header in result.diff_headers]
+        labels = self.error_labels()
+        for invalid in result.invalid_rows:
+            invalid.error_dict = _relabelled(invalid.error_dict, labels)
         return result
 
     def handle_import_error(self, result, error, raise_errors=False):

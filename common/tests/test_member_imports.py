@@ -10,13 +10,24 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from common.imports import CSVExportCP932, CSVImport, import_problems
 from common.tests.conftest import csv_text, dataset
+from members.forms import MemberForm
 from members.models import Card, CardEvent, Member
 from members.resources import CardResource, MemberResource
 from members.services import card_create, card_find, member_set_personal_data, personal_data_indexes
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
-MEMBER_HEADERS = ["pseudonym", "status", "name", "name_kana", "phone", "email", "birth_date", "postal_code"]
+MEMBER_HEADERS = [
+    "pseudonym",
+    "status",
+    "name",
+    "name_kana",
+    "phone",
+    "email",
+    "birth_date",
+    "postal_code",
+    "terms_version",
+]
 IDM = "0123456789ABCDEF"
 
 
@@ -32,7 +43,19 @@ def test_an_imported_phone_is_found_by_its_blind_index_and_never_stored_in_clear
     # given
     data = dataset(
         MEMBER_HEADERS,
-        [["", "active", "山田 太郎", "ヤマダ タロウ", "090-1234-5678", "taro@example.com", "1980-05-17", "100-0001"]],
+        [
+            [
+                "",
+                "active",
+                "山田 太郎",
+                "ヤマダ タロウ",
+                "090-1234-5678",
+                "taro@example.com",
+                "1980-05-17",
+                "100-0001",
+                "2024-04",
+            ]
+        ],
     )
 
     # when
@@ -273,7 +296,7 @@ def test_a_member_import_confirmed_in_the_admin_is_audited_without_personal_data
     # given
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    data = csv_text(MEMBER_HEADERS, [["", "active", "山田 太郎", "", "090-1234-5678", "", "", "100-0001"]])
+    data = csv_text(MEMBER_HEADERS, [["", "active", "山田 太郎", "", "090-1234-5678", "", "", "100-0001", "2024-04"]])
     upload = SimpleUploadedFile("members.csv", data.encode("cp932"))
     dry_run = superuser_client.post("/admin/members/member/import/", {"format": "0", "import_file": upload})
 
@@ -344,3 +367,58 @@ def test_the_import_page_offers_the_template(superuser_client):
     page = superuser_client.get("/admin/members/member/import/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert 'href="/admin/members/member/import-template/"' in page
     assert "テンプレートCSVをダウンロード" in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("phone", "12345"),
+        ("postal_code", "ABC"),
+        ("name_kana", "Yamada"),
+        ("email", "hanako@"),
+        ("name", "山" * 101),
+        ("address", "東京都" * 101),
+    ],
+)
+def test_the_import_refuses_what_the_member_form_refuses_with_the_same_message(superuser, field, value):
+    # given
+    row = {"name": "山田 花子", "terms_version": "2024-04", field: value}
+    form = MemberForm(data=row)
+    data = dataset(["pseudonym", "status", *row], [["", "active", *row.values()]])
+
+    # when
+    result = MemberResource(user=superuser).import_data(data)
+
+    # then
+    label = str(Member._meta.get_field(field).verbose_name)
+    assert import_problems(result) == [f"Row 1: {label}: {message}" for message in form.errors[field]]
+    assert not Member.objects.exists()
+
+
+def test_a_registration_by_import_asks_for_what_the_form_does(superuser):
+    # given a member registered without the terms version, one without a name, and one that stays unregistered
+    data = dataset(
+        ["pseudonym", "status", "name", "terms_version"],
+        [["", "active", "山田 花子", ""], ["", "active", "", "2024-04"], ["", "unregistered", "", ""]],
+    )
+
+    # when
+    result = MemberResource(user=superuser).import_data(data)
+
+    # then
+    assert import_problems(result) == [
+        "Row 1: terms version agreed: Enter the terms version the member agreed to.",
+        "Row 2: name: Enter the member's name to register them.",
+    ]
+    assert not Member.objects.exists()
+
+
+def test_a_file_without_the_name_column_registers_as_the_form_without_personal_data_does(superuser):
+    # when
+    result = MemberResource(user=superuser).import_data(
+        dataset(["pseudonym", "status", "terms_version"], [["", "active", "2024-04"]])
+    )
+
+    # then
+    assert import_problems(result) == []
+    assert Member.objects.get().status == Member.Status.ACTIVE
