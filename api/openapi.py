@@ -513,7 +513,7 @@ def openapi_document() -> dict:
     return _translated(
         {
             "openapi": "3.1.0",
-            "info": {"title": "Point programme terminal API", "version": "1", "description": _description()},
+            "info": {"title": _("Point programme terminal API"), "version": "1", "description": _description()},
             "servers": [{"url": "/api/v1"}],
             "security": [{"bearer": []}],
             "paths": paths,
@@ -535,6 +535,8 @@ def openapi_document() -> dict:
 
 
 def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """Called inside the page's language: LocaleMiddleware would label a `?lang=en` page as the browser's."""
+    response["Content-Language"] = translation.get_language()
     etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
     response["ETag"] = etag
     patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
@@ -553,7 +555,7 @@ def _language(request: HttpRequest) -> str:
 def openapi_json(request: HttpRequest) -> HttpResponse:
     with translation.override(_language(request)):
         body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode()
-    return _cacheable(request, HttpResponse(body, content_type="application/json"))
+        return _cacheable(request, HttpResponse(body, content_type="application/json"))
 
 
 def _prose(text: str) -> list[SafeString]:

@@ -186,7 +186,7 @@ def test_a_japanese_vendor_reads_the_docs_in_japanese_with_a_table_of_contents(c
     html = client.get("/api/v1/docs", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     # then the headings, the operations and their descriptions are Japanese
     assert '<html lang="ja">' in html
-    assert "<h2 id=\"overview\">概要</h2>" in html
+    assert '<h2 id="overview">概要</h2>' in html
     assert "購入でポイントを付与する" in html and "加盟店の付与率でポイントを計算し" in html
     assert "残高が使用ポイントより少ないです。" in html  # an error code's meaning
     assert "購入金額（円、税込）" in html  # a schema field
@@ -211,6 +211,20 @@ def test_an_english_browser_gets_the_docs_and_the_document_in_english(client):
     assert japanese["paths"]["/earn"]["post"]["summary"] == "購入でポイントを付与する"
     # the page's language links choose either whatever the browser says
     assert "概要" in client.get("/api/v1/docs?lang=ja", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+
+def test_the_document_and_the_page_say_which_language_they_are_in(client):
+    # when a Japanese browser follows the page's link to English, or asks for the document in English
+    page = client.get("/api/v1/docs?lang=en", HTTP_ACCEPT_LANGUAGE="ja")
+    english = client.get("/api/v1/openapi.json?lang=en", HTTP_ACCEPT_LANGUAGE="ja")
+    japanese = client.get("/api/v1/openapi.json", HTTP_ACCEPT_LANGUAGE="ja")
+
+    # then the answers are labelled English (a tool or a cache reading Content-Language is not misled)
+    assert page["Content-Language"] == "en" and english["Content-Language"] == "en"
+    assert japanese["Content-Language"] == "ja"
+    # and the document's title is in its language too, as an OpenAPI viewer shows it
+    assert english.json()["info"]["title"] == "Point programme terminal API"
+    assert japanese.json()["info"]["title"] == "ポイントプログラム 端末 API"
 
 
 def _visible_text(html: str) -> str:
