@@ -116,6 +116,22 @@ class ReceiptCoupon(Strict):
     where: str = Field(description="Where it can be used, as printed")
 
 
+class RankLine(Strict):
+    """The member's rank in the programme (programmes with ranks only), to print."""
+
+    name: str = Field(description="The rank now, e.g. シルバー")
+    benefits: str = Field(description="The rank's benefits as the programme words them (may be empty)")
+    next_rank: str | None = Field(description="The next rank up, or null at the top")
+    to_next_yen: int | None = Field(
+        description="Purchases (yen) still needed in the qualifying period for the next rank; 0: reached, "
+        "applies from the next evaluation; null at the top"
+    )
+    to_keep_yen: int | None = Field(
+        description="Purchases (yen) still needed to keep this rank at the next evaluation, or null if kept"
+    )
+    text: str = Field(description="The line to print, e.g. ゴールドまであと 12,300円")
+
+
 class Receipt(Strict):
     """Everything a receipt prints."""
 
@@ -126,6 +142,7 @@ class Receipt(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     registration_notice: str | None
+    rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
     coupons: list[ReceiptCoupon] = Field(default_factory=list, description="Coupons this purchase earned, to print")
     rally: list[RallyLine] = Field(default_factory=list, description="Point rallies this purchase took part in")
     coupons_withdrawn: list[str] = Field(
@@ -159,7 +176,7 @@ class CardLookup(Strict):
     balance: int
     debt: int
     expiring_soon: list[ExpiringPoints]
-    rank: str | None = None
+    rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
 
 
 class DayLine(Strict):

@@ -14,6 +14,7 @@ from api.pipeline import endpoint
 from coupons.selectors import coupon_receipt_lines
 from members.models import Card
 from points.models import Entry
+from ranks.services import Standing
 from stores.selectors import local_midnight
 from till.services import (
     Receipt,
@@ -40,6 +41,19 @@ def _expiring(rows: list[dict]) -> list[schemas.ExpiringPoints]:
     return [schemas.ExpiringPoints(date=row["expires_on"], points=row["points"]) for row in rows]
 
 
+def _rank(standing: Standing | None) -> schemas.RankLine | None:
+    if standing is None:
+        return None
+    return schemas.RankLine(
+        name=standing.rank.name,
+        benefits=standing.rank.benefits,
+        next_rank=standing.next_rank.name if standing.next_rank else None,
+        to_next_yen=standing.to_next_yen,
+        to_keep_yen=standing.to_keep_yen,
+        text=standing.text,
+    )
+
+
 def _receipt(receipt: Receipt) -> schemas.Receipt:
     posting, card = receipt.posting, receipt.card
     base = sum(e.points for e in posting.entries if e.kind != Entry.Kind.BONUS)
@@ -58,6 +72,7 @@ def _receipt(receipt: Receipt) -> schemas.Receipt:
         registration_notice=None
         if receipt.registered
         else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
+        rank=_rank(receipt.standing),
         rally=list(receipt.rally),
         coupons=[schemas.ReceiptCoupon(**line) for line in coupon_receipt_lines(receipt.coupons)],
         coupons_withdrawn=[coupon.printed_code for coupon in receipt.withdrawn],
@@ -73,6 +88,7 @@ def card_lookup(request, terminal, data, *, card_type: str, number: str):
         balance=account.balance if account else 0,
         debt=account.debt if account else 0,
         expiring_soon=_expiring(found.expiring),
+        rank=_rank(found.standing),
     )
 
 

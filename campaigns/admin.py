@@ -83,7 +83,17 @@ class CampaignAdmin(PromotionAdmin):
         ),
         (
             gettext_lazy("Who"),
-            {"fields": ["genders", "age_min", "age_max", "postal_prefixes", "registered", "birthday_month"]},
+            {
+                "fields": [
+                    "genders",
+                    "age_min",
+                    "age_max",
+                    "postal_prefixes",
+                    "registered",
+                    "birthday_month",
+                    "min_rank",
+                ]
+            },
         ),
         (
             gettext_lazy("Which purchases"),

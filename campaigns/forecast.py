@@ -24,6 +24,7 @@ from campaigns.models import Campaign
 from members.models import Member
 from points.models import Entry, Funder
 from points.selectors import earn_item_categories, earns_with_categories
+from ranks.models import MemberRank
 from stores.models import Store
 
 CHUNK_ROWS = 20_000
@@ -170,13 +171,20 @@ def _asks_about_members(campaign: Campaign) -> bool:
         or campaign.postal_prefixes
         or campaign.registered != Campaign.Registered.ANY
         or campaign.birthday_month
+        or campaign.min_rank_id is not None
     )
 
 
-def _member_facts(candidates) -> dict[int, rules.MemberFacts]:
-    """The plain (never encrypted) attributes of every member with a candidate earning, in one query."""
+def _member_facts(candidates, programme_id: int) -> dict[int, rules.MemberFacts]:
+    """The plain (never encrypted) attributes of every member with a candidate earning, in one query; with
+    their rank in the programme as it is now (the forecast does not replay past ranks)."""
     members = Member.objects.filter(pk__in=candidates.values("account__member_id")).values_list(
         "pk", "gender", "birth_year", "birth_month", "postal_code", "status"
+    )
+    ranks = dict(
+        MemberRank.objects.filter(programme_id=programme_id, member_id__in=candidates.values("account__member_id"))
+        .values_list("member_id", "rank__threshold_yen")
+        .iterator(CHUNK_ROWS)
     )
     return {
         pk: rules.MemberFacts(
@@ -185,6 +193,7 @@ def _member_facts(candidates) -> dict[int, rules.MemberFacts]:
             birth_month=birth_month,
             postal_code=postal_code,
             registered=status == Member.Status.ACTIVE,
+            rank_threshold_yen=ranks.get(pk, 0),
         )
         for pk, gender, birth_year, birth_month, postal_code, status in members.iterator(CHUNK_ROWS)
     }
@@ -214,7 +223,7 @@ class _Replay:
     def run(self, candidates, *, seen_before: set[tuple[int, int]]) -> None:
         campaign = self.campaign
         categories = dict(Store.objects.values_list("pk", "category"))
-        facts = _member_facts(candidates)
+        facts = _member_facts(candidates, campaign.programme_id)
         items = earn_item_categories(candidates, campaign.item_categories) if campaign.item_categories else {}
         nobody = rules.MemberFacts()
         first_purchase = campaign.first_purchase_at_store

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from campaigns.models import Campaign
 from members.models import Member
 from points.models import Participation, Programme
+from ranks.models import Rank
 from stores.models import Store
 
 # The browser's own date-and-time picker; the value is read in the local time zone (Asia/Tokyo).
@@ -139,6 +140,7 @@ class CampaignForm(forms.ModelForm):
             "postal_prefixes",
             "registered",
             "birthday_month",
+            "min_rank",
             "min_amount_yen",
             "first_purchase_at_store",
             "item_categories",
@@ -169,6 +171,11 @@ class CampaignForm(forms.ModelForm):
                 self.fields[name].queryset = stores
         for name in ("postal_prefixes", "item_categories"):
             self.initial[name] = ", ".join(getattr(self.instance, name) or [])
+        if "min_rank" in self.fields:
+            ranks = Rank.objects.filter(programme__in=programmes).select_related("programme")
+            if self.instance.programme_id is not None:
+                ranks = ranks.filter(programme=self.instance.programme_id)
+            self.fields["min_rank"].queryset = ranks.order_by("programme__code", "threshold_yen")
 
     # --- each field as the rules store it ------------------------------------------------
 
@@ -214,7 +221,14 @@ class CampaignForm(forms.ModelForm):
         self._check_stores(cleaned)
         self._check_categories(cleaned)
         self._check_budget(cleaned)
+        self._check_rank(cleaned)
         return cleaned
+
+    def _check_rank(self, cleaned):
+        rank, programme = cleaned.get("min_rank"), cleaned.get("programme")
+        programme_id = programme.pk if programme is not None else self.instance.programme_id
+        if rank is not None and programme_id is not None and rank.programme_id != programme_id:
+            self.add_error("min_rank", _("Choose a rank of the campaign's programme."))
 
     def _check_period(self, cleaned):
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")

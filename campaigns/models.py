@@ -62,6 +62,15 @@ class Campaign(models.Model):
     postal_prefixes = models.JSONField(_("postal code prefixes"), default=list, blank=True)
     registered = models.CharField(_("registration"), max_length=12, choices=Registered.choices, default=Registered.ANY)
     birthday_month = models.BooleanField(_("in the member's birthday month"), default=False)
+    min_rank = models.ForeignKey(
+        "ranks.Rank",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("members of this rank or above"),
+        help_text=_("The member's rank in the campaign's programme at the purchase. Empty: any rank."),
+    )
     min_amount_yen = models.PositiveIntegerField(_("minimum purchase (yen)"), default=0)
     first_purchase_at_store = models.BooleanField(_("first purchase at the store"), default=False)
     item_categories = models.JSONField(_("item categories"), default=list, blank=True)

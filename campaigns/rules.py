@@ -23,6 +23,8 @@ class MemberFacts:
     birth_month: int | None = None
     postal_code: str = ""
     registered: bool = False
+    # The purchases needed for the member's rank in the programme (0: the lowest rank, or no ranks).
+    rank_threshold_yen: int = 0
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,8 @@ def applies(campaign: Campaign, purchase: Purchase, local: datetime.datetime | N
         return False
     if campaign.birthday_month and member.birth_month != local.month:
         return False
+    if campaign.min_rank_id is not None and member.rank_threshold_yen < campaign.min_rank.threshold_yen:
+        return False
     if purchase.amount_yen < campaign.min_amount_yen:
         return False
     if campaign.first_purchase_at_store and not purchase.first_at_store:
@@ -103,6 +107,8 @@ def why_it_applies(campaign: Campaign, purchase: Purchase) -> str | None:
         reasons.append(_("postal code"))
     if campaign.birthday_month:
         reasons.append(_("birthday month"))
+    if campaign.min_rank_id is not None:
+        reasons.append(_("%(rank)s or above") % {"rank": campaign.min_rank.name})
     if campaign.min_amount_yen:
         reasons.append(_("purchase of %(yen)s yen or more") % {"yen": f"{campaign.min_amount_yen:,}"})
     if campaign.first_purchase_at_store:

@@ -14,6 +14,7 @@ from common.snapshots import RunningRows
 from members.models import Member
 from points.models import Entry, Programme
 from points.services import BonusGrant, Posting, points_bonuses
+from ranks.models import Rank
 from stores.models import Store
 
 MEMBER_FACTS = ("gender", "birth_year", "birth_month", "postal_code", "status")
@@ -21,7 +22,9 @@ MEMBER_FACTS = ("gender", "birth_year", "birth_month", "postal_code", "status")
 
 _RUNNING = RunningRows(
     model=Campaign,
-    active=lambda programme_id: Campaign.objects.filter(programme_id=programme_id, status=Campaign.Status.ACTIVE),
+    active=lambda programme_id: Campaign.objects.filter(
+        programme_id=programme_id, status=Campaign.Status.ACTIVE
+    ).select_related("min_rank"),
     arrange=rules.in_order,
 )
 
@@ -33,8 +36,9 @@ def campaigns_active(*, programme: Programme, at: datetime.datetime) -> list[Cam
     return _RUNNING.running(programme.pk, at)
 
 
-def _member_facts(posting: Posting) -> rules.MemberFacts:
-    """The member as the earning locked it with the card (its plain columns), else read."""
+def _member_facts(posting: Posting, rank: Rank | None = None) -> rules.MemberFacts:
+    """The member as the earning locked it with the card (its plain columns), else read; with their rank in
+    the programme as the till gave the earning at."""
     member = posting.card.member if posting.card is not None else None
     if member is None or member.pk != posting.account.member_id:
         member = Member.objects.only(*MEMBER_FACTS).get(pk=posting.account.member_id)
@@ -44,6 +48,7 @@ def _member_facts(posting: Posting) -> rules.MemberFacts:
         birth_month=member.birth_month,
         postal_code=member.postal_code,
         registered=member.status == Member.Status.ACTIVE,
+        rank_threshold_yen=rank.threshold_yen if rank is not None else 0,
     )
 
 
@@ -124,8 +129,10 @@ def campaigns_after_earn(
     occurred_at: datetime.datetime,
     programme: Programme,
     item_categories: frozenset[str] = frozenset(),
+    rank: Rank | None = None,
 ) -> None:
-    """Add the bonuses of every campaign that applies to an earning (points_earn), in its transaction.
+    """Add the bonuses of every campaign that applies to an earning (points_earn), in its transaction;
+    `rank`: the member's rank the earning was given at, for the campaigns' rank condition.
 
     Call it last before the transaction commits: a campaign with a budget is locked from here to the
     commit, and every earning that campaign applies to waits for it. A replayed earning gets nothing here
@@ -143,7 +150,7 @@ def campaigns_after_earn(
         amount_yen=amount_yen,
         base_points=earn.points,
         occurred_at=occurred_at,
-        member=_member_facts(posting),
+        member=_member_facts(posting, rank),
         first_at_store=(
             _first_at_store(earn) if rules.needs_first_purchase(campaigns, store.pk, store.category) else None
         ),

@@ -31,6 +31,7 @@ from points import errors, forms
 from points.admin import MemberLedgerAdmin
 from points.services import points_adjust
 from rallies.selectors import member_rallies
+from ranks.selectors import member_ranks
 
 # The change URL shows the summary unless asked for the form.
 EDIT_VAR = "edit"
@@ -133,6 +134,8 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             context["coupons"] = member_coupons(member_id=member.pk)
         if user.has_perm("rallies.view_stamp"):
             context["rallies"] = member_rallies(member_id=member.pk)
+        if user.has_perm("ranks.view_rankrecord"):
+            context["ranks"] = member_ranks(member_id=member.pk)
         if user.has_perm("exchange.view_exchange"):
             context["reservations"] = list(member_reservations(member))
             context["exchanges"] = list(member_exchanges(member))

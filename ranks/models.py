@@ -25,6 +25,12 @@ class RankPolicy(models.Model):
         default=0,
         help_text=_("A member below their rank keeps it this many days before moving down."),
     )
+    at_once = models.BooleanField(
+        _("move up at once"),
+        default=False,
+        help_text=_("A rank reached by a purchase applies from the next purchase, not from the next midnight."),
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("rank rule")
@@ -52,7 +58,13 @@ class Rank(models.Model):
     multiplier_percent = models.PositiveIntegerField(
         _("earn rate multiplier (%)"), default=100, help_text=_("150: one and a half times the store's rate.")
     )
+    extra_rate_bp = models.PositiveIntegerField(
+        _("extra earn rate (basis points)"),
+        default=0,
+        help_text=_("Added to the store's rate, per 10,000 yen: 50 gives 0.5% more of the purchase as points."),
+    )
     benefits = models.TextField(_("benefits shown to the member"), blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("rank")

@@ -14,9 +14,11 @@ purchase run in one order everywhere. The steps, and why in this order:
    columns; an unknown card is created on the spot with its member (the first touch at a till makes the
    card), and its account opened.
 4. The earning's entry and lot, and the balance (`points_post_earn`).
-5. What a purchase brings besides its points, in EARN_STEPS' order (see there). Adding a step (ranks, QR
-   points, offers) is one function added to that tuple.
-6. The receipt: the balance as written, and the points expiring soon.
+5. What a purchase brings besides its points, in EARN_STEPS' order (see there): the rank's extra points,
+   coupons, rally stamps, campaign bonuses. Adding a step (QR points, offers) is one function added to that
+   tuple.
+6. The receipt: the balance as written, the points expiring soon, and in a programme with ranks the
+   member's rank with what remains to the next one.
 
 Inside `till_request()` (the terminal API's transaction, which also holds the request's idempotency
 record, so that the answer and the entries commit together) an operation writes straight into the
@@ -57,6 +59,8 @@ from points.services import (
     programmes_known,
 )
 from rallies.services import rallies_after_earn, rallies_after_void
+from ranks.models import Rank
+from ranks.services import Standing, rank_after_earn, rank_standing
 from stores.models import Store, Terminal
 from stores.selectors import terminal_secret_hash
 from till import errors, sql
@@ -78,6 +82,7 @@ class Receipt:
     withdrawn: list[Coupon] = field(default_factory=list)
     rally: list[dict] = field(default_factory=list)
     expiring: list[dict] = field(default_factory=list)
+    standing: Standing | None = None
 
     @property
     def registered(self) -> bool:
@@ -90,6 +95,7 @@ class Lookup:
     number: str
     account: Account | None
     expiring: list[dict]
+    standing: Standing | None = None
 
 
 @dataclass
@@ -104,6 +110,7 @@ class Earning:
     item_categories: frozenset[str]
     coupons: list[Coupon] = field(default_factory=list)
     rally: list[dict] = field(default_factory=list)
+    rank: Rank | None = None
 
 
 # --- the steps of an earning after its own entry ----------------------------------------------
@@ -114,6 +121,12 @@ def _items(earning: Earning) -> None:
     earning.item_categories = points_item_categories_record(
         posting=earning.posting, item_categories=earning.item_categories, occurred_at=earning.occurred_at
     )
+
+
+def _ranks(earning: Earning) -> None:
+    """The member's rank's extra points (and, in an "at once" programme, a rank reached now); before the
+    campaigns, whose rank condition reads it."""
+    earning.rank = rank_after_earn(posting=earning.posting, programme=earning.programme, amount_yen=earning.amount_yen)
 
 
 def _coupons(earning: Earning) -> None:
@@ -143,10 +156,11 @@ def _campaigns(earning: Earning) -> None:
         occurred_at=earning.occurred_at,
         programme=earning.programme,
         item_categories=earning.item_categories,
+        rank=earning.rank,
     )
 
 
-EARN_STEPS = (_items, _coupons, _rallies, _campaigns)
+EARN_STEPS = (_items, _ranks, _coupons, _rallies, _campaigns)
 
 
 # --- the terminal --------------------------------------------------------------------------------
@@ -182,11 +196,12 @@ def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Look
     )
     if card is not None and card.card_type != card_type:
         card = None
-    account = None
+    account = standing = None
     if card is not None:
         programme = programme_for_store(store=terminal.store)
         account = Account.objects.filter(member_id=card.member_id, programme=programme).first()
-    return Lookup(card=card, number=number, account=account, expiring=_expiring(account))
+        standing = rank_standing(member_id=card.member_id, programme=programme)
+    return Lookup(card=card, number=number, account=account, expiring=_expiring(account), standing=standing)
 
 
 def till_earn(
@@ -229,7 +244,12 @@ def till_earn(
             with snapshots_checked(programme.pk, versions):
                 for step in EARN_STEPS:
                     step(earning)
-        return _receipt(posting, card, created=created, coupons=earning.coupons, rally=earning.rally)
+                # The ladder's question is answered with the others: a programme without ranks asks nothing.
+                standing = _standing(posting.account)
+            return _receipt(
+                posting, card, created=created, coupons=earning.coupons, rally=earning.rally, standing=standing
+            )
+        return _receipt(posting, card, created=created)
 
     return _once(idempotency_key, run)
 
@@ -392,8 +412,17 @@ def _expiring(account: Account | None) -> list[dict]:
     return lots_expiring(account=account, within_days=EXPIRING_WITHIN_DAYS)
 
 
+def _standing(account: Account | None) -> Standing | None:
+    if account is None or account.pk is None:
+        return None
+    return rank_standing(member_id=account.member_id, programme=Programme(pk=account.programme_id))
+
+
 def _receipt(posting: Posting, card: Card, **parts) -> Receipt:
-    return Receipt(posting=posting, card=card, expiring=_expiring(posting.account), **parts)
+    """The receipt of an operation; its rank standing read here unless the caller read it already (an
+    earning reads it with the promotions' versions)."""
+    standing = parts.pop("standing") if "standing" in parts else _standing(posting.account)
+    return Receipt(posting=posting, card=card, expiring=_expiring(posting.account), standing=standing, **parts)
 
 
 @contextlib.contextmanager

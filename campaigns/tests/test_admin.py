@@ -499,3 +499,20 @@ def test_an_operator_sees_no_members_personal_data(operator_client, programme, s
     assert member.pseudonym in listed and member.pseudonym in viewed
     for page in (listed, viewed):
         assert "山田" not in page and "090-1111-2222" not in page
+
+
+def test_a_rank_condition_takes_a_rank_of_the_campaigns_programme_only(operator_client, programme):
+    from points.tests.factories import ProgrammeFactory
+    from ranks.models import Rank
+
+    gold = Rank.objects.create(programme=programme, name="ゴールド", threshold_yen=100_000)
+    elsewhere = Rank.objects.create(programme=ProgrammeFactory(code="COMPANY"), name="プラチナ", threshold_yen=300_000)
+
+    refused = operator_client.post(ADD, form_data(programme, min_rank=elsewhere.pk))
+    created = operator_client.post(ADD, form_data(programme, name="ゴールド感謝デー", min_rank=gold.pk))
+
+    assert refused.context["adminform"].form.errors["min_rank"] == [
+        "キャンペーンのプログラムのランクを選んでください。"
+    ]
+    assert created.status_code == 302, created.context["adminform"].form.errors
+    assert Campaign.objects.get(name="ゴールド感謝デー").min_rank == gold

@@ -408,3 +408,24 @@ def _form_data(**overrides) -> dict:
         "terms_version": "2024-04",
     }
     return {**data, **overrides}
+
+
+def test_the_rank_now_and_its_history_are_shown_with_the_figures_each_change_was_decided_on(desk, member, programme):
+    import django.utils.timezone as timezone
+
+    from ranks.models import Rank, RankPolicy
+    from ranks.services import ranks_evaluate
+
+    # given a ladder, and the member's 150,000 yen of purchases today counted at the next midnight
+    RankPolicy.objects.create(programme=programme, calendar_year=True)
+    for name, threshold in (("レギュラー", 0), ("シルバー", 100_000), ("ゴールド", 300_000)):
+        Rank.objects.create(programme=programme, name=name, threshold_yen=threshold)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    ranks_evaluate(programme=programme, day=tomorrow)
+
+    ranks = section(desk.get(page_url(member)).content.decode(), "member-ranks")
+
+    # then the rank, what remains to the next, and the change with its reason
+    assert "シルバー — ゴールドまであと 150,000円" in ranks
+    assert f"{tomorrow:%Y/%m/%d} — → シルバー 150,000 {tomorrow.year}-01〜{timezone.localdate():%Y-%m}" in ranks
+    assert "のお買上げ 150,000円 ≥ 100,000円" in ranks
