@@ -21,6 +21,11 @@ How the figures are made (issue "foundation"):
   `loyalty_pgbench` (-i -s 10, then -c 16 -j 2 -T 15): the server's own
   capacity, to compare later figures against.
 
+Then the nightly rank evaluation (issue 15; details in bench/ranks.py): on the seeded database, in a
+transaction rolled back afterwards, a three-step ladder on the programme; a night with nothing to change
+against one plain aggregate of the same qualifying purchases (target 3x), the first night (every member
+placed) and a dry run.
+
 Then the terminal API (issue "terminal API"; details in bench/terminal_api.py):
 gunicorn with production settings on the seeded database, 16 terminals
 posting earns from a separate process (bench/loadgen.py), warmed up until
@@ -53,7 +58,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import billing, campaigns, finish, foundation, section, terminal_api, till_cpu
+from bench import billing, campaigns, finish, foundation, ranks, section, terminal_api, till_cpu
 
 
 def main() -> int:
@@ -61,6 +66,7 @@ def main() -> int:
     figures = foundation.run()
     # Without a seeded loyalty_bench, the sections seed small databases of their own.
     small = "seed" in figures.get("errors", {})
+    section(figures, "ranks", ranks.run, small=small)
     section(figures, "terminal_api", terminal_api.run, small=small)
     section(figures, "till_cpu", till_cpu.run, small=small)
     section(figures, "billing", billing.run)
