@@ -52,6 +52,13 @@ class SpendRequest(Strict):
     amount_yen: int | None = Field(default=None, ge=0, le=MAX_AMOUNT_YEN)
     receipt_no: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL_CHARACTERS)
     occurred_at: AwareDatetime
+    programme: str | None = Field(
+        default=None,
+        max_length=20,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="The code of the programme whose points are spent, at a store in several; omit for the "
+        "store's primary programme",
+    )
 
 
 class VoidRequest(Strict):
@@ -132,8 +139,20 @@ class RankLine(Strict):
     text: str = Field(description="The line to print, e.g. ゴールドまであと 12,300円")
 
 
+class ProgrammeReceiptLine(Strict):
+    """One programme's part of the receipt or the card lookup, at a store in one or several programmes."""
+
+    programme: str = Field(description="The programme's code")
+    name: str = Field(description="The programme's name, as printed")
+    points: PointsThisTime | None = Field(description="Points this time in the programme (null on a card lookup)")
+    balance: int
+    debt: int
+    expiring_soon: list[ExpiringPoints]
+    rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
+
+
 class Receipt(Strict):
-    """Everything a receipt prints."""
+    """Everything a receipt prints: the top level is the primary programme's, `programmes` each one's."""
 
     transaction_id: uuid.UUID | None
     card: CardState
@@ -143,6 +162,9 @@ class Receipt(Strict):
     expiring_soon: list[ExpiringPoints]
     registration_notice: str | None
     rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
+    programmes: list[ProgrammeReceiptLine] = Field(
+        default_factory=list, description="Each programme's points, balance and expiring points, primary first"
+    )
     coupons: list[ReceiptCoupon] = Field(default_factory=list, description="Coupons this purchase earned, to print")
     rally: list[RallyLine] = Field(default_factory=list, description="Point rallies this purchase took part in")
     coupons_withdrawn: list[str] = Field(
@@ -177,6 +199,9 @@ class CardLookup(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
+    programmes: list[ProgrammeReceiptLine] = Field(
+        default_factory=list, description="Each programme's balance and expiring points, primary first"
+    )
 
 
 class DayLine(Strict):

@@ -14,12 +14,15 @@ from api.pipeline import endpoint
 from coupons.selectors import coupon_receipt_lines
 from members.models import Card
 from points.models import Entry
+from points.services import Posting
 from ranks.services import Standing
 from stores.selectors import local_midnight
 from till.services import (
+    ProgrammeLine,
     Receipt,
     till_card_lookup,
     till_earn,
+    till_programme,
     till_purchase,
     till_redeem,
     till_spend,
@@ -54,18 +57,37 @@ def _rank(standing: Standing | None) -> schemas.RankLine | None:
     )
 
 
-def _receipt(receipt: Receipt) -> schemas.Receipt:
-    posting, card = receipt.posting, receipt.card
+def _points(posting: Posting) -> schemas.PointsThisTime:
     base = sum(e.points for e in posting.entries if e.kind != Entry.Kind.BONUS)
     bonuses = [
         schemas.Bonus(name=e.reason or _("Bonus"), points=e.points)
         for e in posting.entries
         if e.kind == Entry.Kind.BONUS
     ]
+    return schemas.PointsThisTime(base=base, bonuses=bonuses, total=posting.points)
+
+
+def _lines(lines: list[ProgrammeLine]) -> list[schemas.ProgrammeReceiptLine]:
+    return [
+        schemas.ProgrammeReceiptLine(
+            programme=line.programme.code,
+            name=line.programme.name,
+            points=_points(line.posting) if line.posting is not None else None,
+            balance=line.account.balance if line.account else 0,
+            debt=line.account.debt if line.account else 0,
+            expiring_soon=_expiring(line.expiring),
+            rank=_rank(line.standing),
+        )
+        for line in lines
+    ]
+
+
+def _receipt(receipt: Receipt) -> schemas.Receipt:
+    posting, card = receipt.posting, receipt.card
     return schemas.Receipt(
-        transaction_id=posting.operation,
+        transaction_id=next((line.posting.operation for line in receipt.lines if line.posting.entries), None),
         card=_card_state(card, card.card_type, card.number_last4, created=receipt.created),
-        points=schemas.PointsThisTime(base=base, bonuses=bonuses, total=posting.points),
+        points=_points(posting),
         balance=posting.account.balance,
         debt=posting.account.debt,
         expiring_soon=_expiring(receipt.expiring),
@@ -73,6 +95,7 @@ def _receipt(receipt: Receipt) -> schemas.Receipt:
         if receipt.registered
         else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
         rank=_rank(receipt.standing),
+        programmes=_lines(receipt.lines),
         rally=list(receipt.rally),
         coupons=[schemas.ReceiptCoupon(**line) for line in coupon_receipt_lines(receipt.coupons)],
         coupons_withdrawn=[coupon.printed_code for coupon in receipt.withdrawn],
@@ -89,6 +112,7 @@ def card_lookup(request, terminal, data, *, card_type: str, number: str):
         debt=account.debt if account else 0,
         expiring_soon=_expiring(found.expiring),
         rank=_rank(found.standing),
+        programmes=_lines(found.lines),
     )
 
 
@@ -119,6 +143,7 @@ def spend_answer(terminal, data: schemas.SpendRequest, ledger_key: str) -> tuple
         occurred_at=data.occurred_at,
         receipt_no=data.receipt_no,
         amount_yen=data.amount_yen,
+        programme=till_programme(terminal=terminal, code=data.programme) if data.programme else None,
     )
     return 201, _receipt(receipt)
 

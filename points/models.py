@@ -74,11 +74,31 @@ class Participation(models.Model):
     store = models.ForeignKey(Store, on_delete=models.PROTECT, verbose_name=_("store"))
     accepts_spend = models.BooleanField(_("accepts points as payment"), default=True)
     joined_on = models.DateField(_("joined on"), default=timezone.localdate)
+    is_primary = models.BooleanField(
+        _("the store's primary programme"),
+        default=False,
+        help_text=_(
+            "Where a store takes part in several programmes: a spend that names no programme is in this one, "
+            "and its receipt line comes first. Without one, the programme the store joined first."
+        ),
+    )
+    earn_rate_bp = models.PositiveIntegerField(
+        _("earn rate in this programme (basis points)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: the store's own rate. 100 = 1%."),
+    )
 
     class Meta:
         verbose_name = _("participating store")
         verbose_name_plural = _("participating stores")
-        constraints = [models.UniqueConstraint(fields=["programme", "store"], name="participation_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "store"], name="participation_unique"),
+            models.UniqueConstraint(
+                fields=["store"], condition=models.Q(is_primary=True), name="participation_one_primary"
+            ),
+            models.CheckConstraint(condition=models.Q(earn_rate_bp__lte=10000), name="participation_rate_at_most_100"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.programme} / {self.store}"

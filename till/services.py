@@ -4,16 +4,19 @@ The terminal API's views and its offline batch translate JSON to these calls and
 benchmark, the simulator (through the API) and the tests call the same functions, so that the steps of a
 purchase run in one order everywhere. The steps, and why in this order:
 
-1. The terminal, with its store, the store's active programmes and whether their running promotions
-   changed, read in one statement (`till_terminal`): a revoked terminal is refused at its very next
-   request, on every server.
+1. The terminal, with its store, the store's active programmes (primary first) and whether their running
+   promotions changed, read in one statement (`till_terminal`): a revoked terminal is refused at its very
+   next request, on every server.
 2. Checks that write nothing: the card number's form, the transaction's time. A refusal leaves the
    caller's transaction usable, so the API stores it as the answer to replay.
 3. The card, found by its number's index and locked in one statement with its account (card first, as
    every till operation locks them, so two tills on one card queue at the card), with its member's plain
    columns; an unknown card is created on the spot with its member (the first touch at a till makes the
    card), and its account opened.
-4. The earning's entry and lot, and the balance (`points_post_earn`).
+4. The earning's entry and lot, and the balance (`points_post_earn`); at a store in several programmes, in
+   each of them, at its rate there, with steps 5 and 6 per programme (its account locked after the card,
+   in the order of the store's programmes, primary first). The primary programme's entries carry the
+   request's key, another programme's the key and "@" its code.
 5. What a purchase brings besides its points, in EARN_STEPS' order (see there): the rank's extra points,
    coupons, rally stamps, campaign bonuses. Adding a step (QR points, offers) is one function added to that
    tuple.
@@ -44,11 +47,12 @@ from coupons.models import Coupon
 from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
 from members.models import Card
 from members.services import CardNumberError, card_create, card_number_index, card_number_normalise
-from points.errors import LedgerError
-from points.models import Account, Entry, Programme
+from points.errors import LedgerError, StoreNotInProgramme
+from points.models import Account, Entry, Participation, Programme
 from points.selectors import lots_expiring
 from points.services import (
     Posting,
+    participations_of_store,
     points_card_lock,
     points_item_categories_record,
     points_post_earn,
@@ -71,9 +75,21 @@ _request = threading.local()
 
 
 @dataclass
+class ProgrammeLine:
+    """One programme's part of a receipt or a card lookup: its points this time, balance, points expiring
+    soon and the member's rank in it."""
+
+    programme: Programme
+    posting: Posting | None
+    account: Account | None
+    expiring: list[dict]
+    standing: Standing | None = None
+
+
+@dataclass
 class Receipt:
-    """What the receipt prints for one operation: its posting, the card as locked (with its member's plain
-    columns), and what came with it."""
+    """What the receipt prints for one operation: its posting (the primary programme's), the card as locked
+    (with its member's plain columns), what came with it, and a line per programme."""
 
     posting: Posting
     card: Card
@@ -83,6 +99,7 @@ class Receipt:
     rally: list[dict] = field(default_factory=list)
     expiring: list[dict] = field(default_factory=list)
     standing: Standing | None = None
+    lines: list[ProgrammeLine] = field(default_factory=list)
 
     @property
     def registered(self) -> bool:
@@ -96,6 +113,7 @@ class Lookup:
     account: Account | None
     expiring: list[dict]
     standing: Standing | None = None
+    lines: list[ProgrammeLine] = field(default_factory=list)
 
 
 @dataclass
@@ -196,12 +214,30 @@ def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Look
     )
     if card is not None and card.card_type != card_type:
         card = None
-    account = standing = None
+    participations = participations_of_store(store=terminal.store)
+    if not participations:
+        raise StoreNotInProgramme()
+    lines = []
     if card is not None:
-        programme = programme_for_store(store=terminal.store)
-        account = Account.objects.filter(member_id=card.member_id, programme=programme).first()
-        standing = rank_standing(member_id=card.member_id, programme=programme)
-    return Lookup(card=card, number=number, account=account, expiring=_expiring(account), standing=standing)
+        accounts = {
+            account.programme_id: account
+            for account in Account.objects.filter(
+                member_id=card.member_id, programme__in=[each.programme_id for each in participations]
+            )
+        }
+        for participation in participations:
+            account = accounts.get(participation.programme_id)
+            standing = rank_standing(member_id=card.member_id, programme=participation.programme)
+            lines.append(ProgrammeLine(participation.programme, None, account, _expiring(account), standing))
+    primary = lines[0] if lines else ProgrammeLine(participations[0].programme, None, None, [])
+    return Lookup(
+        card=card,
+        number=number,
+        account=primary.account,
+        expiring=primary.expiring,
+        standing=primary.standing,
+        lines=lines,
+    )
 
 
 def till_earn(
@@ -215,43 +251,52 @@ def till_earn(
     receipt_no: str = "",
     item_categories: frozenset[str] = frozenset(),
 ) -> Receipt:
-    """Points on a purchase at the terminal's store, with everything that comes with them (see the module's
-    steps); a purchase worth no points writes nothing but a card seen for the first time."""
+    """Points on a purchase at the terminal's store, in each programme it takes part in, with everything that
+    comes with them (see the module's steps); a purchase worth no points writes nothing but a card seen for
+    the first time."""
     store = terminal.store
-    programme, occurred_at = _programme_and_time(terminal, occurred_at)
+    participations = _participations_and_time(terminal, occurred_at)
+    occurred_at = occurred_at or timezone.now()
     number = _normalised(card_type, number)
+    categories = frozenset(item_categories)
 
     def run() -> Receipt:
-        card, account, created = _till_card(card_type, number, programme, store)
-        posting = points_post_earn(
-            card=card,
-            account=account,
-            store=store,
-            programme=programme,
-            amount_yen=amount_yen,
-            idempotency_key=idempotency_key,
-            occurred_at=occurred_at,
-            terminal=terminal,
-            receipt_no=receipt_no,
-            new_member=created,
-        )
-        earning = Earning(posting, store, programme, amount_yen, occurred_at, frozenset(item_categories))
-        if posting.entries:
-            # Whether the running campaigns, coupon templates and rallies changed: asked with the terminal,
-            # or else here in one question for all. The terminal's answer serves its request's first
-            # earning only: a batch's later items ask afresh.
-            versions = terminal.__dict__.pop("promotion_versions", {}).get(programme.pk)
-            with snapshots_checked(programme.pk, versions):
-                for step in EARN_STEPS:
-                    step(earning)
-                # The ladder's question is answered with the others: a programme without ranks asks nothing.
-                standing = _standing(posting.account)
-            return _receipt(
-                posting, card, created=created, coupons=earning.coupons, rally=earning.rally, standing=standing
+        card, account, created = _till_card(card_type, number, participations[0].programme, store)
+        # Whether the running campaigns, coupon templates and rallies changed: asked with the terminal, or
+        # else here in one question for all. The terminal's answer serves its request's first earning only:
+        # a batch's later items ask afresh.
+        versions = terminal.__dict__.pop("promotion_versions", {})
+        lines, coupons, rally = [], [], []
+        for participation in participations:
+            programme = participation.programme
+            posting = points_post_earn(
+                card=card,
+                account=account if participation is participations[0] else None,
+                store=store,
+                programme=programme,
+                amount_yen=amount_yen,
+                idempotency_key=_programme_key(idempotency_key, participation, participations),
+                occurred_at=occurred_at,
+                terminal=terminal,
+                receipt_no=receipt_no,
+                new_member=created,
+                rate_bp=participation.earn_rate_bp,
             )
-        return _receipt(posting, card, created=created)
+            if posting.entries:
+                earning = Earning(posting, store, programme, amount_yen, occurred_at, categories)
+                with snapshots_checked(programme.pk, versions.get(programme.pk)):
+                    for step in EARN_STEPS:
+                        step(earning)
+                    # The ladder's question is answered with the others: a programme without ranks asks nothing.
+                    line = _line(programme, posting)
+                coupons += earning.coupons
+                rally += earning.rally
+            else:
+                line = _line(programme, posting)
+            lines.append(line)
+        return _receipt_of(lines, card, created=created, coupons=coupons, rally=rally)
 
-    return _once(idempotency_key, run)
+    return _once(idempotency_key, run, participations)
 
 
 def till_spend(
@@ -264,10 +309,12 @@ def till_spend(
     occurred_at: datetime.datetime | None = None,
     receipt_no: str = "",
     amount_yen: int | None = None,
+    programme: Programme | None = None,
 ) -> Receipt:
-    """Points spent at the terminal's store; never more than the card's spendable balance."""
+    """Points spent at the terminal's store, in `programme` (one the store takes part in; its primary one when
+    None); never more than the card's spendable balance there."""
     store = terminal.store
-    programme, occurred_at = _programme_and_time(terminal, occurred_at, spending=True)
+    programme, occurred_at = _programme_and_time(terminal, occurred_at, spending=True, programme=programme)
     number = _normalised(card_type, number)
 
     def run() -> Receipt:
@@ -286,7 +333,7 @@ def till_spend(
             receipt_no=receipt_no,
             amount_yen=amount_yen,
         )
-        return _receipt(posting, card)
+        return _receipt_of([_line(programme, posting)], card)
 
     return _once(idempotency_key, run)
 
@@ -316,24 +363,46 @@ def till_void(
     occurred_at: datetime.datetime | None = None,
     refund_amount_yen: int | None = None,
 ) -> Receipt:
-    """Void a purchase, or refund part of it: its points back (points_void), then what it brought, its
-    rally stamps and its unused coupons, taken back with it."""
+    """Void a purchase, or refund part of it: its points back (points_void) in every programme it earned in,
+    then what it brought, its rally stamps and its unused coupons, taken back with it."""
     _programme, occurred_at = _programme_and_time(terminal, occurred_at)
+    participations = participations_of_store(store=terminal.store)
 
     def run() -> Receipt:
-        posting = points_void(
-            entry=original,
-            idempotency_key=idempotency_key,
-            refund_amount_yen=refund_amount_yen,
-            terminal=terminal,
-            occurred_at=occurred_at,
-        )
-        rally = rallies_after_void(original_entry=original)
-        withdrawn = coupons_after_void(original_entry=original)
-        return _receipt(posting, original.card, rally=rally, withdrawn=withdrawn)
+        lines, rally, withdrawn = [], [], []
+        for each in _purchase_in_each_programme(original, participations):
+            posting = points_void(
+                entry=each,
+                idempotency_key=idempotency_key
+                if each is original
+                else f"{idempotency_key}@{each.account.programme.code}",
+                refund_amount_yen=refund_amount_yen,
+                terminal=terminal,
+                occurred_at=occurred_at,
+            )
+            rally += rallies_after_void(original_entry=each)
+            withdrawn += coupons_after_void(original_entry=each)
+            lines.append(_line(_programme_of(posting, participations), posting))
+        return _receipt_of(lines, original.card, rally=rally, withdrawn=withdrawn)
 
     with _transaction():
         return run()
+
+
+def _purchase_in_each_programme(original: Entry, participations: list[Participation]) -> list[Entry]:
+    """The purchase's first entry in each programme it earned in: the one given, then its siblings in the
+    store's other programmes (their keys are the purchase's and "@" the programme's code)."""
+    if original.kind == Entry.Kind.SPEND or len(participations) < 2:
+        return [original]
+    base = original.idempotency_key.split("@")[0]
+    keys = [base, *(f"{base}@{each.programme.code}" for each in participations)]
+    siblings = (
+        Entry.objects.filter(idempotency_key__in=keys, kind=Entry.Kind.EARN)
+        .exclude(operation=original.operation)
+        .select_related("account__programme", "card__member")
+        .order_by("id")
+    )
+    return [original, *siblings]
 
 
 def till_redeem(
@@ -368,14 +437,44 @@ def _normalised(card_type: str, number: str) -> str:
 
 
 def _programme_and_time(
-    terminal: Terminal, occurred_at: datetime.datetime | None, *, spending: bool = False
+    terminal: Terminal,
+    occurred_at: datetime.datetime | None,
+    *,
+    spending: bool = False,
+    programme: Programme | None = None,
 ) -> tuple[Programme, datetime.datetime]:
-    """The programme of the terminal's store (refused if it takes no part, or accepts no spending), and the
-    time of the transaction (now if the till sent none), checked against the programme's rules."""
-    programme = programme_for_store(store=terminal.store, spending=spending)
+    """The programme at the terminal's store (`programme`, else the store's primary one; refused if the store
+    takes no part in it, or accepts no spending), and the time of the transaction (now if the till sent
+    none), checked against the programme's rules."""
+    programme = programme_for_store(store=terminal.store, spending=spending, programme=programme)
     occurred_at = occurred_at or timezone.now()
     _check_time(occurred_at, programme)
     return programme, occurred_at
+
+
+def _participations_and_time(terminal: Terminal, occurred_at: datetime.datetime | None) -> list[Participation]:
+    """The store's participations, primary first (refused if it takes part in none), with the transaction's
+    time checked against each programme's rules."""
+    participations = participations_of_store(store=terminal.store)
+    if not participations:
+        raise StoreNotInProgramme()
+    moment = occurred_at or timezone.now()
+    for participation in participations:
+        _check_time(moment, participation.programme)
+    return participations
+
+
+def _programme_key(key: str, participation: Participation, participations: list[Participation]) -> str:
+    """The ledger key of a purchase's entries in one programme: the request's in the primary one."""
+    return key if participation is participations[0] else f"{key}@{participation.programme.code}"
+
+
+def till_programme(*, terminal: Terminal, code: str) -> Programme:
+    """The programme with this code among the terminal's store's (a spend that names its programme)."""
+    for participation in participations_of_store(store=terminal.store):
+        if participation.programme.code == code:
+            return participation.programme
+    raise StoreNotInProgramme()
 
 
 def _check_time(occurred_at: datetime.datetime, programme: Programme) -> None:
@@ -418,11 +517,24 @@ def _standing(account: Account | None) -> Standing | None:
     return rank_standing(member_id=account.member_id, programme=Programme(pk=account.programme_id))
 
 
-def _receipt(posting: Posting, card: Card, **parts) -> Receipt:
-    """The receipt of an operation; its rank standing read here unless the caller read it already (an
-    earning reads it with the promotions' versions)."""
-    standing = parts.pop("standing") if "standing" in parts else _standing(posting.account)
-    return Receipt(posting=posting, card=card, expiring=_expiring(posting.account), standing=standing, **parts)
+def _line(programme: Programme, posting: Posting) -> ProgrammeLine:
+    account = posting.account
+    return ProgrammeLine(programme, posting, account, _expiring(account), _standing(account))
+
+
+def _receipt_of(lines: list[ProgrammeLine], card: Card, **parts) -> Receipt:
+    """The receipt of an operation in one or several programmes: the first line's figures at the top."""
+    first = lines[0]
+    return Receipt(
+        posting=first.posting, card=card, expiring=first.expiring, standing=first.standing, lines=lines, **parts
+    )
+
+
+def _programme_of(posting: Posting, participations: list[Participation]) -> Programme:
+    """The programme of a posting's account, as the store's participations hold it (else read)."""
+    programme_id = posting.account.programme_id
+    known = next((each.programme for each in participations if each.programme_id == programme_id), None)
+    return known or Programme.objects.get(pk=programme_id)
 
 
 @contextlib.contextmanager
@@ -448,10 +560,10 @@ def _transaction():
     return contextlib.nullcontext() if _in_request() else transaction.atomic()
 
 
-def _once(idempotency_key: str, run) -> Receipt:
+def _once(idempotency_key: str, run, participations: list[Participation] | None = None) -> Receipt:
     """`run` in the request's transaction (`till_request`), or in a transaction or savepoint of its own
     where a second call with the same key gets back what the first one wrote (the entries' unique key
-    refuses the second)."""
+    refuses the second), in each of the store's `participations` for an earning."""
     if _in_request():
         return run()
     try:
@@ -459,14 +571,22 @@ def _once(idempotency_key: str, run) -> Receipt:
             return run()
     except (IntegrityError, LedgerError):
         # The second call of a key, or one refused because the first has moved the balance on since.
-        posting = points_replay(idempotency_key=idempotency_key)
-        if posting is None:
+        keys = [idempotency_key]
+        if participations:
+            keys = [_programme_key(idempotency_key, each, participations) for each in participations]
+        postings = [posting for posting in map(lambda key: points_replay(idempotency_key=key), keys) if posting]
+        if not postings:
             raise
-        return _replayed(posting)
+        return _replayed(postings, participations or [])
 
 
-def _replayed(posting: Posting) -> Receipt:
-    first = posting.entries[0]
+def _replayed(postings: list[Posting], participations: list[Participation]) -> Receipt:
+    first = postings[0].entries[0]
     card = Card.objects.select_related("member").get(pk=first.card_id)
-    coupons = list(Coupon.objects.filter(issued_by=first).select_related("template").order_by("pk"))
-    return _receipt(posting, card, coupons=coupons)
+    coupons = list(
+        Coupon.objects.filter(issued_by__in=[posting.entries[0] for posting in postings])
+        .select_related("template")
+        .order_by("pk")
+    )
+    lines = [_line(_programme_of(posting, participations), posting) for posting in postings]
+    return _receipt_of(lines, card, coupons=coupons)

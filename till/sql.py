@@ -37,7 +37,7 @@ def terminal_by_secret_sql() -> str:
         "LEFT JOIN points_participation p ON p.store_id = s.id "
         "AND p.programme_id IN (SELECT id FROM points_programme WHERE is_active) "
         "LEFT JOIN points_programme g ON g.id = p.programme_id "
-        "WHERE t.secret_hash = %s AND t.status = %s ORDER BY p.programme_id"
+        "WHERE t.secret_hash = %s AND t.status = %s ORDER BY p.is_primary DESC, p.joined_on, p.programme_id"
     )
 
 

@@ -92,9 +92,10 @@ def expiry_date(*, programme: Programme, earned_at: datetime.datetime) -> dateti
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def earn_points_for(*, store: Store, amount_yen: int) -> int:
-    """Base points for a receipt: the store's rate, rounded down per receipt."""
-    return amount_yen * store.earn_rate_bp // 10_000
+def earn_points_for(*, store: Store, amount_yen: int, rate_bp: int | None = None) -> int:
+    """Base points for a receipt: the store's rate (or its rate in the programme, `rate_bp`), rounded down per
+    receipt."""
+    return amount_yen * (store.earn_rate_bp if rate_bp is None else rate_bp) // 10_000
 
 
 def check_whole(value, *, low: int, high: int, message) -> int:
@@ -103,39 +104,47 @@ def check_whole(value, *, low: int, high: int, message) -> int:
     return value
 
 
-def programme_for_store(*, store: Store, programme: Programme | None = None, spending: bool = False) -> Programme:
-    """The one active programme the store takes part in (or `programme`, checked to be one of them).
+# A store's participations, primary first: the one marked so, else the programme it joined first.
+PARTICIPATION_ORDER = ("-is_primary", "joined_on", "programme_id")
 
-    Remembered on the store instance: a terminal request loads its store once
-    and asks this several times (the API, then the service it calls).
-    """
-    memo = store.__dict__.setdefault("_participations", {})
-    wanted = programme.pk if programme is not None else None
-    if wanted not in memo:
-        participations = Participation.objects.filter(store=store, programme__is_active=True).select_related(
-            "programme"
+
+def participations_of_store(*, store: Store) -> list[Participation]:
+    """The store's participations in active programmes, primary first (with their programmes).
+
+    Remembered on the store instance: a terminal request loads its store once and asks this several times
+    (the API, then the service it calls); the till reads them with its terminal (`programmes_known`)."""
+    memo = store.__dict__.get("_participations")
+    if memo is None:
+        memo = list(
+            Participation.objects.filter(store=store, programme__is_active=True)
+            .select_related("programme")
+            .order_by(*PARTICIPATION_ORDER)
         )
-        if programme is not None:
-            participations = participations.filter(programme=programme)
-        found = list(participations[:2])
-        memo[wanted] = found[0] if len(found) == 1 else None
-        if memo[wanted] is not None:
-            memo.setdefault(memo[wanted].programme_id, memo[wanted])
-    participation = memo[wanted]
-    if participation is None:
-        raise errors.StoreNotInProgramme()
+        programmes_known(store=store, participations=memo)
+    return memo
+
+
+def programme_for_store(*, store: Store, programme: Programme | None = None, spending: bool = False) -> Programme:
+    """The store's primary programme (or `programme`, checked to be one the store takes part in); refused if
+    it takes part in none, or, when `spending`, if it does not accept points there."""
+    participation = _participation_of_store(store=store, programme_id=programme.pk if programme else None)
     if spending and not participation.accepts_spend:
         raise errors.SpendNotAccepted()
     return participation.programme
 
 
+def _participation_of_store(*, store: Store, programme_id: int | None = None) -> Participation:
+    participations = participations_of_store(store=store)
+    found = next((each for each in participations if programme_id is None or each.programme_id == programme_id), None)
+    if found is None:
+        raise errors.StoreNotInProgramme()
+    return found
+
+
 def programmes_known(*, store: Store, participations: list[Participation]) -> None:
-    """Tell `programme_for_store` the store's active participations, read along with something else (the
-    till reads them with its terminal), so that it asks the database nothing."""
-    memo = store.__dict__.setdefault("_participations", {})
-    memo[None] = participations[0] if len(participations) == 1 else None
-    for participation in participations:
-        memo[participation.programme_id] = participation
+    """Tell `programme_for_store` the store's active participations, primary first, read along with something
+    else (the till reads them with its terminal), so that it asks the database nothing."""
+    store.__dict__["_participations"] = list(participations)
 
 
 def points_replay(*, idempotency_key: str) -> Posting | None:

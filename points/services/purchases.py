@@ -88,14 +88,15 @@ def points_post_earn(
     receipt_no: str = "",
     account: Account | None = None,
     new_member: bool = False,
+    rate_bp: int | None = None,
 ) -> Posting:
     """The earning's entry and lot, in the caller's transaction, on a card the caller locked
     (`points_card_lock`, with its `account` when it had one), or created with its member in this
     transaction (`new_member`): the till's helper. The account is locked after the card; a purchase worth
-    no points writes nothing."""
+    no points writes nothing. `rate_bp`: the store's rate in this programme, if not its own."""
     _check_earn_amount(amount_yen)
     account = account or _account_for(card, programme, new_member=new_member)
-    points = earn_points_for(store=store, amount_yen=amount_yen)
+    points = earn_points_for(store=store, amount_yen=amount_yen, rate_bp=rate_bp)
     if not points:
         return Posting(account=account, card=card)
     ctx = context(occurred_at=occurred_at, card=card, store=store, terminal=terminal, receipt_no=receipt_no)

@@ -26,7 +26,7 @@ def street():
 
 def receipts_listed(client, **params) -> set[int]:
     page = client.get(ENTRIES, params, HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    return {int(pk) for pk in re.findall(r'/admin/points/entry/(\d+)/change/', page)}
+    return {int(pk) for pk in re.findall(r"/admin/points/entry/(\d+)/change/", page)}
 
 
 def test_the_list_filters_by_days_recorded(admin_client, street):
