@@ -149,6 +149,11 @@ class ProgrammeReceiptLine(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
+    usable_here: int | None = Field(
+        default=None,
+        description="Of the balance, the points that can be spent at this store (a company's own points are "
+        "spent only at its stores); on a card lookup and a spend, else null",
+    )
 
 
 class Receipt(Strict):

@@ -77,6 +77,7 @@ def _lines(lines: list[ProgrammeLine]) -> list[schemas.ProgrammeReceiptLine]:
             debt=line.account.debt if line.account else 0,
             expiring_soon=_expiring(line.expiring),
             rank=_rank(line.standing),
+            usable_here=line.usable_here,
         )
         for line in lines
     ]

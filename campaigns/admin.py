@@ -101,7 +101,16 @@ class CampaignAdmin(PromotionAdmin):
         ),
         (
             gettext_lazy("Budget and funding"),
-            {"fields": ["budget_points", "budget_used", "cap_per_member_day", "cap_per_member", "funder"]},
+            {
+                "fields": [
+                    "budget_points",
+                    "budget_used",
+                    "cap_per_member_day",
+                    "cap_per_member",
+                    "funder",
+                    "usable_only_at",
+                ]
+            },
         ),
         (gettext_lazy("With other campaigns"), {"fields": ["priority", "exclusive"]}),
     ]

@@ -148,6 +148,7 @@ class CampaignForm(forms.ModelForm):
             "cap_per_member_day",
             "cap_per_member",
             "funder",
+            "usable_only_at",
             "priority",
             "exclusive",
         ]

@@ -81,6 +81,15 @@ class Campaign(models.Model):
     cap_per_member_day = models.PositiveIntegerField(_("cap per member and day (points)"), null=True, blank=True)
     cap_per_member = models.PositiveIntegerField(_("cap per member (points)"), null=True, blank=True)
     funder = models.CharField(_("funded by"), max_length=12, choices=Funder.choices, default=Funder.SECRETARIAT)
+    usable_only_at = models.ForeignKey(
+        "stores.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("points usable only at this company's stores"),
+        help_text=_("A company's own campaign: its points are spent only at the company's stores. Empty: anywhere."),
+    )
     priority = models.PositiveSmallIntegerField(_("priority"), default=100, help_text=_("Lower comes first."))
     exclusive = models.BooleanField(
         _("excludes other campaigns"),

@@ -98,7 +98,11 @@ def _give(posting: Posting, purchase: rules.Purchase, applying: list[tuple[Campa
             continue
         grants.append(
             BonusGrant(
-                points=points, funder=campaign.funder, reason=campaign.name, idempotency_key=f"{key}:c{campaign.pk}"
+                points=points,
+                funder=campaign.funder,
+                reason=campaign.name,
+                idempotency_key=f"{key}:c{campaign.pk}",
+                merchant_id=campaign.usable_only_at_id,
             )
         )
         applications.append(

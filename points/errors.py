@@ -18,6 +18,19 @@ class InsufficientPoints(LedgerError):
     default_message = _("Not enough points.")
 
 
+def not_usable_here(*, usable: int, balance: int, exchange: bool = False) -> InsufficientPoints:
+    """Enough points, but some of them a company issued for its own stores only."""
+    if exchange:
+        message = _("Not enough points for an exchange: %(usable)s of the balance of %(balance)s points can be used.")
+    else:
+        message = _(
+            "Not enough points usable at this store: %(usable)s of the balance of %(balance)s can be used here."
+        )
+    return InsufficientPoints(
+        message % {"usable": f"{usable:,}", "balance": f"{balance:,}"}, balance=balance, usable=usable
+    )
+
+
 class CardNotUsable(LedgerError):
     code = "card_blocked"
     default_message = _("This card can no longer be used.")

@@ -266,6 +266,16 @@ class Lot(models.Model):
         related_name="+",
         verbose_name=_("moved from lot"),
     )
+    # Points a company issued to be spent only at its own stores (its campaign's); null: anywhere in the
+    # programme. A lot moved or given back keeps it.
+    merchant = models.ForeignKey(
+        "stores.Merchant",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("usable only at this company's stores"),
+    )
     points = models.BigIntegerField(_("points"))
     remaining = models.BigIntegerField(_("remaining"))
     earned_at = models.DateTimeField(_("earned at"))

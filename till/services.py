@@ -58,6 +58,7 @@ from points.services import (
     points_post_earn,
     points_post_spend,
     points_replay,
+    points_usable,
     points_void,
     programme_for_store,
     programmes_known,
@@ -84,6 +85,8 @@ class ProgrammeLine:
     account: Account | None
     expiring: list[dict]
     standing: Standing | None = None
+    # How many of the balance may be spent at this store (a card lookup, a spend); None where not asked.
+    usable_here: int | None = None
 
 
 @dataclass
@@ -228,7 +231,8 @@ def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Look
         for participation in participations:
             account = accounts.get(participation.programme_id)
             standing = rank_standing(member_id=card.member_id, programme=participation.programme)
-            lines.append(ProgrammeLine(participation.programme, None, account, _expiring(account), standing))
+            usable = points_usable(account, merchant_id=terminal.store.merchant_id) if account else 0
+            lines.append(ProgrammeLine(participation.programme, None, account, _expiring(account), standing, usable))
     primary = lines[0] if lines else ProgrammeLine(participations[0].programme, None, None, [])
     return Lookup(
         card=card,
@@ -333,7 +337,9 @@ def till_spend(
             receipt_no=receipt_no,
             amount_yen=amount_yen,
         )
-        return _receipt_of([_line(programme, posting)], card)
+        line = _line(programme, posting)
+        line.usable_here = points_usable(posting.account, merchant_id=store.merchant_id)
+        return _receipt_of([line], card)
 
     return _once(idempotency_key, run)
 

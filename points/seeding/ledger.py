@@ -54,6 +54,7 @@ LOTS = Table(
         "remaining",
         "earned_at",
         "expires_on",
+        "merchant_id",
     ],
 )
 LOT_USES = Table(LotUse, ["id", "entry_id", "lot_id", "points"])
@@ -153,7 +154,7 @@ class Book:
 
     def credit(self, entry_id: int, points: int, *, at: datetime.datetime, store_id: int | None) -> list:
         """As points.services.ledger._credit for an account without debt: the points become a lot."""
-        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at)]
+        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at), None]
         self.batch.row(LOTS, lot)
         self.lots.append(lot)
         self.account.balance += points

@@ -24,6 +24,7 @@ from points.services.ledger import (
     participations_of_store,
     points_card_lock,
     points_replay,
+    points_usable,
     programme_for_store,
     programmes_known,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "expiry_date",
     "member_check_usable",
     "participations_of_store",
+    "points_usable",
     "points_adjust",
     "BonusGrant",
     "points_bonus",

@@ -25,7 +25,9 @@ from points.services.ledger import (
     idempotent,
     lock_account,
     lock_accounts,
+    lots_usable,
     member_check_usable,
+    points_usable,
     save_account,
 )
 from points.services.purchases import restore_spent
@@ -52,9 +54,13 @@ def points_exchange(
             expire_lapsed(account, today=timezone.localdate(), ctx=context())
             if account.balance < points:
                 raise errors.InsufficientPoints(balance=account.balance)
+            # A company's own points are for its stores, not for gift certificates.
+            usable = points_usable(account, merchant_id=None)
+            if usable < points:
+                raise errors.not_usable_here(usable=usable, balance=account.balance, exchange=True)
             ctx = context(occurred_at=occurred_at, staff=staff, reason=reason)
             entry = ctx.entry(account=account, kind=Entry.Kind.EXCHANGE, points=-points, key=idempotency_key)
-            debit(account, entry, points)
+            debit(account, entry, points, usable=lots_usable(merchant_id=None))
             save_account(account)
             return Posting(account=account, entries=[entry])
 

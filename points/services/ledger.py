@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from members.models import Card, Member
@@ -262,9 +263,16 @@ def credit(
     expires_on,
     origin: Lot | None = None,
 ) -> Lot:
-    """Points come in as a lot; any debt on the account is repaid from it first."""
+    """Points come in as a lot; any debt on the account is repaid from it first. A lot made from another
+    (`origin`) keeps its company restriction."""
     (lot,) = credit_many(
-        account, [(entry, points)], store=store, earned_at=earned_at, expires_on=expires_on, origin=origin
+        account,
+        [(entry, points)],
+        store=store,
+        earned_at=earned_at,
+        expires_on=expires_on,
+        origin=origin,
+        merchant_id=origin.merchant_id if origin is not None else None,
     )
     return lot
 
@@ -284,9 +292,11 @@ def credit_many(
     earned_at,
     expires_on,
     origin: Lot | None = None,
+    merchant_id: int | None = None,
 ) -> list[Lot]:
     """Several entries' points in as lots of one store, earning time and expiry (a purchase's bonuses), in
-    two statements at most; debt is repaid from them in order, each lot repaying what is left of it."""
+    two statements at most; debt is repaid from them in order, each lot repaying what is left of it.
+    `merchant_id`: the lots may be spent only at that company's stores."""
     lots, repaid = [], []
     for entry, points in credits:
         repay = min(account.debt, points)
@@ -296,6 +306,7 @@ def credit_many(
                 entry=entry,
                 store=store,
                 origin=origin,
+                merchant_id=merchant_id,
                 points=points,
                 remaining=points - repay,
                 earned_at=earned_at,
@@ -313,8 +324,34 @@ def credit_many(
     return lots
 
 
-def debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = False, first: Iterable[Lot] = ()) -> None:
-    """Points go out, taken from the given lots first, then soonest-expiring first.
+def lots_usable(*, merchant_id: int | None) -> Q:
+    """The lots that may be spent at a store of this company (None: at no company's store, the exchange
+    desk): those of the whole programme, and the company's own."""
+    anywhere = Q(merchant__isnull=True)
+    return anywhere if merchant_id is None else anywhere | Q(merchant_id=merchant_id)
+
+
+def points_usable(account: Account, *, merchant_id: int | None) -> int:
+    """How many of the account's points may be spent at a store of this company (one aggregate)."""
+    elsewhere = (
+        Lot.objects.filter(account=account, remaining__gt=0)
+        .exclude(lots_usable(merchant_id=merchant_id))
+        .aggregate(points=Sum("remaining"))["points"]
+    )
+    return account.balance - (elsewhere or 0)
+
+
+def debit(
+    account: Account,
+    entry: Entry,
+    points: int,
+    *,
+    allow_debt: bool = False,
+    first: Iterable[Lot] = (),
+    usable: Q | None = None,
+) -> None:
+    """Points go out, taken from the given lots first, then soonest-expiring first (of the `usable` lots
+    only, when given: a spend at a store takes no other company's own points).
 
     What the lots cannot cover is refused, or, where allowed (a void of points
     already spent), held as debt for the next earnings to repay.
@@ -337,6 +374,8 @@ def debit(account: Account, entry: Entry, points: int, *, allow_debt: bool = Fal
         take(lot)
     if need:
         others = Lot.objects.filter(account=account, remaining__gt=0).exclude(pk__in=[lot.pk for lot in first])
+        if usable is not None:
+            others = others.filter(usable)
         for lot in others.order_by(*LOT_ORDER).iterator(chunk_size=200):
             take(lot)
             if not need:

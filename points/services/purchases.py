@@ -31,8 +31,10 @@ from points.services.ledger import (
     lock_account,
     lock_accounts,
     lock_card,
+    lots_usable,
     member_check_usable,
     open_account,
+    points_usable,
     programme_for_store,
     save_account,
 )
@@ -144,6 +146,8 @@ class BonusGrant:
     funder: str
     reason: str
     idempotency_key: str
+    # The company whose stores alone may take these points (a company's own campaign); None: anywhere.
+    merchant_id: int | None = None
 
 
 def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
@@ -179,13 +183,21 @@ def points_bonuses(*, earn: Posting, grants: list[BonusGrant]) -> list[Entry]:
         for grant in grants
     ]
     sql.entries_insert(entries)
-    credit_many(
-        account,
-        [(entry, entry.points) for entry in entries],
-        store=first.store,
-        earned_at=first.occurred_at,
-        expires_on=expiry_date(programme=account.programme, earned_at=first.occurred_at),
-    )
+    expires_on = expiry_date(programme=account.programme, earned_at=first.occurred_at)
+    # One statement for the lots usable anywhere, one per company whose own points are among them.
+    for merchant_id in dict.fromkeys(grant.merchant_id for grant in grants):
+        credit_many(
+            account,
+            [
+                (entry, entry.points)
+                for entry, grant in zip(entries, grants, strict=True)
+                if grant.merchant_id == merchant_id
+            ],
+            store=first.store,
+            earned_at=first.occurred_at,
+            expires_on=expires_on,
+            merchant_id=merchant_id,
+        )
     save_account(account)
     earn.entries.extend(entries)
     return entries
@@ -298,10 +310,14 @@ def points_post_spend(
     expire_lapsed(account, today=timezone.localdate(), ctx=context())
     if account.balance < points:
         raise errors.InsufficientPoints(balance=account.balance)
+    # A company's own points (its campaign's) are spent only at its stores: refused before anything is written.
+    usable = points_usable(account, merchant_id=store.merchant_id)
+    if usable < points:
+        raise errors.not_usable_here(usable=usable, balance=account.balance)
     entry = ctx.entry(
         account=account, kind=Entry.Kind.SPEND, points=-points, key=idempotency_key, amount_yen=amount_yen
     )
-    debit(account, entry, points)
+    debit(account, entry, points, usable=lots_usable(merchant_id=store.merchant_id))
     save_account(account)
     return Posting(account=account, entries=[entry], card=card)
 
