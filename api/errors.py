@@ -18,6 +18,7 @@ LEDGER_STATUS = {
     ledger_errors.MemberNotUsable: 403,
     ledger_errors.StoreNotInProgramme: 403,
     ledger_errors.SpendNotAccepted: 403,
+    ledger_errors.PointsNotSold: 403,
     ledger_errors.NothingToVoid: 409,
     ledger_errors.InvalidAmount: 422,
     ledger_errors.InvalidOperation: 409,

@@ -61,6 +61,7 @@ ERRORS: dict[str, tuple[int, str]] = {
     "coupon_key_reused": (422, "The ledger key of this request already redeemed another coupon."),
     "duplicate_key": (422, "Offline batch only: another item of the batch has the same key."),
     "invalid_amount": (422, "The refund is larger than what remains of the purchase."),
+    "points_not_sold": (403, "The programme does not sell points."),
     "rate_limited": (429, "Too many requests from this terminal; retry after Retry-After."),
     "till_busy": (503, "Another till held the card for longer than the server waits; retry after Retry-After."),
 }
@@ -196,6 +197,35 @@ OPERATIONS = (
             "store_not_in_programme",
             "spend_not_accepted",
             "insufficient_points",
+        ),
+    ),
+    Operation(
+        method="post",
+        path="/purchase-points",
+        operation_id="purchase_points",
+        summary="Sell points for money",
+        description="The member pays `amount_yen` and gets as many points (1 point = 1 yen), in a programme "
+        "that sells points. Purchased points are a prepaid payment instrument: the receipt shows them apart "
+        "from free points (`programmes[].purchased`), and the sale cannot be voided (they are never refunded "
+        "in cash). An unknown card is made on the spot, as at an earn.",
+        request=schemas.PurchasePointsRequest,
+        example={
+            "card": {"type": "transit_ic", "number": "0123456789ABCDEF"},
+            "amount_yen": 5000,
+            "receipt_no": "R-000140",
+            "occurred_at": "2026-11-24T10:40:00+09:00",
+        },
+        answer=schemas.Receipt,
+        success={201: "Points bought; `points.total` is the points added."},
+        errors=(
+            *TIME_RULES,
+            "invalid_card",
+            "card_type_mismatch",
+            "card_blocked",
+            "member_suspended",
+            "store_not_in_programme",
+            "points_not_sold",
+            "invalid_amount",
         ),
     ),
     Operation(

@@ -61,6 +61,19 @@ class SpendRequest(Strict):
     )
 
 
+class PurchasePointsRequest(Strict):
+    card: CardRef
+    amount_yen: int = Field(ge=1, le=1_000_000, description="Yen paid; as many points are bought (1 point = 1 yen)")
+    receipt_no: str = Field(min_length=1, max_length=50, pattern=NO_CONTROL_CHARACTERS)
+    occurred_at: AwareDatetime
+    programme: str | None = Field(
+        default=None,
+        max_length=20,
+        pattern=NO_CONTROL_CHARACTERS,
+        description="The code of the programme whose points are bought; omit for the store's primary programme",
+    )
+
+
 class VoidRequest(Strict):
     transaction_id: uuid.UUID = Field(description="The transaction_id of the earn or spend answer")
     refund_amount_yen: int | None = Field(
@@ -149,6 +162,11 @@ class ProgrammeReceiptLine(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
+    purchased: int | None = Field(
+        default=None,
+        description="Of the balance, the points bought for money (a prepaid payment instrument, shown apart from "
+        "free points), in a programme that sells points; else null",
+    )
     usable_here: int | None = Field(
         default=None,
         description="Of the balance, the points that can be spent at this store (a company's own points are "

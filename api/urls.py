@@ -9,6 +9,7 @@ urlpatterns = [
     path("earn", views.earn, name="earn"),
     path("spend", views.spend, name="spend"),
     path("void", views.void, name="void"),
+    path("purchase-points", views.purchase_points, name="purchase_points"),
     path("coupons/redeem", views.redeem_coupon, name="coupon_redeem"),
     path("day", views.day, name="day"),
     path("batch", batch.batch, name="batch"),

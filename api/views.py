@@ -25,6 +25,7 @@ from till.services import (
     till_programme,
     till_purchase,
     till_redeem,
+    till_sell_points,
     till_spend,
     till_void,
 )
@@ -78,6 +79,7 @@ def _lines(lines: list[ProgrammeLine]) -> list[schemas.ProgrammeReceiptLine]:
             expiring_soon=_expiring(line.expiring),
             rank=_rank(line.standing),
             usable_here=line.usable_here,
+            purchased=line.purchased,
         )
         for line in lines
     ]
@@ -193,6 +195,21 @@ def earn(request, terminal, data: schemas.EarnRequest, *, ledger_key: str):
 @endpoint(method="POST", write=True, model=schemas.SpendRequest)
 def spend(request, terminal, data: schemas.SpendRequest, *, ledger_key: str):
     return spend_answer(terminal, data, ledger_key)
+
+
+@endpoint(method="POST", write=True, model=schemas.PurchasePointsRequest)
+def purchase_points(request, terminal, data: schemas.PurchasePointsRequest, *, ledger_key: str):
+    receipt = till_sell_points(
+        terminal=terminal,
+        card_type=data.card.type,
+        number=data.card.number,
+        amount_yen=data.amount_yen,
+        idempotency_key=ledger_key,
+        occurred_at=data.occurred_at,
+        receipt_no=data.receipt_no,
+        programme=till_programme(terminal=terminal, code=data.programme) if data.programme else None,
+    )
+    return 201, _receipt(receipt)
 
 
 @endpoint(method="POST", write=True, model=schemas.VoidRequest)

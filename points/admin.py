@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.backoffice import AuditedAdminMixin
@@ -17,10 +18,13 @@ from members.models import Member
 from points import forms
 from points.models import Account, Entry, Lot, Participation, Programme
 from points.selectors import (
+    SECURITY_THRESHOLD_YEN,
+    base_dates,
     member_accounts,
     member_points_expiring_by_month,
     member_recent_history,
     outstanding_points,
+    purchased_unused,
     terminals_with_transactions_today,
 )
 from stores.admin import TerminalAdmin
@@ -53,7 +57,25 @@ class AccountAdmin(ReadOnlyAdmin):
 
     def get_urls(self):
         report = path("outstanding/", self.admin_site.admin_view(self.outstanding_view), name="points_outstanding")
-        return [report, *super().get_urls()]
+        purchased = path(
+            "purchased/", self.admin_site.admin_view(self.purchased_view), name="points_purchased_base_dates"
+        )
+        return [report, purchased, *super().get_urls()]
+
+    def purchased_view(self, request):
+        """前払式支払手段の基準日未使用残高: the purchased points unused at the last base dates (3/31, 9/30) per
+        programme, and the half to secure above ¥10,000,000."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        dates = base_dates(today=timezone.localdate())
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Unused purchased points at the base dates"),
+            "threshold": SECURITY_THRESHOLD_YEN,
+            "dates": [(day, purchased_unused(base_date=day)) for day in dates],
+        }
+        return TemplateResponse(request, "admin/points/purchased.html", context)
 
     def outstanding_view(self, request):
         """未使用ポイント残高 at the end of a chosen day, by programme and issuing store."""

@@ -31,6 +31,11 @@ def not_usable_here(*, usable: int, balance: int, exchange: bool = False) -> Ins
     )
 
 
+class PointsNotSold(LedgerError):
+    code = "points_not_sold"
+    default_message = _("This programme does not sell points.")
+
+
 class CardNotUsable(LedgerError):
     code = "card_blocked"
     default_message = _("This card can no longer be used.")

@@ -39,6 +39,19 @@ class Programme(models.Model):
         help_text=_("Offline transactions older than this are refused."),
     )
     spend_anywhere = models.BooleanField(_("points can be spent at any participating store"), default=True)
+    sells_points = models.BooleanField(
+        _("sells points"),
+        default=False,
+        help_text=_(
+            "Members may buy points (1 point = 1 yen) at the desk or a till: a prepaid payment instrument under "
+            "the Payment Services Act, kept apart from free points."
+        ),
+    )
+    spend_purchased_first = models.BooleanField(
+        _("spend purchased points first"),
+        default=False,
+        help_text=_("Off: free points are spent first (they are the ones that expire unused)."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     # The secretariat that runs the programme, as it names itself on invoices, statements and exchange slips.
     secretariat_name = models.CharField(
@@ -149,6 +162,7 @@ class Entry(models.Model):
         EXPIRE = "expire", _("Expiry")
         EXCHANGE = "exchange", _("Gift exchange")
         DONATION = "donation", _("Donation")
+        PURCHASE = "purchase", _("Points bought")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -276,6 +290,9 @@ class Lot(models.Model):
         related_name="+",
         verbose_name=_("usable only at this company's stores"),
     )
+    # Points bought for money (a prepaid payment instrument): never refunded in cash, reported at the base
+    # dates. A lot moved or given back keeps it.
+    purchased = models.BooleanField(_("purchased"), default=False)
     points = models.BigIntegerField(_("points"))
     remaining = models.BigIntegerField(_("remaining"))
     earned_at = models.DateTimeField(_("earned at"))

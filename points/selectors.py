@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from members.models import CardEvent
 from points import sql
-from points.models import Account, Entry, Lot, PurchaseCategory
+from points.models import Account, Entry, Lot, Programme, PurchaseCategory
 from stores.models import Terminal
 from stores.selectors import local_day_bounds
 
@@ -43,7 +43,9 @@ class LiabilityLine:
     points: int
 
 
-def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None) -> tuple[list[LiabilityLine], int]:
+def outstanding_points(
+    *, at: datetime.datetime, programme_id: int | None = None, purchased: bool | None = None
+) -> tuple[list[LiabilityLine], int]:
     """未使用ポイント残高 as the books stood at `at`, by programme and issuing store.
 
     Counts what had been recorded before `at` (recording time, not purchase
@@ -51,12 +53,16 @@ def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None
     store through transfers; points given by the secretariat have no store.
     Returns the lines and the members' debt (voided points already spent),
     which the lines do not include; lines minus debt equals the ledger sum.
+    `purchased`: only the points bought for money (True), or only the free ones (False).
     """
     params: list = [at, at]
     programme_filter = ""
     if programme_id is not None:
         programme_filter = "AND a.programme_id = %s"
         params.append(programme_id)
+    if purchased is not None:
+        programme_filter += " AND l.purchased = %s"
+        params.append(purchased)
     sql = f"""
         SELECT a.programme_id, l.store_id,
                SUM(l.points) - COALESCE(SUM(u.used), 0)
@@ -115,8 +121,15 @@ def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today
 
 
 def member_accounts(*, member_id: int) -> list[Account]:
-    """The member's balance (and debt) in each programme they have an account in, by programme code."""
-    return list(Account.objects.filter(member_id=member_id).select_related("programme").order_by("programme__code"))
+    """The member's balance (and debt) in each programme they have an account in, by programme code; where the
+    programme sells points, `purchased` is the part bought for money (shown apart, 区分表示), else None."""
+    accounts = list(
+        Account.objects.filter(member_id=member_id).select_related("programme").order_by("programme__code")
+    )
+    for account in accounts:
+        account.purchased = purchased_balance(account=account) if account.programme.sells_points else None
+        account.free = account.balance - (account.purchased or 0)
+    return accounts
 
 
 @dataclass(frozen=True)
@@ -186,3 +199,54 @@ def earn_item_categories(earns, categories) -> dict[int, frozenset[str]]:
     for earn_id, category in rows.values_list("earn_id", "category").iterator(10_000):
         found[earn_id].add(category)
     return {earn_id: frozenset(categories) for earn_id, categories in found.items()}
+
+
+def purchased_balance(*, account: Account) -> int:
+    """How many of the account's points were bought for money (one aggregate over its open lots)."""
+    return Lot.objects.filter(account=account, remaining__gt=0, purchased=True).aggregate(n=Sum("remaining"))["n"] or 0
+
+
+# 資金決済法: above this unused balance at a base date, half of it must be secured (発行保証金の供託等).
+SECURITY_THRESHOLD_YEN = 10_000_000
+
+
+@dataclass(frozen=True)
+class BaseDateLine:
+    programme: Programme
+    base_date: datetime.date
+    unused_yen: int
+
+    @property
+    def over_threshold(self) -> bool:
+        return self.unused_yen > SECURITY_THRESHOLD_YEN
+
+    @property
+    def to_secure_yen(self) -> int:
+        """At least half of the unused balance, when it is above the threshold (rounded up to the yen)."""
+        return -(-self.unused_yen // 2) if self.over_threshold else 0
+
+
+def base_dates(*, today: datetime.date, count: int = 4) -> list[datetime.date]:
+    """The last `count` base dates (3/31 and 9/30) up to today, newest first."""
+    found = []
+    year = today.year
+    while len(found) < count:
+        for day in (datetime.date(year, 9, 30), datetime.date(year, 3, 31)):
+            if day <= today and len(found) < count:
+                found.append(day)
+        year -= 1
+    return found
+
+
+def purchased_unused(*, base_date: datetime.date) -> list[BaseDateLine]:
+    """Per programme that sells points (or ever sold them), the purchased points unused at the end of the
+    base date (Tokyo), as recorded by then: 1 point = 1 yen."""
+    at = datetime.datetime.combine(
+        base_date + datetime.timedelta(days=1), datetime.time(), tzinfo=timezone.get_default_timezone()
+    )
+    lines, _debt = outstanding_points(at=at, purchased=True)
+    unused: dict[int, int] = {}
+    for line in lines:
+        unused[line.programme_id] = unused.get(line.programme_id, 0) + line.points
+    programmes = Programme.objects.filter(Q(sells_points=True) | Q(pk__in=list(unused))).order_by("code")
+    return [BaseDateLine(programme, base_date, unused.get(programme.pk, 0)) for programme in programmes]

@@ -133,7 +133,29 @@ USE_LINKS = Query(
     ),
 )
 
-QUERIES = (ACCOUNTS, LOTS, CREDIT_LINKS, USE_LINKS)
+LOT_KINDS = Query(
+    deep=True,
+    sql="""
+        SELECT l.id, e.kind, l.purchased, l.merchant_id, o.purchased AS origin_purchased,
+               o.merchant_id AS origin_merchant
+        FROM points_lot l
+        JOIN points_entry e ON e.id = l.entry_id
+        LEFT JOIN points_lot o ON o.id = l.origin_id
+        WHERE (l.origin_id IS NULL AND (l.purchased <> (e.kind = 'purchase')
+                                        OR (l.merchant_id IS NOT NULL AND e.kind <> 'bonus')))
+           OR (l.origin_id IS NOT NULL AND (l.purchased <> o.purchased
+                                            OR COALESCE(l.merchant_id, 0) <> COALESCE(o.merchant_id, 0)))
+    """,
+    rules=(
+        Rule(
+            "lot_kind_from_its_entry",
+            "a purchased lot comes from a points purchase and a company-only lot from a bonus, or each is a "
+            "copy of one that keeps its kind; a purchase forms only purchased lots",
+        ),
+    ),
+)
+
+QUERIES = (ACCOUNTS, LOTS, CREDIT_LINKS, USE_LINKS, LOT_KINDS)
 
 
 @dataclass(frozen=True)

@@ -49,13 +49,15 @@ from members.models import Card
 from members.services import CardNumberError, card_create, card_number_index, card_number_normalise
 from points.errors import LedgerError, StoreNotInProgramme
 from points.models import Account, Entry, Participation, Programme
-from points.selectors import lots_expiring
+from points.selectors import lots_expiring, purchased_balance
 from points.services import (
     Posting,
     participations_of_store,
+    points_account_lock,
     points_card_lock,
     points_item_categories_record,
     points_post_earn,
+    points_post_sale,
     points_post_spend,
     points_replay,
     points_usable,
@@ -87,6 +89,8 @@ class ProgrammeLine:
     standing: Standing | None = None
     # How many of the balance may be spent at this store (a card lookup, a spend); None where not asked.
     usable_here: int | None = None
+    # How many of the balance were bought for money, in a programme that sells points (else None).
+    purchased: int | None = None
 
 
 @dataclass
@@ -232,7 +236,9 @@ def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Look
             account = accounts.get(participation.programme_id)
             standing = rank_standing(member_id=card.member_id, programme=participation.programme)
             usable = points_usable(account, merchant_id=terminal.store.merchant_id) if account else 0
-            lines.append(ProgrammeLine(participation.programme, None, account, _expiring(account), standing, usable))
+            line = ProgrammeLine(participation.programme, None, account, _expiring(account), standing, usable)
+            line.purchased = _purchased(participation.programme, account)
+            lines.append(line)
     primary = lines[0] if lines else ProgrammeLine(participations[0].programme, None, None, [])
     return Lookup(
         card=card,
@@ -340,6 +346,44 @@ def till_spend(
         line = _line(programme, posting)
         line.usable_here = points_usable(posting.account, merchant_id=store.merchant_id)
         return _receipt_of([line], card)
+
+    return _once(idempotency_key, run)
+
+
+def till_sell_points(
+    *,
+    terminal: Terminal,
+    card_type: str,
+    number: str,
+    amount_yen: int,
+    idempotency_key: str,
+    occurred_at: datetime.datetime | None = None,
+    receipt_no: str = "",
+    programme: Programme | None = None,
+) -> Receipt:
+    """Points bought for money at the terminal's store (1 point = 1 yen), in `programme` or the store's
+    primary one, which must sell points; a card seen for the first time is made on the spot, as at an earn.
+    The sale is final: the till cannot void it (purchased points are never refunded in cash)."""
+    store = terminal.store
+    programme, occurred_at = _programme_and_time(terminal, occurred_at, programme=programme)
+    number = _normalised(card_type, number)
+
+    def run() -> Receipt:
+        card, account, created = _till_card(card_type, number, programme, store)
+        if account is None:
+            account = points_account_lock(member_id=card.member_id, programme=programme, new_member=created)
+        posting = points_post_sale(
+            card=card,
+            account=account,
+            programme=programme,
+            amount_yen=amount_yen,
+            idempotency_key=idempotency_key,
+            store=store,
+            occurred_at=occurred_at,
+            terminal=terminal,
+            receipt_no=receipt_no,
+        )
+        return _receipt_of([_line(programme, posting)], card, created=created)
 
     return _once(idempotency_key, run)
 
@@ -525,7 +569,16 @@ def _standing(account: Account | None) -> Standing | None:
 
 def _line(programme: Programme, posting: Posting) -> ProgrammeLine:
     account = posting.account
-    return ProgrammeLine(programme, posting, account, _expiring(account), _standing(account))
+    line = ProgrammeLine(programme, posting, account, _expiring(account), _standing(account))
+    line.purchased = _purchased(programme, account)
+    return line
+
+
+def _purchased(programme: Programme, account: Account | None) -> int | None:
+    """The purchased part of the balance, shown apart (区分表示) where the programme sells points."""
+    if not programme.sells_points:
+        return None
+    return purchased_balance(account=account) if account is not None and account.pk else 0
 
 
 def _receipt_of(lines: list[ProgrammeLine], card: Card, **parts) -> Receipt:

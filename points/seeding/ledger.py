@@ -55,6 +55,7 @@ LOTS = Table(
         "earned_at",
         "expires_on",
         "merchant_id",
+        "purchased",
     ],
 )
 LOT_USES = Table(LotUse, ["id", "entry_id", "lot_id", "points"])
@@ -154,7 +155,7 @@ class Book:
 
     def credit(self, entry_id: int, points: int, *, at: datetime.datetime, store_id: int | None) -> list:
         """As points.services.ledger._credit for an account without debt: the points become a lot."""
-        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at), None]
+        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at), None, False]
         self.batch.row(LOTS, lot)
         self.lots.append(lot)
         self.account.balance += points

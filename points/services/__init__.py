@@ -22,12 +22,14 @@ from points.services.ledger import (
     expiry_date,
     member_check_usable,
     participations_of_store,
+    points_account_lock,
     points_card_lock,
     points_replay,
     points_usable,
     programme_for_store,
     programmes_known,
 )
+from points.services.prepaid import points_post_sale, points_sell_at_desk
 from points.services.purchases import (
     BonusGrant,
     item_category_normalise,
@@ -61,6 +63,7 @@ __all__ = [
     "expiry_date",
     "member_check_usable",
     "participations_of_store",
+    "points_account_lock",
     "points_usable",
     "points_adjust",
     "BonusGrant",
@@ -80,5 +83,7 @@ __all__ = [
     "points_expire_lapsed",
     "points_spend",
     "points_void",
+    "points_post_sale",
+    "points_sell_at_desk",
     "programme_for_store",
 ]

@@ -226,6 +226,14 @@ def lock_account(*, member_id: int, programme: Programme) -> Account:
     return account
 
 
+def points_account_lock(*, member_id: int, programme: Programme, new_member: bool = False) -> Account:
+    """The member's account in the programme, locked after their card (opened if need be; `new_member`: the
+    member was created in this transaction, so nobody else can have opened it)."""
+    if new_member:
+        return open_account(member_id=member_id, programme=programme)
+    return lock_account(member_id=member_id, programme=programme)
+
+
 def open_account(*, member_id: int, programme: Programme) -> Account:
     """The account of a member created in the caller's transaction (a card's first touch at a till)."""
     account = sql.account_open(member_id=member_id, programme_id=programme.pk)
@@ -273,6 +281,7 @@ def credit(
         expires_on=expires_on,
         origin=origin,
         merchant_id=origin.merchant_id if origin is not None else None,
+        purchased=origin.purchased if origin is not None else False,
     )
     return lot
 
@@ -293,6 +302,7 @@ def credit_many(
     expires_on,
     origin: Lot | None = None,
     merchant_id: int | None = None,
+    purchased: bool = False,
 ) -> list[Lot]:
     """Several entries' points in as lots of one store, earning time and expiry (a purchase's bonuses), in
     two statements at most; debt is repaid from them in order, each lot repaying what is left of it.
@@ -307,6 +317,7 @@ def credit_many(
                 store=store,
                 origin=origin,
                 merchant_id=merchant_id,
+                purchased=purchased,
                 points=points,
                 remaining=points - repay,
                 earned_at=earned_at,
@@ -322,6 +333,13 @@ def credit_many(
             [LotUse(entry=lot.entry, lot=lot, points=repay) for lot, repay in zip(lots, repaid, strict=True) if repay]
         )
     return lots
+
+
+def lot_order(account: Account) -> tuple[str, ...]:
+    """The order lots are spent in: the programme's kind first (free points, unless it says purchased ones),
+    then soonest expiring first."""
+    programme = account.programme
+    return ("-purchased" if programme.spend_purchased_first else "purchased", *LOT_ORDER)
 
 
 def lots_usable(*, merchant_id: int | None) -> Q:
@@ -376,7 +394,7 @@ def debit(
         others = Lot.objects.filter(account=account, remaining__gt=0).exclude(pk__in=[lot.pk for lot in first])
         if usable is not None:
             others = others.filter(usable)
-        for lot in others.order_by(*LOT_ORDER).iterator(chunk_size=200):
+        for lot in others.order_by(*lot_order(account)).iterator(chunk_size=200):
             take(lot)
             if not need:
                 break

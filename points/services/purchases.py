@@ -33,7 +33,7 @@ from points.services.ledger import (
     lock_card,
     lots_usable,
     member_check_usable,
-    open_account,
+    points_account_lock,
     points_usable,
     programme_for_store,
     save_account,
@@ -133,9 +133,7 @@ def points_item_categories_record(*, posting: Posting, item_categories, occurred
 
 def _account_for(card: Card, programme: Programme, *, new_member: bool = False) -> Account:
     """The card's account in the programme, locked (opened if need be) after the card."""
-    if new_member:
-        return open_account(member_id=card.member_id, programme=programme)
-    return lock_account(member_id=card.member_id, programme=programme)
+    return points_account_lock(member_id=card.member_id, programme=programme, new_member=new_member)
 
 
 @dataclass(frozen=True)

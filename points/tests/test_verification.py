@@ -77,3 +77,14 @@ def test_lot_larger_than_the_points_its_entries_brought_in(ledger):
     Lot.objects.filter(account__member=ledger[1].member).update(points=F("points") + 5, remaining=F("remaining") + 5)
 
     assert {"credits_form_lots", "balance_equals_lots"} <= broken_rules()
+
+
+def test_an_earned_lot_passed_off_as_purchased_or_company_only_is_found_by_the_deep_check(ledger):
+    earn = Entry.objects.get(idempotency_key="e1")
+    assert "lot_kind_from_its_entry" not in broken_rules(deep=True)
+
+    Lot.objects.filter(entry=earn).update(purchased=True)
+    assert "lot_kind_from_its_entry" in broken_rules(deep=True)
+
+    Lot.objects.filter(entry=earn).update(purchased=False, merchant=earn.store.merchant)
+    assert "lot_kind_from_its_entry" in broken_rules(deep=True)
