@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 
 # Installs, migrates SQLite, loads the demo street once, closes last month's
 # billing, sets up the exchange desk's counters and catalogue, runs campaigns, coupons and a rally with purchases and
-# exchanges, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
+# exchanges, adds a department store's own card with ranks at three stores, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
@@ -27,6 +27,7 @@ run: install
 	$(PY) manage.py demo_billing --url http://$(HOST):$(PORT)/portal/ | tee -a $(VENV)/admin-login.txt
 	$(PY) manage.py demo_exchange
 	$(PY) manage.py demo_promotions
+	$(PY) manage.py demo_company
 	$(PY) bin/serve $(HOST):$(PORT) $(VENV)/admin-login.txt
 
 # Every test, on SQLite and on the local PostgreSQL server.

@@ -155,7 +155,9 @@ class Book:
 
     def credit(self, entry_id: int, points: int, *, at: datetime.datetime, store_id: int | None) -> list:
         """As points.services.ledger._credit for an account without debt: the points become a lot."""
-        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at), None, False]
+        # id, account, entry, store, origin, points, remaining, earned_at, expires_on, merchant, purchased
+        lot = [self.ids.take(Lot), self.account.id, entry_id, store_id, None, points, points, at, self.expiry(at)]
+        lot += [None, False]
         self.batch.row(LOTS, lot)
         self.lots.append(lot)
         self.account.balance += points
