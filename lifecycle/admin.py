@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
+from common.formatting import yen_text
 from coupons.selectors import member_coupon_counts, member_coupons
 from exchange.selectors import member_exchanges, member_reservations
 from lifecycle import services as lifecycle
@@ -29,7 +30,8 @@ from members.models import Card, Member
 from members.services import PERSONAL_FIELDS, member_reinstate, member_suspend
 from points import errors, forms
 from points.admin import MemberLedgerAdmin
-from points.services import points_adjust
+from points.models import Programme
+from points.services import points_adjust, points_sell_at_desk
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
 
@@ -58,6 +60,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
         view = self.admin_site.admin_view
         operations = [
             path("<int:pk>/adjust/", view(self.adjust_view), name="members_member_adjust"),
+            path("<int:pk>/sell-points/", view(self.sell_points_view), name="members_member_sell_points"),
             path("<int:pk>/replace-card/", view(self.replace_card_view), name="members_member_replace_card"),
             path("<int:pk>/merge/", view(self.merge_view), name="members_member_merge"),
             path("<int:pk>/withdraw/", view(self.withdraw_view), name="members_member_withdraw"),
@@ -153,6 +156,8 @@ class MemberDeskAdmin(MemberLedgerAdmin):
         operations = []
         if user.has_perm("points.add_entry"):
             operations.append((_("Adjust points"), url("adjust")))
+            if member.status == Member.Status.ACTIVE and Programme.objects.filter(sells_points=True).exists():
+                operations.append((_("Sell points"), url("sell_points")))
         if self.can_attach_card(request, member):
             operations.append((_("Attach a card"), url("attach_card")))
         operations += [(_("Replace a card"), url("replace_card")), (_("Merge another record in"), url("merge"))]
@@ -231,6 +236,29 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             pk,
             form_class=forms.AdjustForm,
             title=_("Manual adjustment"),
+            perform=perform,
+            perms=("points.add_entry", "members.change_member"),
+        )
+
+    def sell_points_view(self, request, pk):
+        def perform(member, data):
+            points_sell_at_desk(
+                member=member, programme=data["programme"], amount_yen=data["amount_yen"], staff=request.user
+            )
+            return _("Sold %(points)s points for %(yen)s.") % {
+                "points": f"{data['amount_yen']:,}",
+                "yen": yen_text(data["amount_yen"]),
+            }
+
+        return self._operation(
+            request,
+            pk,
+            form_class=forms.SellPointsForm,
+            title=_("Sell points"),
+            intro=_(
+                "The member pays in cash and gets as many points (1 point = 1 yen). Purchased points are a prepaid "
+                "payment instrument: they are shown apart from free points and are never refunded in cash."
+            ),
             perform=perform,
             perms=("points.add_entry", "members.change_member"),
         )

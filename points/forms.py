@@ -43,6 +43,13 @@ class AdjustForm(MemberOperationForm):
         return reason
 
 
+class SellPointsForm(MemberOperationForm):
+    programme = forms.ModelChoiceField(
+        Programme.objects.filter(is_active=True, sells_points=True), label=_("Programme"), empty_label=None
+    )
+    amount_yen = forms.IntegerField(label=_("Yen paid"), min_value=1, max_value=1_000_000)
+
+
 class ReplaceCardForm(MemberOperationForm):
     old_card = forms.ModelChoiceField(Card.objects.none(), label=_("Card to replace"))
     new_card_type = forms.ChoiceField(choices=Card.CardType.choices, label=_("New card type"))

@@ -116,3 +116,46 @@ def test_staff_find_a_member_by_phone_replace_a_lost_card_and_see_it_in_the_hist
     assert "…1011" in page.inner_text("#member-cards")
     assert Card.objects.get(pk=card.pk).status == Card.Status.REPLACED
     assert card_find(number="0A0B0C0D0E0F1011").member_id == card.member_id
+
+
+def test_the_desk_sells_points_and_the_page_shows_them_apart_with_the_member_s_rank(
+    page, live_server, admin_login, programme, stores
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from points.models import Programme
+    from ranks.models import Rank, RankPolicy
+    from ranks.services import ranks_evaluate
+
+    Programme.objects.filter(pk=programme.pk).update(sells_points=True)
+    RankPolicy.objects.create(programme=programme, calendar_year=True)
+    for name, threshold in (("レギュラー", 0), ("シルバー", 3_000), ("ゴールド", 100_000)):
+        Rank.objects.create(programme=programme, name=name, threshold_yen=threshold)
+    card = make_card()
+    member_register(
+        member=card.member, terms_version="2024-04", personal={"name": "佐藤 一郎", "phone": "090-4444-5555"}
+    )
+    till_buy(card, stores[0], amount_yen=4_500)
+    ranks_evaluate(programme=programme, day=timezone.localdate() + datetime.timedelta(days=1))
+    page.set_viewport_size(SCREEN)
+    admin_login()
+
+    find_by_phone(page, live_server, "09044445555")
+    page.click(f"text={card.member.pseudonym}")
+    # the rank and why, on the summary
+    ranks = page.inner_text("#member-ranks")
+    assert "シルバー" in ranks and "ゴールドまであと 95,500円" in ranks
+    assert "4,500円 ≥ 3,000円" in ranks
+    # the desk sells 3,000 yen of points
+    page.click("#member-operations >> text=ポイント販売")
+    page.fill("#id_amount_yen", "3000")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".messagelist .success")
+    assert "3,000 ポイントを 3,000円 で販売しました。" in page.inner_text(".messagelist")
+    # and the balance shows the purchased and the free points apart
+    assert page.inner_text("#member-balance .balance") == "3,045 pt"
+    assert page.inner_text("#member-balance .purchased") == "3,000 pt"
+    assert page.inner_text("#member-balance .free") == "45 pt"
+    assert "ポイント購入" in page.inner_text("#member-history")
