@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import connection
@@ -13,9 +14,16 @@ from django.utils import timezone
 
 from members.models import CardEvent
 from points import sql
-from points.models import Account, Entry, Lot, PurchaseCategory
+from points.models import Account, Entry, Lot, PurchaseCategory, StaffProgramme
 from stores.models import Terminal
 from stores.selectors import local_day_bounds
+
+
+def staff_programme_ids(user) -> frozenset[int] | None:
+    """The programmes a staff member works for, or None when they work for the whole group (no programme
+    named)."""
+    ids = frozenset(StaffProgramme.objects.filter(user_id=user.pk).values_list("programme_id", flat=True))
+    return ids or None
 
 
 def card_balance(*, member_id: int, programme) -> Account | None:
@@ -43,8 +51,11 @@ class LiabilityLine:
     points: int
 
 
-def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None) -> tuple[list[LiabilityLine], int]:
-    """未使用ポイント残高 as the books stood at `at`, by programme and issuing store.
+def outstanding_points(
+    *, at: datetime.datetime, programme_ids: Collection[int] | None = None
+) -> tuple[list[LiabilityLine], int]:
+    """未使用ポイント残高 as the books stood at `at`, by programme and issuing store (of the programmes named, or
+    of all).
 
     Counts what had been recorded before `at` (recording time, not purchase
     time, so a figure once stated never changes). Lots remember their issuing
@@ -54,9 +65,10 @@ def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None
     """
     params: list = [at, at]
     programme_filter = ""
-    if programme_id is not None:
-        programme_filter = "AND a.programme_id = %s"
-        params.append(programme_id)
+    if programme_ids is not None:
+        ids = sorted(programme_ids) or [0]
+        programme_filter = f"AND a.programme_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
     sql = f"""
         SELECT a.programme_id, l.store_id,
                SUM(l.points) - COALESCE(SUM(u.used), 0)
@@ -77,8 +89,8 @@ def outstanding_points(*, at: datetime.datetime, programme_id: int | None = None
         cursor.execute(sql, params)
         lines = [LiabilityLine(p, s, int(n)) for p, s, n in cursor.fetchall() if n]
     entries = Entry.objects.filter(recorded_at__lt=at)
-    if programme_id is not None:
-        entries = entries.filter(account__programme_id=programme_id)
+    if programme_ids is not None:
+        entries = entries.filter(account__programme_id__in=programme_ids)
     net = entries.aggregate(n=Sum("points"))["n"] or 0
     return lines, sum(line.points for line in lines) - net
 
@@ -114,9 +126,13 @@ def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today
 # --- the member page ---------------------------------------------------------------------
 
 
-def member_accounts(*, member_id: int) -> list[Account]:
-    """The member's balance (and debt) in each programme they have an account in, by programme code."""
-    return list(Account.objects.filter(member_id=member_id).select_related("programme").order_by("programme__code"))
+def member_accounts(*, member_id: int, programme_ids: Collection[int] | None = None) -> list[Account]:
+    """The member's balance (and debt) in each programme they have an account in (of those named, or all), by
+    programme code."""
+    accounts = Account.objects.filter(member_id=member_id)
+    if programme_ids is not None:
+        accounts = accounts.filter(programme_id__in=programme_ids)
+    return list(accounts.select_related("programme").order_by("programme__code"))
 
 
 @dataclass(frozen=True)
@@ -126,14 +142,19 @@ class ExpiringMonth:
     points: int
 
 
-def member_points_expiring_by_month(*, member_id: int) -> list[ExpiringMonth]:
-    """The points the member still holds, summed per month of expiry and programme, soonest first.
+def member_points_expiring_by_month(
+    *, member_id: int, programme_ids: Collection[int] | None = None
+) -> list[ExpiringMonth]:
+    """The points the member still holds, summed per month of expiry and programme (of those named, or all),
+    soonest first.
 
     A lot already past its date counts until the nightly expiry takes it: it is still in the balance.
     """
+    lots = Lot.objects.filter(account__member_id=member_id, remaining__gt=0)
+    if programme_ids is not None:
+        lots = lots.filter(account__programme_id__in=programme_ids)
     rows = (
-        Lot.objects.filter(account__member_id=member_id, remaining__gt=0)
-        .annotate(month=TruncMonth("expires_on"))
+        lots.annotate(month=TruncMonth("expires_on"))
         .values("month", "account__programme__name")
         .annotate(points=Sum("remaining"))
         .order_by("month", "account__programme__name")
@@ -150,12 +171,16 @@ class HistoryLine:
     card_event: CardEvent | None = None
 
 
-def member_recent_history(*, member_id: int, limit: int = 30, card_events: bool = True) -> list[HistoryLine]:
-    """The member's latest ledger entries and (unless told not to) card events together, newest first; card
-    numbers are not read."""
+def member_recent_history(
+    *, member_id: int, limit: int = 30, card_events: bool = True, programme_ids: Collection[int] | None = None
+) -> list[HistoryLine]:
+    """The member's latest ledger entries (in the programmes named, or all) and (unless told not to) card events
+    together, newest first; card numbers are not read."""
+    entries = Entry.objects.filter(account__member_id=member_id)
+    if programme_ids is not None:
+        entries = entries.filter(account__programme_id__in=programme_ids)
     entries = (
-        Entry.objects.filter(account__member_id=member_id)
-        .select_related("account__programme", "store", "staff", "card")
+        entries.select_related("account__programme", "store", "staff", "card")
         .defer("card__number")
         .order_by("-recorded_at", "-id")[:limit]
     )
