@@ -30,8 +30,8 @@ from members.models import Card, Member
 from members.services import PERSONAL_FIELDS, member_reinstate, member_suspend
 from points import errors, forms
 from points.admin import MemberLedgerAdmin
-from points.models import Account
-from points.services import points_adjust
+from points.models import Account, Programme
+from points.services import accounts_open, points_adjust
 from rallies.selectors import member_rallies
 
 # The change URL shows the summary unless asked for the form.
@@ -193,6 +193,14 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             separator = "&" if "?" in response["Location"] else "?"
             response["Location"] = f"{response['Location']}{separator}{EDIT_VAR}=1"
         return response
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        scope = request_scope(request)
+        if not change and scope.is_scoped:
+            # A member registered by a company's staff joins their programmes, so that they go on seeing them.
+            programmes = Programme.objects.filter(pk__in=scope.programme_ids)
+            accounts_open(member=obj, programmes=programmes, staff=request.user)
 
     def response_post_save_change(self, request, obj):
         # Saved: back to the member's page rather than the list.
