@@ -21,7 +21,8 @@ from loyalty.tests.conftest import scoped_staff
 from members.models import Member
 from members.tests.test_admin_members import inline_management_data, member_form_data
 from points.models import Entry, Programme, StaffProgramme
-from stores.models import Store
+from points.tests.factories import StoreFactory, join
+from stores.models import Merchant, Store
 
 pytestmark = pytest.mark.django_db
 
@@ -379,3 +380,35 @@ def test_a_superuser_sets_a_users_programmes_on_the_user_page(client, world, sta
     # Then staff_b works for A now
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert list(StaffProgramme.objects.filter(user=staff_b).values_list("programme__code", flat=True)) == ["A"]
+
+
+def test_exports_hold_the_staffs_programmes_rows_only(client, world, staff_b):
+    # Given staff of B exporting the members, personal data included (their role may see it)
+    client.force_login(staff_b)
+    url = reverse("admin:members_member_export")
+    form = client.get(url).context["form"]
+    ticked = {name: "on" for name, field in form.fields.items() if getattr(field, "is_selectable_field", False)}
+
+    # When
+    response = client.post(url, {"format": "0", "resource": "0", **ticked})
+
+    # Then B's member is in the file and A's is not
+    content = response.content.decode("utf-8-sig")
+    assert world["B"][Member].pseudonym in content and "プログラムBの会員" in content
+    assert world["A"][Member].pseudonym not in content and "プログラムAの会員" not in content
+
+
+def test_a_shared_merchants_page_shows_only_the_staffs_stores(client, world, staff_b):
+    # Given A's merchant, which also has a store in programme B
+    merchant = world["A"][Merchant]
+    theirs = world["A"][Store]
+    ours = join(StoreFactory(merchant=merchant, name="Bにも出ている店"), world["B"][Programme])
+    client.force_login(staff_b)
+
+    # When staff of B open the merchant
+    page = client.get(reverse("admin:stores_merchant_change", args=[merchant.pk]))
+
+    # Then its store in B is listed, its store in A only is not
+    formset = next(f.formset for f in page.context["inline_admin_formsets"] if f.formset.model is Store)
+    assert [form.instance for form in formset.forms] == [ours]
+    assert theirs.name not in page.content.decode()
