@@ -15,6 +15,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.contrib.admin.utils import quote
+from django.contrib.contenttypes.models import ContentType
 from django.test import RequestFactory
 from django.urls import URLPattern, reverse
 
@@ -222,3 +223,11 @@ def test_custom_urls_answer_their_own_programmes_staff_and_the_secretariat(clien
         url = route_url(world, model, pattern, programme)
         # A page, a download, a redirect, "POST only", or what the role may not do: anything but "not found".
         assert client.get(url).status_code in (200, 302, 403, 405), (user, url)
+
+
+def test_the_sites_own_object_url_answers_404_too(client, world, staff_b):
+    # The admin's "view on site" shortcut takes a content type and an id; no model has a page of its own.
+    client.force_login(staff_b)
+    member = world["A"][Member]
+    content_type = ContentType.objects.get_for_model(Member)
+    assert client.get(reverse("admin:view_on_site", args=[content_type.pk, member.pk])).status_code == 404
