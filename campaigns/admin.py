@@ -26,9 +26,12 @@ from campaigns.models import Campaign, CampaignApplication
 from campaigns.services import campaign_save, campaign_set_status
 from common.admin import ReadOnlyAdmin
 from common.formatting import datetime_text
+from common.scoping import register_programme_paths
 from members.models import Member
 from points.models import Funder
 from stores.models import Store
+
+register_programme_paths({Campaign: "programme", CampaignApplication: "campaign__programme"})
 
 
 def _field_label(name: str):
@@ -262,9 +265,10 @@ class CampaignAdmin(PromotionAdmin):
         return [{"id": f"forecast-{key}", "label": label, "value": f"{value:,}"} for key, label, value in rows]
 
     def activate_view(self, request, object_id):
+        # The campaign first: another programme's answers 404 whatever the method.
+        campaign = self._campaign(request, object_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        campaign = self._campaign(request, object_id)
         if not self.has_change_permission(request, campaign):
             raise PermissionDenied
         if campaign.status != Campaign.Status.ACTIVE:

@@ -17,10 +17,13 @@ from django.utils.translation import gettext_lazy
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin
 from common.formatting import datetime_text
+from common.scoping import narrow_form, register_programme_paths, report_programme_ids
 from coupons.forms import CouponTemplateForm, ReportForm
 from coupons.models import Coupon, CouponTemplate
 from coupons.selectors import Figures, coupon_report, masked
 from coupons.services import coupon_code_normalise, coupon_template_save, coupon_template_set_status
+
+register_programme_paths({CouponTemplate: "programme", Coupon: "template__programme"})
 
 
 @admin.register(CouponTemplate)
@@ -124,6 +127,7 @@ class CouponTemplateAdmin(PromotionAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = ReportForm(request.GET) if "start" in request.GET else ReportForm.this_month()
+        narrow_form(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -133,7 +137,7 @@ class CouponTemplateAdmin(PromotionAdmin):
         if form.is_valid():
             start, end = form.period()
             programme = form.cleaned_data["programme"]
-            report = coupon_report(start=start, end=end, programme_id=programme.pk if programme else None)
+            report = coupon_report(start=start, end=end, programme_ids=report_programme_ids(request, programme))
             context.update(
                 report=report,
                 last=form.cleaned_data["last"],

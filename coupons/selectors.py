@@ -6,6 +6,7 @@ Figures here are exact; `masked` hides groups of fewer than five members for dis
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -135,17 +136,19 @@ def _figures(row: dict, *, discount_yen: int = 0, bonus_points: int = 0) -> Figu
     )
 
 
-def coupon_report(*, start: datetime.date, end: datetime.date, programme_id: int | None = None) -> CouponReport:
-    """Coupons issued from `start` up to (not including) `end`, Tokyo days, by template and by issuing store;
-    the redemption rate is the share of them redeemed so far. Each store also shows what was redeemed there
-    during the period."""
+def coupon_report(
+    *, start: datetime.date, end: datetime.date, programme_ids: Collection[int] | None = None
+) -> CouponReport:
+    """Coupons issued from `start` up to (not including) `end`, Tokyo days, by template and by issuing store, of
+    the programmes named (or all); the redemption rate is the share of them redeemed so far. Each store also
+    shows what was redeemed there during the period."""
     issued = Coupon.objects.filter(issued_at__gte=local_midnight(start), issued_at__lt=local_midnight(end))
     redeemed_in_period = Coupon.objects.filter(
         redeemed_at__gte=local_midnight(start), redeemed_at__lt=local_midnight(end)
     )
-    if programme_id is not None:
-        issued = issued.filter(template__programme_id=programme_id)
-        redeemed_in_period = redeemed_in_period.filter(template__programme_id=programme_id)
+    if programme_ids is not None:
+        issued = issued.filter(template__programme_id__in=programme_ids)
+        redeemed_in_period = redeemed_in_period.filter(template__programme_id__in=programme_ids)
 
     per_template = {row["template_id"]: row for row in issued.values("template_id").annotate(**FIGURES).order_by()}
     templates = CouponTemplate.objects.in_bulk(per_template)
@@ -213,19 +216,31 @@ def _by_store(issued, redeemed_in_period) -> list[StoreLine]:
 # --- the member page ---------------------------------------------------------------------
 
 
-def member_coupon_counts(*, member_id: int) -> dict[str, int]:
-    """How many coupons the member has in each status (issued and still held, redeemed, expired, withdrawn)."""
+def member_coupon_counts(*, member_id: int, programme_ids: Collection[int] | None = None) -> dict[str, int]:
+    """How many coupons the member has in each status (issued and still held, redeemed, expired, withdrawn), of
+    the programmes named (or all)."""
     counts = dict.fromkeys(Coupon.Status.values, 0)
-    rows = Coupon.objects.filter(member_id=member_id).values("status").annotate(n=Count("pk")).order_by()
+    rows = (
+        _of_programmes(Coupon.objects.filter(member_id=member_id), programme_ids)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     counts.update({row["status"]: row["n"] for row in rows})
     return counts
 
 
-def member_coupons(*, member_id: int, limit: int = 10) -> list[Coupon]:
-    """The member's coupons still held, soonest to lapse first, then the latest of the others."""
-    coupons = Coupon.objects.filter(member_id=member_id).select_related("template", "issued_at_store")
+def member_coupons(*, member_id: int, limit: int = 10, programme_ids: Collection[int] | None = None) -> list[Coupon]:
+    """The member's coupons (of the programmes named, or all) still held, soonest to lapse first, then the latest
+    of the others."""
+    coupons = _of_programmes(Coupon.objects.filter(member_id=member_id), programme_ids)
+    coupons = coupons.select_related("template", "issued_at_store")
     held = list(coupons.filter(status=Coupon.Status.ISSUED).order_by("valid_until", "pk")[:limit])
     if len(held) < limit:
         others = coupons.exclude(status=Coupon.Status.ISSUED).order_by("-issued_at", "-pk")
         held += list(others[: limit - len(held)])
     return held
+
+
+def _of_programmes(coupons, programme_ids: Collection[int] | None):
+    return coupons if programme_ids is None else coupons.filter(template__programme_id__in=programme_ids)

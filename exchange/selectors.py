@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.db.models import Count, F, Prefetch, Sum
@@ -48,10 +49,11 @@ def limits_left(member, item: Item, at: datetime.datetime | None = None) -> dict
     return left
 
 
-def member_reservations(member):
-    """The member's open reservations, soonest to lapse first, with their lines and items."""
+def member_reservations(member, *, programme_ids: Collection[int] | None = None):
+    """The member's open reservations (in the programmes named, or all), soonest to lapse first, with their lines
+    and items."""
     return (
-        Exchange.objects.filter(member=member, status=Exchange.Status.RESERVED)
+        _of_programmes(Exchange.objects.filter(member=member, status=Exchange.Status.RESERVED), programme_ids)
         .select_related("counter")
         .prefetch_related(Prefetch("lines", queryset=ExchangeLine.objects.select_related("item")))
         .order_by("collect_by", "pk")
@@ -218,14 +220,22 @@ def _figures(lines, starts_at, ends_at) -> dict[tuple[int, int], Figures]:
     return found
 
 
-def desk_report(day: datetime.date, counter: Counter | None = None, *, programme=None) -> DeskReport:
+def desk_report(
+    day: datetime.date,
+    counter: Counter | None = None,
+    *,
+    programme=None,
+    programme_ids: Collection[int] | None = None,
+) -> DeskReport:
     """The day's desk report: goods handed over (and returned by cancellations) by counter and item, with
-    points and face value, the counters' totals and the day's total."""
+    points and face value, the counters' totals and the day's total (of the programmes named, or all)."""
     lines = ExchangeLine.objects.all()
     if counter is not None:
         lines = lines.filter(exchange__counter=counter)
     if programme is not None:
         lines = lines.filter(exchange__programme=programme)
+    if programme_ids is not None:
+        lines = lines.filter(exchange__programme_id__in=programme_ids)
     found = _figures(lines, *local_day_bounds(day))
     counters = Counter.objects.in_bulk({key[0] for key in found})
     items = Item.objects.in_bulk({key[1] for key in found})
@@ -285,13 +295,17 @@ __all__ = [
 # --- the member page ------------------------------------------------------------------------
 
 
-def member_exchanges(member, *, limit: int = 10):
-    """The member's latest exchanges other than open reservations (`member_reservations` lists those), newest
-    first, with their lines and items."""
+def member_exchanges(member, *, limit: int = 10, programme_ids: Collection[int] | None = None):
+    """The member's latest exchanges (in the programmes named, or all) other than open reservations
+    (`member_reservations` lists those), newest first, with their lines and items."""
     return (
-        Exchange.objects.filter(member=member)
+        _of_programmes(Exchange.objects.filter(member=member), programme_ids)
         .exclude(status=Exchange.Status.RESERVED)
         .select_related("counter")
         .prefetch_related(Prefetch("lines", queryset=ExchangeLine.objects.select_related("item")))
         .order_by("-created_at", "-pk")[:limit]
     )
+
+
+def _of_programmes(exchanges, programme_ids: Collection[int] | None):
+    return exchanges if programme_ids is None else exchanges.filter(programme_id__in=programme_ids)

@@ -22,6 +22,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from common.formatting import yen_text
+from common.scoping import narrow_form, request_scope, scoped
 from coupons.selectors import member_coupon_counts, member_coupons
 from exchange.selectors import member_exchanges, member_reservations
 from lifecycle import services as lifecycle
@@ -30,8 +31,8 @@ from members.models import Card, Member
 from members.services import PERSONAL_FIELDS, member_reinstate, member_suspend
 from points import errors, forms
 from points.admin import MemberLedgerAdmin
-from points.models import Programme
-from points.services import points_adjust, points_sell_at_desk
+from points.models import Account, Programme
+from points.services import accounts_open, points_adjust, points_sell_at_desk
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
 
@@ -131,18 +132,36 @@ class MemberDeskAdmin(MemberLedgerAdmin):
 
     def _above_points_context(self, request, member: Member) -> dict:
         user = request.user
+        # Staff of some programmes see the member's coupons, rallies and exchanges of those only.
+        own = request_scope(request).programme_ids
         context = {}
         if user.has_perm("coupons.view_coupon"):
-            context["coupon_counts"] = member_coupon_counts(member_id=member.pk)
-            context["coupons"] = member_coupons(member_id=member.pk)
+            context["coupon_counts"] = member_coupon_counts(member_id=member.pk, programme_ids=own)
+            context["coupons"] = member_coupons(member_id=member.pk, programme_ids=own)
         if user.has_perm("rallies.view_stamp"):
-            context["rallies"] = member_rallies(member_id=member.pk)
+            context["rallies"] = member_rallies(member_id=member.pk, programme_ids=own)
         if user.has_perm("ranks.view_rankrecord"):
-            context["ranks"] = member_ranks(member_id=member.pk)
+            context["ranks"] = member_ranks(member_id=member.pk, programme_ids=own)
         if user.has_perm("exchange.view_exchange"):
-            context["reservations"] = list(member_reservations(member))
-            context["exchanges"] = list(member_exchanges(member))
+            context["reservations"] = list(member_reservations(member, programme_ids=own))
+            context["exchanges"] = list(member_exchanges(member, programme_ids=own))
         return context
+
+    def _whole_member_is_theirs(self, request, member: Member) -> bool:
+        """Whether the staff member may do what changes the member in every programme (merge, withdraw,
+        suspend, reinstate): the group's secretariat always; staff of some programmes only for a member who
+        belongs to none but theirs."""
+        scope = request_scope(request)
+        if not scope.is_scoped:
+            return True
+        return not Account.objects.filter(member=member).exclude(programme_id__in=scope.programme_ids).exists()
+
+    def _may_merge_away(self, request, other: Member) -> bool:
+        """Staff of some programmes merge in only a record of their programmes and of no other; a record they
+        may not see is, to them, no match at all."""
+        return scoped(request, Member.objects.filter(pk=other.pk)).exists() and self._whole_member_is_theirs(
+            request, other
+        )
 
     def _operations(self, request, member: Member) -> list[tuple[str, str]]:
         """The buttons of the operations this staff member may do on this member: (label, url)."""
@@ -160,12 +179,14 @@ class MemberDeskAdmin(MemberLedgerAdmin):
                 operations.append((_("Sell points"), url("sell_points")))
         if self.can_attach_card(request, member):
             operations.append((_("Attach a card"), url("attach_card")))
-        operations += [(_("Replace a card"), url("replace_card")), (_("Merge another record in"), url("merge"))]
-        if member.status == Member.Status.ACTIVE:
-            operations.append((_("Suspend"), url("suspend")))
-        elif member.status == Member.Status.SUSPENDED:
-            operations.append((_("Reinstate"), url("reinstate")))
-        operations.append((_("Withdraw (退会)"), url("withdraw")))
+        operations.append((_("Replace a card"), url("replace_card")))
+        if self._whole_member_is_theirs(request, member):
+            operations.append((_("Merge another record in"), url("merge")))
+            if member.status == Member.Status.ACTIVE:
+                operations.append((_("Suspend"), url("suspend")))
+            elif member.status == Member.Status.SUSPENDED:
+                operations.append((_("Reinstate"), url("reinstate")))
+            operations.append((_("Withdraw (退会)"), url("withdraw")))
         if member.status == Member.Status.ACTIVE and user.has_perm("exchange.add_exchange"):
             operations.append((_("Exchange desk"), reverse("admin:exchange_desk_member", args=[member.pk])))
         return operations
@@ -180,22 +201,52 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             response["Location"] = f"{response['Location']}{separator}{EDIT_VAR}=1"
         return response
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        scope = request_scope(request)
+        if not change and scope.is_scoped:
+            # A member registered by a company's staff joins their programmes, so that they go on seeing them.
+            programmes = Programme.objects.filter(pk__in=scope.programme_ids)
+            accounts_open(member=obj, programmes=programmes, staff=request.user)
+
     def response_post_save_change(self, request, obj):
         # Saved: back to the member's page rather than the list.
         return HttpResponseRedirect(self.summary_url(obj))
 
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if request_scope(request).is_scoped:
+            # Suspending changes the member in every programme: from the member page, for a member wholly theirs.
+            actions.pop("suspend_members", None)
+            actions.pop("reinstate_members", None)
+        return actions
+
     # Operations --------------------------------------------------------------------------------
 
-    def _operation(self, request, pk, *, form_class, title, perform, intro="", perms=("members.change_member",)):
+    def _operation(
+        self, request, pk, *, form_class, title, perform, intro="", perms=("members.change_member",), whole=False
+    ):
         """An operation's page: its form, then the service; a refusal is shown on the form, success on the
-        member page. The services write their own audit rows."""
+        member page. The services write their own audit rows. A `whole` operation changes the member in every
+        programme, and is refused to staff of some programmes when the member belongs to another too."""
         if not all(request.user.has_perm(perm) for perm in perms):
             raise PermissionDenied
-        member = get_object_or_404(Member, pk=pk)
+        # Staff of some programmes reach only their programmes' members; another's answers 404.
+        member = get_object_or_404(scoped(request, Member.objects.all()), pk=pk)
         if member.status == Member.Status.WITHDRAWN:
             messages.error(request, _("The member has withdrawn; nothing about the record changes any more."))
             return redirect(self.summary_url(member))
+        if whole and not self._whole_member_is_theirs(request, member):
+            messages.error(
+                request,
+                _(
+                    "The member also belongs to another company's programme: only the group's secretariat can "
+                    "merge, withdraw, suspend or reinstate the member."
+                ),
+            )
+            return redirect(self.summary_url(member))
         form = form_class(request.POST if request.method == "POST" else None, member=member)
+        narrow_form(request, form)
         if request.method == "POST" and form.is_valid():
             try:
                 done = perform(member, form.cleaned_data)
@@ -289,6 +340,8 @@ class MemberDeskAdmin(MemberLedgerAdmin):
     def merge_view(self, request, pk):
         def perform(member, data):
             other = data["other"]
+            if not self._may_merge_away(request, other):
+                raise ValueError(_("No other member matches."))
             lifecycle.member_merge(source=other, target=member, staff=request.user, reason=data["reason"])
             return _("%(other)s was merged into this member.") % {"other": other.pseudonym}
 
@@ -302,6 +355,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
                 "the other record's personal data is erased."
             ),
             perform=perform,
+            whole=True,
         )
 
     def withdraw_view(self, request, pk):
@@ -316,6 +370,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             title=_("Withdraw (退会)"),
             intro=_("Open reservations are cancelled, the remaining points forfeited and the cards blocked."),
             perform=perform,
+            whole=True,
         )
 
     def suspend_view(self, request, pk):
@@ -330,6 +385,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             title=_("Suspend"),
             intro=_("The member's cards are refused at every till until the member is reinstated."),
             perform=perform,
+            whole=True,
         )
 
     def reinstate_view(self, request, pk):
@@ -344,4 +400,5 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             title=_("Reinstate"),
             intro=_("The member's cards work again at every till."),
             perform=perform,
+            whole=True,
         )

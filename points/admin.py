@@ -1,10 +1,13 @@
 """The ledger in the admin: programmes, read-only entries, lots and balances, the outstanding points report,
-the terminal list with today's transactions, and what the member page shows of the ledger
-(`MemberLedgerAdmin.ledger_context`; the page and its operations are lifecycle's)."""
+the terminal list with today's transactions, what the member page shows of the ledger
+(`MemberLedgerAdmin.ledger_context`; the page and its operations are lifecycle's), and the programmes each
+staff member works for (the firewall between programmes, common/scoping.py)."""
 
 import datetime
 
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -13,10 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.backoffice import AuditedAdminMixin
 from common.admin import FormFilter, ReadOnlyAdmin
+from common.scoping import narrow_form, register_programme_paths, report_programme_ids, request_scope
 from members.admin import MemberAdmin
-from members.models import Member
+from members.models import Card, CardEvent, Member
 from points import forms
-from points.models import Account, Entry, Lot, Participation, Programme
+from points.models import Account, Entry, Lot, LotUse, Participation, Programme, PurchaseCategory, StaffProgramme
 from points.selectors import (
     SECURITY_THRESHOLD_YEN,
     base_dates,
@@ -28,8 +32,29 @@ from points.selectors import (
     terminals_with_transactions_today,
 )
 from stores.admin import TerminalAdmin
-from stores.models import Store, Terminal
+from stores.models import Merchant, Store, Terminal
 from stores.selectors import local_midnight
+
+# How rows reach their programme, for the firewall between programmes (common/scoping.py). Members and stores
+# reach theirs through points' tables: a member belongs to every programme they have an account in, a store to
+# every programme it takes part in, and their cards, events, merchants and terminals with them.
+register_programme_paths(
+    {
+        Programme: "pk",
+        Participation: "programme",
+        Account: "programme",
+        Entry: "account__programme",
+        Lot: "account__programme",
+        LotUse: "lot__account__programme",
+        PurchaseCategory: "account__programme",
+        Member: "accounts__programme",
+        Card: "member__accounts__programme",
+        CardEvent: "member__accounts__programme",
+        Store: "participation__programme",
+        Merchant: "stores__participation__programme",
+        Terminal: "store__participation__programme",
+    }
+)
 
 
 class ParticipationInline(admin.TabularInline):
@@ -73,7 +98,9 @@ class AccountAdmin(ReadOnlyAdmin):
             "opts": self.opts,
             "title": _("Unused purchased points at the base dates"),
             "threshold": SECURITY_THRESHOLD_YEN,
-            "dates": [(day, purchased_unused(base_date=day)) for day in dates],
+            "dates": [
+                (day, purchased_unused(base_date=day, programme_ids=report_programme_ids(request))) for day in dates
+            ],
         }
         return TemplateResponse(request, "admin/points/purchased.html", context)
 
@@ -82,6 +109,7 @@ class AccountAdmin(ReadOnlyAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = forms.OutstandingForm(request.GET or None)
+        narrow_form(request, form)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -91,7 +119,7 @@ class AccountAdmin(ReadOnlyAdmin):
         if form.is_valid():
             at = form.moment()
             programme = form.cleaned_data["programme"]
-            lines, debt = outstanding_points(at=at, programme_id=programme.pk if programme else None)
+            lines, debt = outstanding_points(at=at, programme_ids=report_programme_ids(request, programme))
             programmes = {p.pk: p for p in Programme.objects.all()}
             stores = Store.objects.in_bulk([line.store_id for line in lines if line.store_id])
             rows = [(programmes[line.programme_id], stores.get(line.store_id), line.points) for line in lines]
@@ -180,15 +208,52 @@ class MemberLedgerAdmin(MemberAdmin):
 
     def ledger_context(self, request, member: Member) -> dict:
         """Balance per programme, points expiring by month, and the recent history with card events, each for
-        staff who may read it."""
+        staff who may read it, of the programmes they work for."""
         user = request.user
+        # Staff of some programmes see the member's points in those only.
+        own = request_scope(request).programme_ids
         context = {}
         if user.has_perm("points.view_account"):
-            context["accounts"] = member_accounts(member_id=member.pk)
+            context["accounts"] = member_accounts(member_id=member.pk, programme_ids=own)
         if user.has_perm("points.view_lot"):
-            context["expiring"] = member_points_expiring_by_month(member_id=member.pk)
+            context["expiring"] = member_points_expiring_by_month(member_id=member.pk, programme_ids=own)
         if user.has_perm("points.view_entry"):
             context["history"] = member_recent_history(
-                member_id=member.pk, card_events=user.has_perm("members.view_cardevent")
+                member_id=member.pk, card_events=user.has_perm("members.view_cardevent"), programme_ids=own
             )
         return context
+
+
+# --- the programmes staff work for ----------------------------------------------------------
+
+
+@admin.register(StaffProgramme)
+class StaffProgrammeAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Which programmes each staff member works for: a company's own staff see only its programme; staff with
+    no programme here work for the whole group. Belongs to no programme, so only the group's secretariat sees
+    it (and changes it, with the points permissions of its role)."""
+
+    list_display = ["user", "programme"]
+    list_filter = ["programme"]
+    search_fields = ["user__username", "user__last_name", "user__first_name"]
+    search_help_text = _("Login name or name of the staff member.")
+    list_select_related = ["user", "programme"]
+    autocomplete_fields = ["user"]
+
+
+class StaffProgrammeInline(admin.TabularInline):
+    """On a user's page: the programmes they work for; none for the whole group."""
+
+    model = StaffProgramme
+    fk_name = "user"
+    extra = 0
+    verbose_name_plural = _("programmes this staff member works for (none: the whole group)")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [*UserAdmin.inlines, StaffProgrammeInline]

@@ -117,6 +117,30 @@ class Participation(models.Model):
         return f"{self.programme} / {self.store}"
 
 
+class StaffProgramme(models.Model):
+    """A programme a staff member works for. A company's own staff work for its programme only, and the back
+    office shows them that programme's members, ledger, promotions, billing and reports and nothing of the
+    others (common/scoping.py); staff with no row work for the whole group, as its secretariat does."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_programmes",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("staff member"),
+    )
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme"))
+
+    class Meta:
+        verbose_name = _("programme of a staff member")
+        verbose_name_plural = _("programmes of staff members")
+        ordering = ["user__username", "programme__code"]
+        constraints = [models.UniqueConstraint(fields=["user", "programme"], name="staffprogramme_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} / {self.programme}"
+
+
 class Account(models.Model):
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="accounts", verbose_name=_("member"))
     programme = models.ForeignKey(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db import connection
@@ -13,9 +14,16 @@ from django.utils import timezone
 
 from members.models import CardEvent
 from points import sql
-from points.models import Account, Entry, Lot, Programme, PurchaseCategory
+from points.models import Account, Entry, Lot, Programme, PurchaseCategory, StaffProgramme
 from stores.models import Terminal
 from stores.selectors import local_day_bounds
+
+
+def staff_programme_ids(user) -> frozenset[int] | None:
+    """The programmes a staff member works for, or None when they work for the whole group (no programme
+    named)."""
+    ids = frozenset(StaffProgramme.objects.filter(user_id=user.pk).values_list("programme_id", flat=True))
+    return ids or None
 
 
 def card_balance(*, member_id: int, programme) -> Account | None:
@@ -44,9 +52,13 @@ class LiabilityLine:
 
 
 def outstanding_points(
-    *, at: datetime.datetime, programme_id: int | None = None, purchased: bool | None = None
+    *,
+    at: datetime.datetime,
+    programme_ids: Collection[int] | None = None,
+    purchased: bool | None = None,
 ) -> tuple[list[LiabilityLine], int]:
-    """未使用ポイント残高 as the books stood at `at`, by programme and issuing store.
+    """未使用ポイント残高 as the books stood at `at`, by programme and issuing store (of the programmes named, or
+    of all).
 
     Counts what had been recorded before `at` (recording time, not purchase
     time, so a figure once stated never changes). Lots remember their issuing
@@ -57,9 +69,10 @@ def outstanding_points(
     """
     params: list = [at, at]
     programme_filter = ""
-    if programme_id is not None:
-        programme_filter = "AND a.programme_id = %s"
-        params.append(programme_id)
+    if programme_ids is not None:
+        ids = sorted(programme_ids) or [0]
+        programme_filter = f"AND a.programme_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
     if purchased is not None:
         programme_filter += " AND l.purchased = %s"
         params.append(purchased)
@@ -83,8 +96,8 @@ def outstanding_points(
         cursor.execute(sql, params)
         lines = [LiabilityLine(p, s, int(n)) for p, s, n in cursor.fetchall() if n]
     entries = Entry.objects.filter(recorded_at__lt=at)
-    if programme_id is not None:
-        entries = entries.filter(account__programme_id=programme_id)
+    if programme_ids is not None:
+        entries = entries.filter(account__programme_id__in=programme_ids)
     net = entries.aggregate(n=Sum("points"))["n"] or 0
     return lines, sum(line.points for line in lines) - net
 
@@ -120,12 +133,14 @@ def terminals_with_transactions_today(*, queryset: QuerySet | None = None, today
 # --- the member page ---------------------------------------------------------------------
 
 
-def member_accounts(*, member_id: int) -> list[Account]:
-    """The member's balance (and debt) in each programme they have an account in, by programme code; where the
-    programme sells points, `purchased` is the part bought for money (shown apart, 区分表示), else None."""
-    accounts = list(
-        Account.objects.filter(member_id=member_id).select_related("programme").order_by("programme__code")
-    )
+def member_accounts(*, member_id: int, programme_ids: Collection[int] | None = None) -> list[Account]:
+    """The member's balance (and debt) in each programme they have an account in (of those named, or all), by
+    programme code; where the programme sells points, `purchased` is the part bought for money (shown apart,
+    区分表示), else None."""
+    accounts = Account.objects.filter(member_id=member_id)
+    if programme_ids is not None:
+        accounts = accounts.filter(programme_id__in=programme_ids)
+    accounts = list(accounts.select_related("programme").order_by("programme__code"))
     for account in accounts:
         account.purchased = purchased_balance(account=account) if account.programme.sells_points else None
         account.free = account.balance - (account.purchased or 0)
@@ -139,14 +154,19 @@ class ExpiringMonth:
     points: int
 
 
-def member_points_expiring_by_month(*, member_id: int) -> list[ExpiringMonth]:
-    """The points the member still holds, summed per month of expiry and programme, soonest first.
+def member_points_expiring_by_month(
+    *, member_id: int, programme_ids: Collection[int] | None = None
+) -> list[ExpiringMonth]:
+    """The points the member still holds, summed per month of expiry and programme (of those named, or all),
+    soonest first.
 
     A lot already past its date counts until the nightly expiry takes it: it is still in the balance.
     """
+    lots = Lot.objects.filter(account__member_id=member_id, remaining__gt=0)
+    if programme_ids is not None:
+        lots = lots.filter(account__programme_id__in=programme_ids)
     rows = (
-        Lot.objects.filter(account__member_id=member_id, remaining__gt=0)
-        .annotate(month=TruncMonth("expires_on"))
+        lots.annotate(month=TruncMonth("expires_on"))
         .values("month", "account__programme__name")
         .annotate(points=Sum("remaining"))
         .order_by("month", "account__programme__name")
@@ -163,12 +183,16 @@ class HistoryLine:
     card_event: CardEvent | None = None
 
 
-def member_recent_history(*, member_id: int, limit: int = 30, card_events: bool = True) -> list[HistoryLine]:
-    """The member's latest ledger entries and (unless told not to) card events together, newest first; card
-    numbers are not read."""
+def member_recent_history(
+    *, member_id: int, limit: int = 30, card_events: bool = True, programme_ids: Collection[int] | None = None
+) -> list[HistoryLine]:
+    """The member's latest ledger entries (in the programmes named, or all) and (unless told not to) card events
+    together, newest first; card numbers are not read."""
+    entries = Entry.objects.filter(account__member_id=member_id)
+    if programme_ids is not None:
+        entries = entries.filter(account__programme_id__in=programme_ids)
     entries = (
-        Entry.objects.filter(account__member_id=member_id)
-        .select_related("account__programme", "store", "staff", "card")
+        entries.select_related("account__programme", "store", "staff", "card")
         .defer("card__number")
         .order_by("-recorded_at", "-id")[:limit]
     )
@@ -238,15 +262,17 @@ def base_dates(*, today: datetime.date, count: int = 4) -> list[datetime.date]:
     return found
 
 
-def purchased_unused(*, base_date: datetime.date) -> list[BaseDateLine]:
-    """Per programme that sells points (or ever sold them), the purchased points unused at the end of the
-    base date (Tokyo), as recorded by then: 1 point = 1 yen."""
+def purchased_unused(*, base_date: datetime.date, programme_ids: Collection[int] | None = None) -> list[BaseDateLine]:
+    """Per programme that sells points (or ever sold them; of those named, or all), the purchased points unused
+    at the end of the base date (Tokyo), as recorded by then: 1 point = 1 yen."""
     at = datetime.datetime.combine(
         base_date + datetime.timedelta(days=1), datetime.time(), tzinfo=timezone.get_default_timezone()
     )
-    lines, _debt = outstanding_points(at=at, purchased=True)
+    lines, _debt = outstanding_points(at=at, programme_ids=programme_ids, purchased=True)
     unused: dict[int, int] = {}
     for line in lines:
         unused[line.programme_id] = unused.get(line.programme_id, 0) + line.points
     programmes = Programme.objects.filter(Q(sells_points=True) | Q(pk__in=list(unused))).order_by("code")
+    if programme_ids is not None:
+        programmes = programmes.filter(pk__in=programme_ids)
     return [BaseDateLine(programme, base_date, unused.get(programme.pk, 0)) for programme in programmes]

@@ -20,10 +20,22 @@ from django.utils.translation import gettext_lazy
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from common.formatting import datetime_text
+from common.scoping import register_programme_paths
 from rallies.forms import DrawForm, RallyForm, RallyGoalForm, RallyGoalFormSet
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
 from rallies.selectors import masked, rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
 from rallies.services import rally_draw, rally_goals_save, rally_save, rally_set_status
+
+register_programme_paths(
+    {
+        Rally: "programme",
+        RallyGoal: "rally__programme",
+        Stamp: "rally__programme",
+        GoalReached: "goal__rally__programme",
+        Draw: "rally__programme",
+        DrawWinner: "draw__rally__programme",
+    }
+)
 
 
 class RallyGoalInline(admin.StackedInline):

@@ -4,6 +4,7 @@ who may win a draw. Figures here are exact; `masked` hides groups of fewer than 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.db.models import Count, Q, Sum
@@ -130,8 +131,9 @@ class MemberRally:
     reached: list[GoalReached]
 
 
-def member_rallies(*, member_id: int) -> list[MemberRally]:
-    """Every rally the member has a live stamp or goal in, the latest rally first."""
+def member_rallies(*, member_id: int, programme_ids: Collection[int] | None = None) -> list[MemberRally]:
+    """Every rally (of the programmes named, or all) the member has a live stamp or goal in, the latest rally
+    first."""
     stamps = {
         row["rally_id"]: row
         for row in Stamp.objects.filter(member_id=member_id, voided_at__isnull=True)
@@ -146,9 +148,10 @@ def member_rallies(*, member_id: int) -> list[MemberRally]:
         .order_by("goal__position", "goal_id")
     ):
         reached.setdefault(goal_reached.goal.rally_id, []).append(goal_reached)
-    rallies = (
-        Rally.objects.filter(pk__in=set(stamps) | set(reached)).prefetch_related("goals").order_by("-starts_at", "-pk")
-    )
+    rallies = Rally.objects.filter(pk__in=set(stamps) | set(reached))
+    if programme_ids is not None:
+        rallies = rallies.filter(programme_id__in=programme_ids)
+    rallies = rallies.prefetch_related("goals").order_by("-starts_at", "-pk")
     return [
         MemberRally(
             rally=rally,

@@ -5,7 +5,10 @@ from django.contrib import admin
 
 from audit.backoffice import AuditedAdminMixin
 from common.admin import ReadOnlyAdmin, UnitsInListMixin
+from common.scoping import register_programme_paths
 from ranks.models import MemberRank, Rank, RankPolicy, RankRecord
+
+register_programme_paths({RankPolicy: "programme", Rank: "programme", MemberRank: "programme", RankRecord: "programme"})
 
 
 @admin.register(RankPolicy)

@@ -23,6 +23,7 @@ from billing.models import Period, Statement
 from billing.services import CloseError, period_get_or_create, period_reopen, period_send
 from common.admin import ReadOnlyAdmin
 from common.formatting import date_text, datetime_text
+from common.scoping import narrow_form, scoped
 from points.models import Entry
 from stores.models import Store
 
@@ -209,6 +210,7 @@ class PeriodAdmin(ReadOnlyAdmin):
     def close_view(self, request):
         self._require_change(request)
         form = ClosePeriodForm(request.POST or None)
+        narrow_form(request, form)
         if request.method == "POST" and form.is_valid():
             programme = form.cleaned_data["programme"]
             year, month = form.cleaned_data["period"]
@@ -238,7 +240,7 @@ class PeriodAdmin(ReadOnlyAdmin):
 
     def send_view(self, request, pk):
         self._require_change(request)
-        period = get_object_or_404(Period, pk=pk)
+        period = get_object_or_404(scoped(request, Period.objects.all()), pk=pk)
         unsent = period.statements.filter(status=Statement.Status.ISSUED).count()
         if request.method == "POST":
             try:
@@ -273,7 +275,7 @@ class PeriodAdmin(ReadOnlyAdmin):
 
     def reopen_view(self, request, pk):
         self._require_change(request)
-        period = get_object_or_404(Period, pk=pk)
+        period = get_object_or_404(scoped(request, Period.objects.all()), pk=pk)
         form = ReopenForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:

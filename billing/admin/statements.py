@@ -24,6 +24,7 @@ from billing.zengin import ZenginError
 from common.admin import FormFilter, ReadOnlyAdmin, ReadOnlyInline
 from common.downloads import CSV_ENCODINGS, csv_attachment
 from common.formatting import yen_text as yen
+from common.scoping import scoped
 
 
 class SettlementFilter(admin.SimpleListFilter):
@@ -201,7 +202,7 @@ class StatementAdmin(ReadOnlyAdmin):
     def _statement(self, request, pk) -> Statement:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return get_object_or_404(Statement.objects.select_related("store"), pk=pk)
+        return get_object_or_404(scoped(request, Statement.objects.select_related("store")), pk=pk)
 
     def pdf_view(self, request, pk):
         statement = self._statement(request, pk)

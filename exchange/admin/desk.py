@@ -8,6 +8,9 @@ shows what the services refuse, in the staff's language.
 The basket carries a hidden idempotency key made when it was shown; the confirmation posts it back to
 exchange_create, which returns the first exchange for a key it has seen, so a double submit or a
 reload of the confirmation never exchanges twice.
+
+Staff of some programmes serve at their programmes' counters, find only their programmes' members, and see
+only their programmes' exchanges (common/scoping.py); another programme's member or exchange answers 404.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from common.scoping import narrow_form, request_scope, scoped
 from exchange import selectors
 from exchange.forms import BasketForm, CardLookupForm, CollectForm, CounterChoiceForm, PhoneLookupForm
 from exchange.models import Counter, Exchange, Item
@@ -96,7 +100,7 @@ class DeskViews:
 
     def _counter(self, request) -> Counter | None:
         """The counter this desk serves: the one chosen last in this session, else the first active one."""
-        counters = Counter.objects.filter(is_active=True).select_related("programme")
+        counters = scoped(request, Counter.objects.filter(is_active=True)).select_related("programme")
         chosen = request.GET.get("counter") or request.POST.get("counter") or request.session.get(SESSION_COUNTER)
         counter = None
         if chosen and str(chosen).isdigit():
@@ -106,8 +110,10 @@ class DeskViews:
             request.session[SESSION_COUNTER] = counter.pk
         return counter
 
-    def _counter_form(self, counter: Counter | None) -> CounterChoiceForm:
-        return CounterChoiceForm(initial={"counter": counter.pk if counter else None})
+    def _counter_form(self, request, counter: Counter | None) -> CounterChoiceForm:
+        form = CounterChoiceForm(initial={"counter": counter.pk if counter else None})
+        narrow_form(request, form)
+        return form
 
     # --- finding the member -------------------------------------------------------------
 
@@ -126,7 +132,7 @@ class DeskViews:
             elif "phone" in request.POST:
                 phone_form = PhoneLookupForm(request.POST)
                 if phone_form.is_valid():
-                    matches = self._by_phone(phone_form)
+                    matches = self._by_phone(request, phone_form)
                     if len(matches) == 1:
                         request.session.pop(SESSION_CARD, None)
                         return redirect(reverse("admin:exchange_desk_member", args=[matches[0].pk]))
@@ -136,7 +142,7 @@ class DeskViews:
             request,
             _("Exchange desk"),
             counter=counter,
-            counter_form=self._counter_form(counter),
+            counter_form=self._counter_form(request, counter),
             card_form=card_form,
             phone_form=phone_form,
             matches=[
@@ -147,7 +153,7 @@ class DeskViews:
         return TemplateResponse(request, "admin/exchange/desk/find.html", context)
 
     def _by_card(self, request, form: CardLookupForm):
-        cards = list(card_search(query=form.cleaned_data["card"]).select_related("member"))
+        cards = list(scoped(request, card_search(query=form.cleaned_data["card"])).select_related("member"))
         if not cards:
             form.add_error("card", _("No card has this number."))
             return None
@@ -163,18 +169,19 @@ class DeskViews:
         return redirect(reverse("admin:exchange_desk_member", args=[card.member_id]))
 
     @staticmethod
-    def _by_phone(form: PhoneLookupForm) -> list[Member]:
+    def _by_phone(request, form: PhoneLookupForm) -> list[Member]:
         digest = personal_data_indexes({"phone": form.cleaned_data["phone"]})["phone_bidx"]
         return list(
-            Member.objects.filter(phone_bidx=digest)
+            scoped(request, Member.objects.filter(phone_bidx=digest))
             .exclude(status=Member.Status.WITHDRAWN)
             .order_by("pk")[:MAX_PHONE_MATCHES]
         )
 
     # --- the member and the basket ------------------------------------------------------
 
-    def _member(self, member_id: int) -> Member:
-        return get_object_or_404(Member.objects.exclude(status=Member.Status.WITHDRAWN), pk=member_id)
+    def _member(self, request, member_id: int) -> Member:
+        members = scoped(request, Member.objects.exclude(status=Member.Status.WITHDRAWN))
+        return get_object_or_404(members, pk=member_id)
 
     def _items(self, counter: Counter, day: datetime.date) -> list[Item]:
         """The counter's catalogue today: active items of its programme collectable there."""
@@ -206,7 +213,7 @@ class DeskViews:
             for item, field in form.quantity_inputs():
                 left = selectors.limits_left(member, item, at)
                 rows.append(ItemRow(item=item, left=left, can_take=_can_take(left, item, balance), field=field))
-        reservations = list(selectors.member_reservations(member))
+        reservations = list(selectors.member_reservations(member, programme_ids=request_scope(request).programme_ids))
         can_override = request.user.has_perm("exchange.override_window")
         context = self._context(
             request,
@@ -216,7 +223,7 @@ class DeskViews:
             card=_card_used(request, member),
             cards=_card_endings(member),
             counter=counter,
-            counter_form=self._counter_form(counter),
+            counter_form=self._counter_form(request, counter),
             balance=balance,
             form=form,
             rows=rows,
@@ -229,7 +236,7 @@ class DeskViews:
                 }
                 for exchange in reservations
             ],
-            recent=Exchange.objects.filter(member=member)
+            recent=scoped(request, Exchange.objects.filter(member=member))
             .select_related("counter")
             .exclude(status=Exchange.Status.RESERVED)
             .order_by("-created_at", "-pk")[:5],
@@ -238,16 +245,17 @@ class DeskViews:
 
     def member_view(self, request, member_id: int):
         self._check(request)
-        member = self._member(member_id)
+        member = self._member(request, member_id)
         return self._member_page(request, member, self._counter(request))
 
     def _posted(self, request, member_id: int) -> tuple[Member, Counter, BasketForm] | HttpResponse:
         """The member, the counter and the bound basket of a POST from the desk, or the answer to a bad one."""
         self._check(request)
+        # The member first: another programme's answers 404 whatever the method.
+        member = self._member(request, member_id)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        member = self._member(member_id)
-        counter = Counter.objects.filter(pk=request.POST.get("counter") or 0, is_active=True).first()
+        counter = scoped(request, Counter.objects.filter(pk=request.POST.get("counter") or 0, is_active=True)).first()
         if counter is None:
             return HttpResponseBadRequest(_("Choose a counter."))
         request.session[SESSION_COUNTER] = counter.pk
@@ -321,10 +329,10 @@ class DeskViews:
 
     def collect_view(self, request, member_id: int, exchange_id: int):
         self._check(request)
+        member = self._member(request, member_id)
+        exchange = get_object_or_404(scoped(request, Exchange.objects.all()), pk=exchange_id, member=member)
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        member = self._member(member_id)
-        exchange = get_object_or_404(Exchange, pk=exchange_id, member=member)
         form = CollectForm(request.POST, prefix=f"collect-{exchange.pk}")
         reason = form.cleaned_data["override_reason"] if form.is_valid() else ""
         if reason and not request.user.has_perm("exchange.override_window"):
@@ -340,7 +348,9 @@ class DeskViews:
 
     def done_view(self, request, exchange_id: int):
         self._check(request)
-        exchange = get_object_or_404(Exchange.objects.select_related("member", "counter"), pk=exchange_id)
+        exchange = get_object_or_404(
+            scoped(request, Exchange.objects.select_related("member", "counter")), pk=exchange_id
+        )
         context = self._context(
             request,
             _("Exchange %(serial)s") % {"serial": exchange.serial},

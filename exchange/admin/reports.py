@@ -2,7 +2,8 @@
 taken, face value) and the monthly exchange cost for the secretariat's accounts, each also as CSV.
 
 Figures come from exchange.selectors; goods of a cancelled exchange come back on the day (or in the month)
-of the cancellation, so a day once reported never changes: the correction shows where it happened.
+of the cancellation, so a day once reported never changes: the correction shows where it happened. Staff of
+some programmes see their programmes' counters and costs only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.urls import path
 from django.utils.translation import gettext as _
 
 from common.downloads import CSV_ENCODINGS, csv_attachment
+from common.scoping import narrow_form, report_programme_ids
 from exchange.forms import DeskReportForm, MonthlyCostForm
 from exchange.selectors import Figures, desk_report, monthly_cost
 
@@ -83,12 +85,13 @@ class ReportViews:
     def daily_view(self, request):
         self._check(request)
         form = DeskReportForm(request.GET if "day" in request.GET else None)
+        narrow_form(request, form)
         context = self._context(request, _("Daily desk report"), form=form, columns=figure_columns())
         if form.is_bound and not form.is_valid():
             return TemplateResponse(request, "admin/exchange/reports/daily.html", context)
         day = form.cleaned_data["day"] if form.is_bound else form.initial["day"]
         counter = form.cleaned_data["counter"] if form.is_bound else None
-        report = desk_report(day, counter)
+        report = desk_report(day, counter, programme_ids=report_programme_ids(request))
         if request.GET.get("format") == "csv":
             return self._daily_csv(request, report)
         context.update(
@@ -123,6 +126,10 @@ class ReportViews:
     def monthly_view(self, request):
         self._check(request)
         form = MonthlyCostForm(request.GET if "year" in request.GET else None)
+        narrow_form(request, form)
+        if not form.is_bound:
+            # The first programme the staff member works for, not the group's first.
+            form.initial["programme"] = form.fields["programme"].queryset.first()
         context = self._context(request, _("Monthly exchange cost"), form=form, columns=figure_columns())
         if form.is_bound:
             if not form.is_valid():

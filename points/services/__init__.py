@@ -45,6 +45,7 @@ from points.services.purchases import (
 )
 from points.services.secretariat import (
     accounts_forfeit,
+    accounts_open,
     accounts_transfer,
     cards_lock,
     points_adjust,
@@ -57,6 +58,7 @@ __all__ = [
     "MAX_POINTS",
     "Posting",
     "accounts_forfeit",
+    "accounts_open",
     "accounts_transfer",
     "cards_lock",
     "earn_points_for",

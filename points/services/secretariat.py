@@ -86,6 +86,19 @@ def points_adjust(
     return idempotent(key, post)
 
 
+def accounts_open(*, member: Member, programmes, staff) -> list[Account]:
+    """The member joins the programmes (an empty account in each they have none in), as when staff of a
+    company's programme register a member at its desk; in the caller's transaction, with an audit row for each
+    account opened."""
+    opened = []
+    for programme in sorted(programmes, key=lambda programme: programme.pk):
+        account, created = Account.objects.get_or_create(member=member, programme=programme)
+        if created:
+            audit_record(actor=staff, action=AuditEvent.Action.ADD, obj=account, summary=str(account))
+            opened.append(account)
+    return opened
+
+
 def points_expire_lapsed(*, today: datetime.date | None = None) -> tuple[int, int]:
     """The nightly job: expire every lot whose validity ended before `today`.
 

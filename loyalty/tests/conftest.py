@@ -1,0 +1,197 @@
+"""Two companies' programmes on one system, each with a row of every kind the back office shows, and the
+staff who see them: a company's own staff (scoped to its programme) and the group's secretariat."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.admin.models import ADDITION, LogEntry
+from django.contrib.auth.models import Group
+from django.utils import timezone
+from django_q.models import Failure, OrmQ, Schedule, Success, Task
+
+from audit.models import AuditEvent
+from billing.models import BillingAdjustment, Period, Statement, StoreBillingTerms
+from billing.services import period_close
+from billing.services.adjustments import billing_adjustment_create
+from billing.tests.factories import BillingSettingsFactory, after_period, this_period
+from campaigns.models import CampaignApplication
+from campaigns.tests.factories import CampaignFactory
+from coupons.models import Coupon, CouponTemplate
+from coupons.tests.factories import CouponTemplateFactory
+from exchange.models import StockMove, WindowRule
+from exchange.services import exchange_create
+from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
+from loyalty.roles import SECRETARIAT
+from members.models import CardEvent
+from members.services import member_register
+from points.models import Account, Entry, Lot, StaffProgramme
+from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
+from rallies.models import GoalReached, Stamp
+from rallies.services import rally_draw
+from rallies.tests.factories import RallyFactory, RallyGoalFactory
+from ranks.models import MemberRank, Rank, RankPolicy, RankRecord
+from stores.tests.factories import MerchantFactory, StaffFactory, TerminalFactory
+from till.tests.helpers import till_buy
+
+_keys = itertools.count(1)
+
+
+def build_programme(code: str, name: str, staff) -> dict:
+    """A company's programme with one row of every kind, by model: its store (of this programme only), a
+    member who bought there (a campaign bonus, a coupon, a rally stamp and goal), a rank, a closed period and
+    its statement, an adjustment, and a reserved gift exchange."""
+    programme = ProgrammeFactory(code=code, name=name)
+    settings = BillingSettingsFactory(programme=programme)
+    merchant = MerchantFactory(name=f"{name}の会社")
+    store = join(StoreFactory(merchant=merchant, name=f"{name}の店"), programme)
+    terminal = TerminalFactory(store=store)
+    terms = StoreBillingTerms.objects.create(store=store, note="特約")
+    campaign = CampaignFactory(programme=programme)
+    template = CouponTemplateFactory(
+        programme=programme, condition=CouponTemplate.Condition.NTH_PURCHASE_AT_STORE, purchases_needed=1
+    )
+    rally = RallyFactory(programme=programme, store_ids=[store.pk])
+    goal = RallyGoalFactory(rally=rally, target=1)
+
+    card = make_card()
+    member = card.member
+    member_register(member=member, terms_version="v1", personal={"name": f"{name}の会員"})
+    till_buy(card, store, amount_yen=5_000)
+    give_points(member, programme, 10_000)
+    draw = rally_draw(goal=goal, winners=1, seed=1, staff=staff)
+
+    RankPolicy.objects.create(programme=programme, calendar_month=True)
+    rank = Rank.objects.create(programme=programme, name="ゴールド", threshold_yen=1_000)
+    today = timezone.localdate()
+    member_rank = MemberRank.objects.create(member=member, programme=programme, rank=rank, since=today)
+    record = RankRecord.objects.create(
+        member=member, programme=programme, rank=rank, effective_on=today, purchases_yen=5_000, reason="5,000円"
+    )
+
+    year, month = this_period(settings)
+    period = period_close(
+        programme=programme, year=year, month=month, staff=staff, now=after_period(settings, year, month)
+    ).period
+    statement = Statement.objects.get(period=period, store=store)
+    adjustment = billing_adjustment_create(store=store, amount_yen=100, tax="taxable_10", reason="訂正", staff=staff)
+
+    WindowRuleFactory(programme=programme)
+    counter = CounterFactory(programme=programme)
+    item = stock(ItemFactory(programme=programme, price_points=100), 5)
+    exchange = exchange_create(
+        member=member,
+        counter=counter,
+        lines=[(item, 1)],
+        staff=staff,
+        idempotency_key=f"firewall-{next(_keys)}",
+        at=tokyo(2026, 6, 1, 10),
+        reserve=True,
+    )
+    account = Account.objects.get(member=member, programme=programme)
+    rows = [
+        programme,
+        settings,
+        merchant,
+        store,
+        terminal,
+        terms,
+        campaign,
+        CampaignApplication.objects.get(campaign=campaign),
+        template,
+        Coupon.objects.get(template=template),
+        rally,
+        Stamp.objects.get(rally=rally),
+        GoalReached.objects.get(goal=goal),
+        draw,
+        member,
+        card,
+        CardEvent.objects.filter(member=member).first(),
+        account,
+        Entry.objects.filter(account=account).first(),
+        Lot.objects.filter(account=account).first(),
+        rank.programme.rank_policy,
+        rank,
+        member_rank,
+        record,
+        period,
+        statement,
+        adjustment,
+        counter,
+        WindowRule.objects.filter(programme=programme).first(),
+        item,
+        StockMove.objects.filter(item=item).first(),
+        exchange,
+    ]
+    assert all(row is not None for row in rows)
+    assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)
+    return {type(row): row for row in rows}
+
+
+def build_group_rows(staff) -> dict:
+    """Rows that belong to no programme: users and groups, the audit trail and the admin log, background
+    tasks, login attempts."""
+    LogEntry.objects.log_actions(
+        user_id=staff.pk,
+        queryset=[staff],
+        action_flag=ADDITION,
+        change_message="",
+        single_object=True,
+    )
+    now = timezone.now()
+    task = dict(func="math.floor", started=now, stopped=now, name="t", group="g")
+    rows = [
+        staff,
+        Group.objects.get(name=SECRETARIAT),
+        LogEntry.objects.first(),
+        AuditEvent.objects.first(),
+        Schedule.objects.first() or Schedule.objects.create(func="math.floor", name="floor"),
+        Success.objects.get(pk=Task.objects.create(id="a" * 32, success=True, **task).pk),
+        Failure.objects.get(pk=Task.objects.create(id="b" * 32, success=False, **task).pk),
+        OrmQ.objects.create(key="default", payload="x", lock=now),
+        AccessAttempt.objects.create(username="x", ip_address="127.0.0.1", failures_since_start=1),
+        AccessLog.objects.create(username="x", ip_address="127.0.0.1"),
+        AccessFailureLog.objects.create(username="x", ip_address="127.0.0.1", locked_out=False),
+        StaffProgramme.objects.first(),
+    ]
+    assert all(row is not None for row in rows)
+    return {type(row): row for row in rows}
+
+
+@pytest.fixture
+def staff_a(db):
+    return scoped_staff("hikari", "A")
+
+
+@pytest.fixture
+def staff_b(db):
+    return scoped_staff("sakura", "B")
+
+
+def scoped_staff(username: str, code: str):
+    """Staff with the secretariat's role, working for one company's programme only."""
+    user = StaffFactory(username=username, role=SECRETARIAT)
+    StaffProgramme.objects.create(user=user, programme=ProgrammeFactory(code=code, name=f"プログラム{code}"))
+    return user
+
+
+@pytest.fixture
+def world(secretariat, staff_a, staff_b) -> dict:
+    """Programme A's rows, programme B's rows and the group's rows, by model."""
+    return {
+        "A": build_programme("A", "プログラムA", secretariat),
+        "B": build_programme("B", "プログラムB", secretariat),
+        "group": build_group_rows(secretariat),
+    }
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
