@@ -13,7 +13,7 @@ LAYERS = (
     ("stores", "members"),
     ("points",),
     ("campaigns", "coupons", "rallies", "billing", "exchange", "ranks"),
-    ("till", "portal", "lifecycle"),
+    ("till", "portal", "lifecycle", "legacy"),
     ("api",),
     ("loyalty",),
     ("demo",),
