@@ -33,9 +33,9 @@ def ids_take(model: type[models.Model], count: int) -> list[int]:
     pk = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, pk, count]
-            )
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, pk])
+            (sequence,) = cursor.fetchone()
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, count])
             return [row[0] for row in cursor.fetchall()]
         if not connection.in_atomic_block:
             raise RuntimeError("ids_take on SQLite needs the caller's transaction (and its write lock)")

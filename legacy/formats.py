@@ -93,7 +93,7 @@ RANKS = FileSpec(
     (
         LEGACY_ID,
         Column("rank", _("rank"), required=True),
-        Column("valid_until", _("valid until")),
+        Column("valid_until", _("valid until"), required=True),
     ),
 )
 TOTALS = FileSpec(

@@ -131,7 +131,6 @@ def plan_report(plan: Plan, *, created: dict | None = None) -> dict:
             "lots": lot_count,
             "points": points,
             "ranks": len(plan.ranks),
-            "ranks_with_validity": sum(1 for row in plan.ranks if row.valid_until),
         },
         "controls": bool(plan.controls),
         "by_month": by_month,

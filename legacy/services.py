@@ -187,9 +187,9 @@ def _member(row, midnight: _Midnights) -> Member:
 def _ranks_write(plan: Plan, members: list[Member], today: datetime.date) -> None:
     """Each ranked member's rank now, and a record saying it came from the old system and until when it holds.
 
-    A rank valid until a day is kept by the nightly evaluation until then: the member counts as below the rank
-    only from the day after (`below_since`), so a downgrade, and any grace the programme gives before one,
-    begins there (ranks.services.ranks_evaluate)."""
+    The nightly evaluation keeps the rank until that day: the member counts as below the rank only from the day
+    after (`below_since`), so a downgrade, and any grace the programme gives before one, begins there
+    (ranks.services.ranks_evaluate)."""
     day = datetime.timedelta(days=1)
     ranks, records = [], []
     for row in plan.ranks:
@@ -200,13 +200,11 @@ def _ranks_write(plan: Plan, members: list[Member], today: datetime.date) -> Non
                 programme=plan.programme,
                 rank=row.rank,
                 since=today,
-                below_since=row.valid_until + day if row.valid_until else None,
+                below_since=row.valid_until + day,
                 valid_until=row.valid_until,
             )
         )
-        reason = IMPORT_REASON
-        if row.valid_until:
-            reason += f"（有効期限 {date_text(row.valid_until)}）"
+        reason = f"{IMPORT_REASON}（有効期限 {date_text(row.valid_until)}）"
         records.append(
             RankRecord(
                 member_id=member_id,
@@ -284,8 +282,8 @@ def _touched_message(touches) -> str:
     if touches.used:
         parts.append(
             ngettext(
-                "%(count)s of its lots was used since (a spend, an expiry, a transfer or an exchange)",
-                "%(count)s uses of its lots since (a spend, an expiry, a transfer or an exchange)",
+                "%(count)s use of its lots (a spend, an expiry, a transfer or an exchange)",
+                "%(count)s uses of its lots (a spend, an expiry, a transfer or an exchange)",
                 touches.used,
             )
             % {"count": f"{touches.used:,}"}
@@ -293,14 +291,14 @@ def _touched_message(touches) -> str:
     if touches.other_entries:
         parts.append(
             ngettext(
-                "%(count)s other transaction of its members since",
-                "%(count)s other transactions of its members since",
+                "%(count)s transaction of its members",
+                "%(count)s transactions of its members",
                 touches.other_entries,
             )
             % {"count": f"{touches.other_entries:,}"}
         )
     examples = "、".join(f"{touch.member} {datetime_text(touch.at)} {touch.kind}" for touch in touches.sample)
-    return _("The import cannot be rolled back: %(what)s (for example %(examples)s).") % {
+    return _("The import cannot be rolled back: since it was made there were %(what)s (for example %(examples)s).") % {
         "what": "、".join(parts),
         "examples": examples,
     }

@@ -140,30 +140,30 @@ USE_LINKS = Query(
 # through the kind's index, so it costs nothing where nothing was imported.
 IMPORTS = Query(
     sql="""
-        WITH imp AS (SELECT id, account_id, points, store_id, reverses_id FROM points_entry WHERE kind = 'import'),
-        lots AS (
+        SELECT i.id, i.points, i.account_id, i.reverses_id, COALESCE(l.n, 0) AS lots, l.size, l.lo, l.hi,
+               l.other_store, o.kind AS original_kind, o.points AS original_points, o.account_id AS original_account,
+               COALESCE(u.used, 0) AS used, u.lot_entry, u.lot_entry_hi, COALESCE(r.n, 0) AS reversals
+        FROM points_entry i
+        LEFT JOIN (
             SELECT l.entry_id, COUNT(*) AS n, SUM(l.points) AS size, MIN(l.account_id) AS lo, MAX(l.account_id) AS hi,
-                   SUM(CASE WHEN l.store_id = i.store_id OR (l.store_id IS NULL AND i.store_id IS NULL)
+                   SUM(CASE WHEN l.store_id = e.store_id OR (l.store_id IS NULL AND e.store_id IS NULL)
                             THEN 0 ELSE 1 END) AS other_store
-            FROM points_lot l JOIN imp i ON i.id = l.entry_id GROUP BY l.entry_id),
-        uses AS (
-            SELECT lu.entry_id, SUM(lu.points) AS used, MIN(l.entry_id) AS lot_entry, MAX(l.entry_id) AS lot_entry_hi
-            FROM points_lotuse lu JOIN imp i ON i.id = lu.entry_id AND i.points < 0
-            JOIN points_lot l ON l.id = lu.lot_id GROUP BY lu.entry_id),
-        rev AS (SELECT reverses_id, COUNT(*) AS n FROM imp WHERE points < 0 GROUP BY reverses_id)
-        SELECT i.id, i.points, i.account_id, i.reverses_id, COALESCE(lots.n, 0) AS lots, lots.size, lots.lo, lots.hi,
-               lots.other_store, o.kind AS original_kind, o.points AS original_points, o.account_id AS original_account,
-               COALESCE(uses.used, 0) AS used, uses.lot_entry, uses.lot_entry_hi, COALESCE(rev.n, 0) AS reversals
-        FROM imp i
-        LEFT JOIN lots ON lots.entry_id = i.id
+            FROM points_lot l JOIN points_entry e ON e.id = l.entry_id
+            WHERE e.kind = 'import' GROUP BY l.entry_id) l ON l.entry_id = i.id
         LEFT JOIN points_entry o ON o.id = i.reverses_id
-        LEFT JOIN uses ON uses.entry_id = i.id
-        LEFT JOIN rev ON rev.reverses_id = i.id
-        WHERE (i.points > 0 AND (COALESCE(lots.n, 0) <> 1 OR lots.size <> i.points OR lots.lo <> i.account_id
-                                 OR lots.hi <> i.account_id OR lots.other_store > 0 OR COALESCE(rev.n, 0) > 1))
-           OR (i.points < 0 AND (o.kind IS NULL OR o.kind <> 'import' OR o.points <> -i.points
-                                 OR o.account_id <> i.account_id OR COALESCE(uses.used, 0) <> -i.points
-                                 OR uses.lot_entry <> i.reverses_id OR uses.lot_entry_hi <> i.reverses_id))
+        LEFT JOIN (
+            SELECT lu.entry_id, SUM(lu.points) AS used, MIN(l.entry_id) AS lot_entry, MAX(l.entry_id) AS lot_entry_hi
+            FROM points_lotuse lu JOIN points_entry e ON e.id = lu.entry_id JOIN points_lot l ON l.id = lu.lot_id
+            WHERE e.kind = 'import' AND e.points < 0 GROUP BY lu.entry_id) u ON u.entry_id = i.id
+        LEFT JOIN (
+            SELECT reverses_id, COUNT(*) AS n FROM points_entry WHERE kind = 'import' AND points < 0
+            GROUP BY reverses_id) r ON r.reverses_id = i.id
+        WHERE i.kind = 'import'
+          AND ((i.points > 0 AND (COALESCE(l.n, 0) <> 1 OR l.size <> i.points OR l.lo <> i.account_id
+                                  OR l.hi <> i.account_id OR l.other_store > 0 OR COALESCE(r.n, 0) > 1))
+            OR (i.points < 0 AND (o.kind IS NULL OR o.kind <> 'import' OR o.points <> -i.points
+                                  OR o.account_id <> i.account_id OR COALESCE(u.used, 0) <> -i.points
+                                  OR u.lot_entry <> i.reverses_id OR u.lot_entry_hi <> i.reverses_id)))
     """,
     rules=(
         Rule(

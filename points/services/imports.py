@@ -157,15 +157,13 @@ def points_import_touches(*, operation: uuid.UUID, sample: int = 5) -> Touches:
     uses = LotUse.objects.filter(lot__entry__operation=operation, lot__entry__kind=Entry.Kind.IMPORT)
     accounts = Entry.objects.filter(operation=operation).values("account_id")
     others = Entry.objects.filter(account_id__in=accounts).exclude(operation=operation)
-    found = [
-        Touch(use.entry.account.member.pseudonym, use.entry.get_kind_display(), use.entry.recorded_at)
-        for use in uses.select_related("entry__account__member").order_by("entry__recorded_at", "pk")[:sample]
+    entries = [
+        use.entry for use in uses.select_related("entry__account__member").order_by("entry__recorded_at")[:sample]
     ]
-    found += [
-        Touch(entry.account.member.pseudonym, entry.get_kind_display(), entry.recorded_at)
-        for entry in others.select_related("account__member").order_by("recorded_at", "pk")[:sample]
-    ]
-    found.sort(key=lambda touch: touch.at)
+    entries += list(others.select_related("account__member").order_by("recorded_at", "pk")[:sample])
+    # A spend both uses a lot and is another entry of the account: named once.
+    distinct = sorted({entry.pk: entry for entry in entries}.values(), key=lambda entry: (entry.recorded_at, entry.pk))
+    found = [Touch(entry.account.member.pseudonym, entry.get_kind_display(), entry.recorded_at) for entry in distinct]
     return Touches(used=uses.count(), other_entries=others.count(), sample=found[:sample])
 
 

@@ -29,6 +29,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, directory, programme, dry_run=False, **options):
         self.verbosity = options.get("verbosity", 1)
+        self.started = time.perf_counter()
         path = Path(directory)
         if not path.is_dir():
             raise CommandError(_("%(path)s is not a directory.") % {"path": directory})
@@ -58,7 +59,8 @@ class Command(BaseCommand):
 
     def progress(self, phase: str, done: int = 0, total: int = 0) -> None:
         if self.verbosity >= 2:
-            self.stderr.write(f"{phase} {done:,}/{total:,}" if total else phase)
+            elapsed = time.perf_counter() - self.started
+            self.stderr.write(f"{elapsed:7.1f} s  {phase}" + (f" {done:,}/{total:,}" if total else ""))
 
     def print_report(self, report: dict) -> None:
         counts = report["counts"]
