@@ -49,7 +49,7 @@ def progress_phase(phase: str) -> str:
         "reconciling": _("Reconciling with the files"),
         "checked": _("Checked: ready to import"),
         "rejected": _("Rejected: the files have problems"),
-        "imported": _("Imported"),
+        "imported": _("Imported into the ledger"),
         "rolling back": _("Rolling back"),
         "rolled back": _("Rolled back"),
     }

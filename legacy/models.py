@@ -18,7 +18,7 @@ class ImportBatch(models.Model):
         REJECTED = "rejected", _("Rejected")
         CHECKED = "checked", _("Checked, ready to import")
         IMPORTING = "importing", _("Importing")
-        IMPORTED = "imported", _("Imported")
+        IMPORTED = "imported", _("Imported into the ledger")
         FAILED = "failed", _("Failed")
         ROLLING_BACK = "rolling_back", _("Rolling back")
         ROLLED_BACK = "rolled_back", _("Rolled back")
