@@ -42,7 +42,8 @@ def test_refused_files_are_listed_and_the_command_fails(programme, tmp_path, cap
     with pytest.raises(CommandError, match="ファイルに不備があるため取り込みませんでした（1 件）"):
         call_command("import_legacy", str(tmp_path), "--programme", "DEPT")
 
-    assert "lots.csv 1 行目：獲得日：日付は YYYY-MM-DD か YYYY/MM/DD の形で入力してください。" in capsys.readouterr().err
+    problem = "lots.csv 1 行目：獲得日：日付は YYYY-MM-DD か YYYY/MM/DD の形で入力してください。"
+    assert problem in capsys.readouterr().err
     assert not ImportBatch.objects.exists()
 
 
