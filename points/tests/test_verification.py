@@ -132,7 +132,7 @@ def test_an_opening_balance_whose_lot_lost_its_issuing_store(imported):
 
 def test_a_rollback_that_took_another_lot_than_its_own(imported):
     reversal = Entry.objects.get(kind=Entry.Kind.IMPORT, points__lt=0)
-    LotUse.objects.filter(entry=reversal).update(lot=Lot.objects.get(entry__idempotency_key="legacy:t:1"))
+    LotUse.objects.create(entry=reversal, lot=Lot.objects.get(entry__idempotency_key="legacy:t:1"), points=1)
 
     assert "import_rollback_takes_its_lot" in broken_rules()
 
