@@ -207,7 +207,7 @@ class ImportBatchAdmin(ReadOnlyAdmin):
                 "The files are checked again, then everything is written in one transaction or nothing is. "
                 "The import can be rolled back whole as long as nothing has touched its points."
             ),
-            submit=_("Import"),
+            submit=_("Import into the ledger"),
             form=None,
         )
 
