@@ -50,6 +50,10 @@ terminal API's earn load with 50 active campaigns, 20 coupon templates and
 2 rallies next to none (target 0.6), and one campaign's forecast over the
 close's 1,000,000 entries (target 10 s).
 
+Then bringing an old system over (issue 15; details in bench/legacy.py): 1,000,000 point lots of 200,000
+members, with their cards and ranks, imported from generated CSV files into a database of its own by
+`manage.py import_legacy` (target 300 s), after its dry run; verify_ledger must hold afterwards.
+
 The output ends with one JSON line holding every figure.
 """
 
@@ -58,7 +62,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import billing, campaigns, finish, foundation, ranks, section, terminal_api, till_cpu
+from bench import billing, campaigns, finish, foundation, legacy, ranks, section, terminal_api, till_cpu
 
 
 def main() -> int:
@@ -71,6 +75,7 @@ def main() -> int:
     section(figures, "till_cpu", till_cpu.run, small=small)
     section(figures, "billing", billing.run)
     section(figures, "campaigns", campaigns.run, small=small)
+    section(figures, "legacy", legacy.run)
     return finish(figures, started)
 
 

@@ -47,6 +47,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("exchange"),
         # Member ranks: the ladders and rules (members' ranks and their history are read-only in the admin).
         Grant("ranks"),
+        # Bringing a programme's old system over: uploads, dry runs, imports and rollbacks.
+        Grant("legacy"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -73,6 +75,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("rallies", actions=("view",)),
         Grant("exchange", actions=("view",)),
         Grant("ranks", actions=("view",)),
+        Grant("legacy", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "till",
     "lifecycle",
     "ranks",
+    "legacy",
     "demo",
     "billing",
     "exchange",

@@ -6,13 +6,16 @@ import re
 import unicodedata
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from common.bulk import Rows, ids_take
 from common.crypto import blind_index
 from members.models import Card, CardEvent, Member
 
@@ -277,3 +280,115 @@ def cards_transfer(*, cards: list[Card], target: Member, staff, note: str) -> No
     for card in cards:
         Card.objects.filter(pk=card.pk).update(member=target)
         CardEvent.objects.create(card=card, member=target, kind=CardEvent.Kind.ATTACHED, staff=staff, note=note[:200])
+
+
+# --- many at once: a programme's members brought over from its old system (legacy.services) ---------------
+
+
+def members_create_many(members: list[Member]) -> None:
+    """Write new members in bulk and give each its primary key: unsaved instances whose personal data was set
+    with member_set_personal_data(save=False), so it is encrypted and indexed exactly as one by one. Inside the
+    caller's transaction."""
+    fields = [field for field in Member._meta.concrete_fields if not field.primary_key]
+    columns = ["id", *(field.attname for field in fields)]
+    for member, pk in zip(members, ids_take(Member, len(members)), strict=True):
+        member.pk = pk
+    Rows(Member, columns).insert(
+        (
+            (member.pk, *(field.get_db_prep_save(field.pre_save(member, True), connection) for field in fields))
+            for member in members
+        ),
+        prepared=True,
+    )
+    for member in members:
+        member._state.adding = False
+
+
+CARD_COLUMNS = (
+    "id",
+    "member_id",
+    "card_type",
+    "number",
+    "number_bidx",
+    "number_last4",
+    "status",
+    "replaced_by_id",
+    "status_changed_at",
+    "first_seen_store_code",
+    "created_at",
+)
+CARD_EVENT_COLUMNS = ("card_id", "member_id", "kind", "other_card_id", "staff_id", "note", "at")
+
+
+def card_number_checked(*, number: str, card_type: str) -> tuple[str, str]:
+    """A card number in its canonical form for its type, and its search index (CardNumberError if malformed):
+    what a card written in bulk is found by at a till."""
+    number = card_number_normalise(number=number, card_type=card_type)
+    return number, card_number_index(number)
+
+
+def cards_create_many(*, cards: list[tuple[int, str, str, str]], note: str, staff=None) -> list[int]:
+    """Write new cards in bulk: (member id, card type, number, status `active` or `blocked`) each, numbers as
+    card_number_checked gives them; each card gets its `created` event (and `blocked` for a blocked one).
+    Returns the cards' primary keys in order. Inside the caller's transaction; a number already in use fails
+    the insert (the blind index is unique)."""
+    now = timezone.now()
+    number_field = Card._meta.get_field("number")
+    ids = ids_take(Card, len(cards))
+    rows, events = [], []
+    staff_id = getattr(staff, "pk", None)
+    for pk, (member_id, card_type, number, status) in zip(ids, cards, strict=True):
+        number, index = card_number_checked(number=number, card_type=card_type)
+        blocked = status == Card.Status.BLOCKED
+        rows.append(
+            (
+                pk,
+                member_id,
+                card_type,
+                number_field.get_prep_value(number),
+                index,
+                number[-4:],
+                Card.Status.BLOCKED if blocked else Card.Status.ACTIVE,
+                None,
+                now if blocked else None,
+                "",
+                now,
+            )
+        )
+        events.append((pk, member_id, CardEvent.Kind.CREATED, None, staff_id, note, now))
+        if blocked:
+            events.append((pk, member_id, CardEvent.Kind.BLOCKED, None, staff_id, note, now))
+    Rows(Card, CARD_COLUMNS).insert(rows)
+    Rows(CardEvent, CARD_EVENT_COLUMNS).insert(events)
+    return ids
+
+
+def members_erase_many(*, member_ids: list[int], note: str, staff=None, release_card_numbers: bool = False) -> None:
+    """End many memberships at once as member_erase ends one: personal data erased, status withdrawn, active
+    cards blocked (each with its event). With `release_card_numbers` the cards' numbers are erased too and
+    their search index freed, so the same numbers can be given out again (an import rolled back, to be made
+    again with corrected files). Set-based, inside the caller's transaction."""
+    now = timezone.now()
+    erased = {field: None if field == "birth_date" else "" for field in PERSONAL_FIELDS}
+    staff_id = getattr(staff, "pk", None)
+    for start in range(0, len(member_ids), 5_000):
+        chunk = member_ids[start : start + 5_000]
+        Member.objects.filter(pk__in=chunk).update(
+            **erased,
+            **dict.fromkeys(_BIDX_OF.values(), ""),
+            status=Member.Status.WITHDRAWN,
+            withdrawn_at=now,
+            opt_in_mail_magazine=False,
+            opt_in_direct_mail=False,
+            opt_in_targeted_offers=False,
+        )
+        active = Card.objects.filter(member_id__in=chunk, status=Card.Status.ACTIVE)
+        blocked = list(active.values_list("pk", "member_id"))
+        active.update(status=Card.Status.BLOCKED, status_changed_at=now)
+        Rows(CardEvent, CARD_EVENT_COLUMNS).insert(
+            (card_id, member_id, CardEvent.Kind.BLOCKED, None, staff_id, note, now) for card_id, member_id in blocked
+        )
+        if release_card_numbers:
+            Card.objects.filter(member_id__in=chunk).update(
+                number="", number_bidx=Concat(Value("released:"), Cast("id", CharField()))
+            )

@@ -187,6 +187,9 @@ class Entry(models.Model):
         EXCHANGE = "exchange", _("Gift exchange")
         DONATION = "donation", _("Donation")
         PURCHASE = "purchase", _("Points bought")
+        # An opening balance brought over from a programme's old system (one entry per lot), or, negative, its
+        # rollback; never an earning: no report or close counts it as points issued.
+        IMPORT = "import", _("Brought over from the old system")
 
     account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="entries", verbose_name=_("account"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -254,6 +257,13 @@ class Entry(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="adjust") | (~Q(reason="") & Q(staff__isnull=False)),
                 name="entry_adjust_has_reason_and_staff",
+            ),
+            # An opening balance adds points; its rollback takes them back and names the entry it reverses.
+            models.CheckConstraint(
+                condition=~Q(kind="import")
+                | Q(points__gt=0, reverses__isnull=True, amount_yen__isnull=True)
+                | Q(points__lt=0, reverses__isnull=False, amount_yen__isnull=True),
+                name="entry_import_shape",
             ),
         ]
 

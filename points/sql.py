@@ -154,3 +154,61 @@ def lots_expiring(*, account_id: int, first: datetime.date, last: datetime.date)
 
 def _now_for_db():
     return Account._meta.get_field("updated_at").get_db_prep_save(timezone.now(), connection)
+
+
+# --- opening balances brought over from an old system (points.services.imports) ----------------------------
+
+# The accounts holding an import's entries, locked in primary-key order (a rollback's first step).
+IMPORT_ACCOUNTS_LOCK = (
+    "SELECT id FROM points_account WHERE id IN (SELECT account_id FROM points_entry WHERE operation = %s) ORDER BY id"
+)
+# One reversing entry per opening entry: the same account, card and store, the points negated.
+IMPORT_REVERSE_ENTRIES = """
+    INSERT INTO points_entry (account_id, kind, points, operation, idempotency_key, card_id, store_id, terminal_id,
+                              staff_id, amount_yen, receipt_no, reverses_id, reason, funder, occurred_at, recorded_at)
+    SELECT account_id, kind, -points, %s, 'undo:' || idempotency_key, card_id, store_id, NULL,
+           %s, NULL, '', id, %s, '', %s, %s
+    FROM points_entry WHERE operation = %s AND kind = %s AND points > 0
+"""
+# Each reversing entry takes the whole of the lot its opening entry formed.
+IMPORT_REVERSE_USES = """
+    INSERT INTO points_lotuse (entry_id, lot_id, points)
+    SELECT r.id, l.id, l.points FROM points_entry r JOIN points_lot l ON l.entry_id = r.reverses_id
+    WHERE r.operation = %s
+"""
+IMPORT_REVERSE_LOTS = (
+    "UPDATE points_lot SET remaining = 0 "
+    "WHERE entry_id IN (SELECT id FROM points_entry WHERE operation = %s AND kind = %s AND points > 0)"
+)
+IMPORT_REVERSE_BALANCES = """
+    UPDATE points_account SET balance = points_account.balance + r.points, updated_at = %s
+    FROM (SELECT account_id, SUM(points) AS points FROM points_entry WHERE operation = %s GROUP BY account_id) r
+    WHERE points_account.id = r.account_id
+"""
+
+
+def import_accounts_lock(*, operation) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(fixedsql.for_update(IMPORT_ACCOUNTS_LOCK), [_uuid_for_db(operation)])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def import_reverse(*, operation, undo_operation, staff_id: int | None, reason: str) -> int:
+    """Write the reversal of an import's opening entries (the accounts are locked, nothing has touched the
+    lots): entries, lot uses, lots emptied, balances lowered. Returns the number of entries reversed."""
+    now = _now_for_db()
+    kind = Entry.Kind.IMPORT
+    with connection.cursor() as cursor:
+        cursor.execute(
+            IMPORT_REVERSE_ENTRIES,
+            [_uuid_for_db(undo_operation), staff_id, reason, now, now, _uuid_for_db(operation), kind],
+        )
+        reversed_entries = cursor.rowcount
+        cursor.execute(IMPORT_REVERSE_USES, [_uuid_for_db(undo_operation)])
+        cursor.execute(IMPORT_REVERSE_LOTS, [_uuid_for_db(operation), kind])
+        cursor.execute(IMPORT_REVERSE_BALANCES, [now, _uuid_for_db(undo_operation)])
+    return reversed_entries
+
+
+def _uuid_for_db(value):
+    return Entry._meta.get_field("operation").get_db_prep_value(value, connection)

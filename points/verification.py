@@ -6,6 +6,8 @@ balance = Σ lot remainders, Σ lot sizes = Σ points brought in by entries)
 and per lot (size − remainder = Σ its uses). What check constraints already
 refuse (negative balances or remainders, entries of the wrong sign) is not
 checked again.
+Opening balances brought over from an old system are checked apart (one lot each; a rollback takes back
+exactly that lot), through the entries' kind index.
 The deep verification adds the per-entry links (each crediting entry forms
 lots of exactly its size in its own account; each debiting entry uses no
 more than it took, only from its own account's lots); it joins every lot and
@@ -155,7 +157,77 @@ LOT_KINDS = Query(
     ),
 )
 
-QUERIES = (ACCOUNTS, LOTS, CREDIT_LINKS, USE_LINKS, LOT_KINDS)
+# Opening balances brought over from an old system (kind `import`): each forms exactly one lot of its own size
+# and store in its own account, and a rollback's reversing entry takes back exactly that lot, once. Read
+# through the kind's index, so it costs nothing where nothing was imported.
+IMPORTS = Query(
+    sql="""
+        SELECT i.id, i.points, i.account_id, i.reverses_id, COALESCE(l.n, 0) AS lots, l.size, l.lo, l.hi,
+               l.other_store, o.kind AS original_kind, o.points AS original_points, o.account_id AS original_account,
+               COALESCE(u.used, 0) AS used, u.lot_entry, u.lot_entry_hi, COALESCE(r.n, 0) AS reversals
+        FROM points_entry i
+        LEFT JOIN (
+            SELECT l.entry_id, COUNT(*) AS n, SUM(l.points) AS size, MIN(l.account_id) AS lo, MAX(l.account_id) AS hi,
+                   SUM(CASE WHEN l.store_id = e.store_id OR (l.store_id IS NULL AND e.store_id IS NULL)
+                            THEN 0 ELSE 1 END) AS other_store
+            FROM points_lot l JOIN points_entry e ON e.id = l.entry_id
+            WHERE e.kind = 'import' GROUP BY l.entry_id) l ON l.entry_id = i.id
+        LEFT JOIN points_entry o ON o.id = i.reverses_id
+        LEFT JOIN (
+            SELECT lu.entry_id, SUM(lu.points) AS used, MIN(l.entry_id) AS lot_entry, MAX(l.entry_id) AS lot_entry_hi
+            FROM points_lotuse lu JOIN points_entry e ON e.id = lu.entry_id JOIN points_lot l ON l.id = lu.lot_id
+            WHERE e.kind = 'import' AND e.points < 0 GROUP BY lu.entry_id) u ON u.entry_id = i.id
+        LEFT JOIN (
+            SELECT reverses_id, COUNT(*) AS n FROM points_entry WHERE kind = 'import' AND points < 0
+            GROUP BY reverses_id) r ON r.reverses_id = i.id
+        WHERE i.kind = 'import'
+          AND ((i.points > 0 AND (COALESCE(l.n, 0) <> 1 OR l.size <> i.points OR l.lo <> i.account_id
+                                  OR l.hi <> i.account_id OR l.other_store > 0 OR COALESCE(r.n, 0) > 1))
+            OR (i.points < 0 AND (o.kind IS NULL OR o.kind <> 'import' OR o.points <> -i.points
+                                  OR o.account_id <> i.account_id OR COALESCE(u.used, 0) <> -i.points
+                                  OR u.lot_entry <> i.reverses_id OR u.lot_entry_hi <> i.reverses_id)))
+    """,
+    rules=(
+        Rule(
+            "import_forms_one_lot",
+            "an opening balance brought over from an old system forms exactly one lot, of its size and issuing "
+            "store, in its own account",
+            lambda r: (
+                r["points"] > 0
+                and (
+                    r["lots"] != 1
+                    or _n(r["size"]) != r["points"]
+                    or r["lo"] != r["account_id"]
+                    or r["hi"] != r["account_id"]
+                    or _n(r["other_store"]) > 0
+                )
+            ),
+        ),
+        Rule(
+            "import_reversed_once",
+            "an opening balance is rolled back at most once",
+            lambda r: r["points"] > 0 and r["reversals"] > 1,
+        ),
+        Rule(
+            "import_rollback_takes_its_lot",
+            "the rollback of an opening balance reverses an opening balance of its own account and size, and "
+            "takes back exactly that entry's lot",
+            lambda r: (
+                r["points"] < 0
+                and (
+                    r["original_kind"] != "import"
+                    or _n(r["original_points"]) != -r["points"]
+                    or r["original_account"] != r["account_id"]
+                    or _n(r["used"]) != -r["points"]
+                    or r["lot_entry"] != r["reverses_id"]
+                    or r["lot_entry_hi"] != r["reverses_id"]
+                )
+            ),
+        ),
+    ),
+)
+
+QUERIES = (ACCOUNTS, LOTS, CREDIT_LINKS, USE_LINKS, LOT_KINDS, IMPORTS)
 
 
 @dataclass(frozen=True)

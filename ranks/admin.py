@@ -26,7 +26,7 @@ class RankAdmin(AuditedAdminMixin, UnitsInListMixin, admin.ModelAdmin):
 
 @admin.register(MemberRank)
 class MemberRankAdmin(ReadOnlyAdmin):
-    list_display = ["member", "programme", "rank", "since", "below_since"]
+    list_display = ["member", "programme", "rank", "since", "below_since", "valid_until"]
     list_filter = ["programme", "rank"]
     list_select_related = ["member", "programme", "rank"]
     search_fields = ["member__pseudonym__exact"]

@@ -88,6 +88,8 @@ class MemberRank(models.Model):
     since = models.DateField(_("since"))
     # The first day the member's purchases were below the rank; a downgrade waits the grace from it.
     below_since = models.DateField(_("below the rank since"), null=True, blank=True)
+    # A rank brought over from an old system is the member's at least until this day (legacy.services).
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("member's rank")

@@ -125,10 +125,10 @@ def ranks_evaluate(*, programme: Programme, day: datetime.date, dry_run: bool = 
     with transaction.atomic():
         # Plain rows, not model instances: a programme has hundreds of thousands of members.
         current = {
-            member_id: Current(pk, by_id[rank_id], below_since)
-            for pk, member_id, rank_id, below_since in MemberRank.objects.select_for_update()
+            member_id: Current(pk, by_id[rank_id], below_since, valid_until)
+            for pk, member_id, rank_id, below_since, valid_until in MemberRank.objects.select_for_update()
             .filter(programme=programme)
-            .values_list("pk", "member_id", "rank_id", "below_since")
+            .values_list("pk", "member_id", "rank_id", "below_since", "valid_until")
         }
         purchases = rank_purchases(programme=programme, windows=windows, day=day)
         changes, below = [], {}
@@ -140,6 +140,9 @@ def ranks_evaluate(*, programme: Programme, day: datetime.date, dry_run: bool = 
             if target.threshold_yen > now.threshold_yen:
                 reason = f"{window.label} のお買上げ {amount:,}円 ≥ {target.threshold_yen:,}円"
                 changes.append(Change(member_id, row.rank if row else None, target, amount, reason))
+            elif target.threshold_yen < now.threshold_yen and row.valid_until is not None and day <= row.valid_until:
+                # A rank brought over from an old system holds until its validity ends, whatever the purchases.
+                continue
             elif target.threshold_yen < now.threshold_yen:
                 below_since = row.below_since or day
                 if (day - below_since).days >= policy.downgrade_grace_days:
@@ -161,6 +164,7 @@ class Current:
     pk: int
     rank: Rank
     below_since: datetime.date | None
+    valid_until: datetime.date | None = None
 
 
 def _apply(programme, day, changes: list[Change], current: dict[int, Current], below: dict) -> None:
@@ -185,9 +189,9 @@ def _apply(programme, day, changes: list[Change], current: dict[int, Current], b
         if row is None:
             new.append(MemberRank(member_id=change.member_id, programme=programme, rank=change.rank, since=day))
         else:
-            moved.append(MemberRank(pk=row.pk, rank=change.rank, since=day, below_since=None))
+            moved.append(MemberRank(pk=row.pk, rank=change.rank, since=day, below_since=None, valid_until=None))
     MemberRank.objects.bulk_create(new, batch_size=5_000)
-    MemberRank.objects.bulk_update(moved, ["rank", "since", "below_since"], batch_size=5_000)
+    MemberRank.objects.bulk_update(moved, ["rank", "since", "below_since", "valid_until"], batch_size=5_000)
     MemberRank.objects.bulk_update(
         [MemberRank(pk=pk, below_since=since) for pk, since in below.items()], ["below_since"], batch_size=5_000
     )

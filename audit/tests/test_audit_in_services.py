@@ -29,7 +29,20 @@ from stores.tests.factories import StaffFactory, TerminalFactory
 from till.tests.helpers import till_buy
 
 ROOT = Path(__file__).resolve().parents[2]
-OURS = ("stores", "members", "points", "campaigns", "coupons", "rallies", "billing", "exchange", "api", "audit")
+OURS = (
+    "stores",
+    "members",
+    "points",
+    "campaigns",
+    "coupons",
+    "rallies",
+    "billing",
+    "exchange",
+    "api",
+    "audit",
+    "ranks",
+    "legacy",
+)
 _keys = itertools.count()
 
 
@@ -285,6 +298,32 @@ def _terminal_revoke(w):
     return lambda: terminal_revoke(terminal=w.terminal, staff=w.staff)
 
 
+def _legacy_programme(w):
+    """The sample set's programme (docs/legacy-sample/): stores S001 and S002, and a rank ladder."""
+    from legacy.tests.helpers import sample_files, source
+    from ranks.models import Rank
+
+    for code in ("S001", "S002"):
+        join(StoreFactory(code=code), w.programme)
+    for name, threshold in (("レギュラー", 0), ("シルバー", 50_000), ("ゴールド", 100_000)):
+        Rank.objects.create(programme=w.programme, name=name, threshold_yen=threshold)
+    return source(sample_files())
+
+
+def _legacy_import(w):
+    from legacy.services import legacy_import
+
+    files = _legacy_programme(w)
+    return lambda: legacy_import(programme=w.programme, source=files, staff=w.staff)
+
+
+def _legacy_rollback(w):
+    from legacy.services import legacy_import, legacy_rollback
+
+    batch = legacy_import(programme=w.programme, source=_legacy_programme(w), staff=w.staff)
+    return lambda: legacy_rollback(batch=batch, staff=w.staff, reason="ファイルの誤り")
+
+
 def _store_suspend(w):
     from stores.services import store_suspend
 
@@ -320,6 +359,8 @@ SERVICES = {
     "terminal_issue_secret": _terminal_secret,
     "terminal_revoke": _terminal_revoke,
     "store_suspend": _store_suspend,
+    "legacy_import": _legacy_import,
+    "legacy_rollback": _legacy_rollback,
 }
 
 

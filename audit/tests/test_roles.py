@@ -7,7 +7,19 @@ from stores.tests.factories import StoreFactory
 
 pytestmark = pytest.mark.django_db
 
-OUR_APPS = {"audit", "stores", "members", "points", "billing", "campaigns", "coupons", "rallies", "exchange", "ranks"}
+OUR_APPS = {
+    "audit",
+    "stores",
+    "members",
+    "points",
+    "billing",
+    "campaigns",
+    "coupons",
+    "rallies",
+    "exchange",
+    "ranks",
+    "legacy",
+}
 
 
 def codenames(role: str) -> set[str]:
@@ -27,6 +39,7 @@ def test_secretariat_has_every_permission_of_our_apps():
     # then
     assert everything <= granted
     assert "members.view_personal_data" in granted
+    assert "legacy.run_legacy_import" in granted
     assert {"auth.view_user", "django_q.view_schedule", "django_q.add_schedule"} <= granted
     assert "auth.change_user" not in granted
 

@@ -14,7 +14,7 @@ LAYERS = (
     ("points",),
     ("ranks",),
     ("campaigns", "coupons", "rallies", "billing", "exchange"),
-    ("till", "portal", "lifecycle"),
+    ("till", "portal", "lifecycle", "legacy"),
     ("api",),
     ("loyalty",),
     ("demo",),

@@ -24,6 +24,7 @@ from coupons.tests.factories import CouponTemplateFactory
 from exchange.models import StockMove, WindowRule
 from exchange.services import exchange_create
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
+from legacy.models import ImportBatch
 from loyalty.roles import SECRETARIAT
 from members.models import CardEvent
 from members.services import member_register
@@ -71,6 +72,8 @@ def build_programme(code: str, name: str, staff) -> dict:
         member=member, programme=programme, rank=rank, effective_on=today, purchases_yen=5_000, reason="5,000円"
     )
 
+    batch = ImportBatch.objects.create(programme=programme, status=ImportBatch.Status.CHECKED, created_by=staff)
+
     year, month = this_period(settings)
     period = period_close(
         programme=programme, year=year, month=month, staff=staff, now=after_period(settings, year, month)
@@ -93,6 +96,7 @@ def build_programme(code: str, name: str, staff) -> dict:
     account = Account.objects.get(member=member, programme=programme)
     rows = [
         programme,
+        batch,
         settings,
         merchant,
         store,
