@@ -274,6 +274,7 @@ class StatementLine(models.Model):
         VOID_ISSUED = "void_issued", _("Points issued, voided or refunded")
         POINTS_SPENT = "points_spent", _("Points spent")
         VOID_SPENT = "void_spent", _("Points spent, voided or refunded")
+        POINTS_SOLD = "points_sold", _("Points sold (prepaid), yen taken for the programme")
         SYSTEM_FEE = "system_fee", _("Monthly system fee")
         TERMINAL_RENTAL = "terminal_rental", _("Terminal rental")
         TRANSACTION_FEE = "transaction_fee", _("Transaction fees")

@@ -39,6 +39,8 @@ class StoreFigures:
     void_bonus_secretariat: int = 0
     void_spent: int = 0
     spent: int = 0
+    # Points bought for money at the store (1 point = 1 yen): the yen it took on the programme's behalf.
+    sold: int = 0
     transactions: int = 0
     # day → [points issued (net of voids), points spent (net of voids), transactions]
     days: dict[datetime.date, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0, 0]))
@@ -51,6 +53,8 @@ def _bucket(kind: str, funder: str, original: str | None, original_funder: str |
         return "bonus_store" if funder == Funder.STORE else "bonus_secretariat"
     if kind == Entry.Kind.SPEND:
         return "spent"
+    if kind == Entry.Kind.PURCHASE:
+        return "sold"
     # A void: by what it reverses.
     if original == Entry.Kind.SPEND:
         return "void_spent"
@@ -83,7 +87,7 @@ def period_store_figures(*, programme: Programme, starts_at, ends_at, store_ids=
         # A merchant's own stores (the portal), through the (store, recorded_at) index.
         entries = entries.filter(store_id__in=list(store_ids))
     purchases = (
-        entries.filter(kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND])
+        entries.filter(kind__in=[Entry.Kind.EARN, Entry.Kind.BONUS, Entry.Kind.SPEND, Entry.Kind.PURCHASE])
         .values("store_id", "kind", "funder", day=TruncDate("recorded_at"))
         .annotate(points=Sum("points"), n=Count("id"))
         .order_by()
@@ -100,6 +104,10 @@ def period_store_figures(*, programme: Programme, starts_at, ends_at, store_ids=
         bucket = _bucket(row["kind"], row["funder"], row.get("reverses__kind"), row.get("reverses__funder"))
         points = row["points"]
         day = found.days[row["day"]]
+        if bucket == "sold":
+            # Not a movement of issued or spent points: the statement shows it on a line of its own.
+            found.sold += points
+            continue
         if bucket == "spent":
             found.spent -= points
             day[1] -= points

@@ -32,7 +32,7 @@ from members.services import PERSONAL_FIELDS, member_reinstate, member_suspend
 from points import errors, forms
 from points.admin import MemberLedgerAdmin
 from points.models import Account, Programme
-from points.services import accounts_open, points_adjust, points_sell_at_desk
+from points.services import accounts_open, points_adjust, points_refund_purchased, points_sell_at_desk
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
 
@@ -62,6 +62,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
         operations = [
             path("<int:pk>/adjust/", view(self.adjust_view), name="members_member_adjust"),
             path("<int:pk>/sell-points/", view(self.sell_points_view), name="members_member_sell_points"),
+            path("<int:pk>/refund-points/", view(self.refund_points_view), name="members_member_refund_points"),
             path("<int:pk>/replace-card/", view(self.replace_card_view), name="members_member_replace_card"),
             path("<int:pk>/merge/", view(self.merge_view), name="members_member_merge"),
             path("<int:pk>/withdraw/", view(self.withdraw_view), name="members_member_withdraw"),
@@ -175,8 +176,12 @@ class MemberDeskAdmin(MemberLedgerAdmin):
         operations = []
         if user.has_perm("points.add_entry"):
             operations.append((_("Adjust points"), url("adjust")))
-            if member.status == Member.Status.ACTIVE and Programme.objects.filter(sells_points=True).exists():
+            # Programmes that sell points: running ones sell at the desk, ended ones refund (one query for both).
+            selling = set(Programme.objects.filter(sells_points=True).values_list("is_active", flat=True))
+            if member.status == Member.Status.ACTIVE and True in selling:
                 operations.append((_("Sell points"), url("sell_points")))
+            if False in selling:
+                operations.append((_("Refund purchased points (programme ended)"), url("refund_points")))
         if self.can_attach_card(request, member):
             operations.append((_("Attach a card"), url("attach_card")))
         operations.append((_("Replace a card"), url("replace_card")))
@@ -309,6 +314,28 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             intro=_(
                 "The member pays in cash and gets as many points (1 point = 1 yen). Purchased points are a prepaid "
                 "payment instrument: they are shown apart from free points and are never refunded in cash."
+            ),
+            perform=perform,
+            perms=("points.add_entry", "members.change_member"),
+        )
+
+    def refund_points_view(self, request, pk):
+        def perform(member, data):
+            posting = points_refund_purchased(member=member, programme=data["programme"], staff=request.user)
+            refunded = -posting.points
+            return _("Refunded %(points)s purchased points: pay the member %(yen)s.") % {
+                "points": f"{refunded:,}",
+                "yen": yen_text(refunded),
+            }
+
+        return self._operation(
+            request,
+            pk,
+            form_class=forms.RefundPurchasedForm,
+            title=_("Refund purchased points (programme ended)"),
+            intro=_(
+                "Purchased points are refunded in cash only when their programme has ended: all of the member's "
+                "unused purchased points in it are paid back, 1 yen a point; free points are not."
             ),
             perform=perform,
             perms=("points.add_entry", "members.change_member"),

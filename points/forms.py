@@ -50,6 +50,12 @@ class SellPointsForm(MemberOperationForm):
     amount_yen = forms.IntegerField(label=_("Yen paid"), min_value=1, max_value=1_000_000)
 
 
+class RefundPurchasedForm(MemberOperationForm):
+    programme = forms.ModelChoiceField(
+        Programme.objects.filter(is_active=False, sells_points=True), label=_("Programme"), empty_label=None
+    )
+
+
 class ReplaceCardForm(MemberOperationForm):
     old_card = forms.ModelChoiceField(Card.objects.none(), label=_("Card to replace"))
     new_card_type = forms.ChoiceField(choices=Card.CardType.choices, label=_("New card type"))

@@ -187,6 +187,8 @@ class Entry(models.Model):
         EXCHANGE = "exchange", _("Gift exchange")
         DONATION = "donation", _("Donation")
         PURCHASE = "purchase", _("Points bought")
+        # Purchased points paid back in cash, which only the end of the programme allows (資金決済法).
+        REFUND = "refund", _("Purchased points refunded")
         # An opening balance brought over from a programme's old system (one entry per lot), or, negative, its
         # rollback; never an earning: no report or close counts it as points issued.
         IMPORT = "import", _("Brought over from the old system")
@@ -326,7 +328,7 @@ class Lot(models.Model):
     )
     # Points bought for money (a prepaid payment instrument): never refunded in cash, reported at the base
     # dates. A lot moved or given back keeps it.
-    purchased = models.BooleanField(_("purchased"), default=False)
+    purchased = models.BooleanField(_("purchased"), default=False, db_default=False)
     points = models.BigIntegerField(_("points"))
     remaining = models.BigIntegerField(_("remaining"))
     earned_at = models.DateTimeField(_("earned at"))

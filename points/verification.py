@@ -137,16 +137,23 @@ USE_LINKS = Query(
 
 LOT_KINDS = Query(
     deep=True,
+    # Two narrow readings instead of every lot joined to its entry: the lots that carry a mark or were copied
+    # (a small share), and the lots of points purchases (through the entries' kind index).
     sql="""
         SELECT l.id, e.kind, l.purchased, l.merchant_id, o.purchased AS origin_purchased,
                o.merchant_id AS origin_merchant
         FROM points_lot l
         JOIN points_entry e ON e.id = l.entry_id
         LEFT JOIN points_lot o ON o.id = l.origin_id
-        WHERE (l.origin_id IS NULL AND (l.purchased <> (e.kind = 'purchase')
-                                        OR (l.merchant_id IS NOT NULL AND e.kind <> 'bonus')))
-           OR (l.origin_id IS NOT NULL AND (l.purchased <> o.purchased
-                                            OR COALESCE(l.merchant_id, 0) <> COALESCE(o.merchant_id, 0)))
+        WHERE (l.purchased OR l.merchant_id IS NOT NULL OR l.origin_id IS NOT NULL)
+          AND ((l.origin_id IS NULL AND ((l.purchased AND e.kind <> 'purchase')
+                                         OR (l.merchant_id IS NOT NULL AND e.kind <> 'bonus')))
+            OR (l.origin_id IS NOT NULL AND (l.purchased <> o.purchased
+                                             OR COALESCE(l.merchant_id, 0) <> COALESCE(o.merchant_id, 0))))
+        UNION ALL
+        SELECT l.id, e.kind, l.purchased, l.merchant_id, NULL, NULL
+        FROM points_entry e JOIN points_lot l ON l.entry_id = e.id
+        WHERE e.kind = 'purchase' AND NOT l.purchased
     """,
     rules=(
         Rule(

@@ -45,6 +45,15 @@ def _point_lines(figures: selectors.StoreFigures, terms: dict[str, int]) -> list
         # Spent points are paid back to the store: the store's side is negative.
         (Kind.POINTS_SPENT, "ポイント利用（お支払い）", -figures.spent, payback, payback_text),
         (Kind.VOID_SPENT, "取消・返品による利用ポイントの戻し", figures.void_spent, payback, payback_text),
+        # Points members bought at the store's till (資金決済法の前払式支払手段), shown apart from the free points
+        # above: the store took their price for the programme and owes it, 1 point = 1 yen.
+        (
+            Kind.POINTS_SOLD,
+            "ポイント販売（前払式支払手段）お預り金",
+            figures.sold,
+            money.BP,
+            money.price_text(money.BP),
+        ),
     ]
     lines = []
     for kind, text, points, price, price_text in wanted:

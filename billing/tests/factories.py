@@ -34,6 +34,7 @@ class BillingSettingsFactory(factory.django.DjangoModelFactory):
             programme.secretariat_address = "東京都千代田区千代田1-1"
             programme.secretariat_phone = "03-0000-0000"
             programme.save()
+
     issue_price_bp = 10_000
     payback_rate_bp = 9_500
     system_fee_yen = 3_000

@@ -325,3 +325,34 @@ def test_the_nightly_task_closes_last_period_once_it_has_ended(billing_settings,
 
     assert f"{year}-{month:02d}: 1 statements" in report
     assert close_due_periods() == "nothing to close"
+
+
+def test_points_sold_at_the_store_are_a_line_of_their_own_apart_from_the_free_points(billing_settings, store, card):
+    from points.models import Account
+    from points.services import points_post_sale
+
+    programme = billing_settings.programme
+    programme.sells_points = True
+    programme.save()
+    earn(card, store, 150_000)
+    with transaction.atomic():
+        account = lock_account(member_id=card.member_id, programme=programme)
+        points_post_sale(
+            card=card, account=account, programme=programme, amount_yen=5_000, idempotency_key=key("sale"), store=store
+        )
+
+    result = close(billing_settings)
+
+    found = lines(Statement.objects.get(store=store))
+    # the free points issued as before, and the sale apart: 5,000 yen the store took for the programme
+    assert (found[Kind.POINTS_ISSUED].quantity, found[Kind.POINTS_ISSUED].amount_yen) == (1_500, 1_500)
+    sold = found[Kind.POINTS_SOLD]
+    assert (sold.description, sold.quantity, sold.unit_price, sold.amount_yen, sold.tax) == (
+        "ポイント販売（前払式支払手段）お預り金",
+        5_000,
+        "1.00円",
+        5_000,
+        Tax.NON_TAXABLE,
+    )
+    assert result.tie_out["ties_out"] is True
+    assert Account.objects.get(member=card.member).balance == 6_500

@@ -29,7 +29,7 @@ from points.services.ledger import (
     programme_for_store,
     programmes_known,
 )
-from points.services.prepaid import points_post_sale, points_sell_at_desk
+from points.services.prepaid import points_post_sale, points_refund_purchased, points_sell_at_desk
 from points.services.purchases import (
     BonusGrant,
     item_category_normalise,
@@ -87,5 +87,6 @@ __all__ = [
     "points_void",
     "points_post_sale",
     "points_sell_at_desk",
+    "points_refund_purchased",
     "programme_for_store",
 ]

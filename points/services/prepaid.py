@@ -15,12 +15,14 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from members.models import Card, Member
 from points import errors
-from points.models import Account, Entry, Programme
+from points.models import Account, Entry, Lot, Programme
 from points.services.ledger import (
+    LOT_ORDER,
     Posting,
     check_whole,
     context,
     credit_many,
+    debit,
     expiry_date,
     idempotent,
     lock_account,
@@ -76,6 +78,39 @@ def points_post_sale(
     )
     save_account(account)
     return Posting(account=account, entries=[entry], card=card)
+
+
+def points_refund_purchased(
+    *, member: Member, programme: Programme, staff, idempotency_key: str | None = None
+) -> Posting:
+    """The programme has ended: the member's unused purchased points are paid back in cash (the only refund
+    of them there is). They leave the account as one `refund` entry whose yen is what the desk pays; the
+    free points stay as they are. Audited, once per key."""
+    if programme.is_active:
+        raise errors.InvalidOperation(_("Purchased points are refunded in cash only once the programme has ended."))
+    key = idempotency_key or f"refund:{uuid.uuid4()}"
+
+    def post() -> Posting:
+        with transaction.atomic(durable=True):
+            account = lock_account(member_id=member.pk, programme=programme)
+            lots = list(Lot.objects.filter(account=account, remaining__gt=0, purchased=True).order_by(*LOT_ORDER))
+            total = sum(lot.remaining for lot in lots)
+            if not total:
+                raise errors.InvalidOperation(_("The member holds no purchased points in this programme."))
+            ctx = context(staff=staff, reason=_("Refund on the end of the programme"))
+            entry = ctx.entry(account=account, kind=Entry.Kind.REFUND, points=-total, key=key, amount_yen=total)
+            debit(account, entry, total, first=lots)
+            save_account(account)
+            audit_record(
+                actor=staff,
+                action=AuditEvent.Action.ACTION,
+                obj=member,
+                summary=gettext_noop("purchased points refunded"),
+                detail={"points": total, "yen": total, "entry": entry.pk},
+            )
+            return Posting(account=account, entries=[entry])
+
+    return idempotent(key, post)
 
 
 def points_sell_at_desk(

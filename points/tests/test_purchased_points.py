@@ -136,3 +136,37 @@ def test_the_desk_refuses_a_sale_of_no_yen(programme, staff):
 
     with pytest.raises(errors.InvalidAmount):
         points_sell_at_desk(member=make_card().member, programme=programme, amount_yen=0, staff=staff)
+
+
+def test_purchased_points_are_refunded_in_cash_only_when_the_programme_has_ended(till, programme, client, staff):
+    from points.services import points_refund_purchased
+
+    card = make_card()
+    buy(till, card, 3_000)
+    till.earn(number=card.number, amount=10_000)
+    programme.refresh_from_db()
+
+    # while the programme runs, no refund
+    with pytest.raises(errors.InvalidOperation) as refused:
+        points_refund_purchased(member=card.member, programme=programme, staff=staff)
+    assert str(refused.value) == "購入ポイントの現金での払戻しは、プログラムの終了後に限ります。"
+
+    # the programme ends: the desk refunds the purchased points from the member page, the free ones stay
+    Programme.objects.filter(pk=programme.pk).update(is_active=False)
+    staff.is_superuser = True
+    staff.save()
+    client.force_login(staff)
+    page = reverse("admin:members_member_change", args=[card.member.pk])
+    assert "購入ポイントの払戻し（プログラム終了）" in client.get(page).content.decode()
+    done = client.post(
+        reverse("admin:members_member_refund_points", args=[card.member.pk]), {"programme": programme.pk}, follow=True
+    )
+    assert "購入ポイント 3,000 ポイントを払い戻しました。会員に 3,000円 をお支払いください。" in done.content.decode()
+    refund = Entry.objects.get(kind=Entry.Kind.REFUND)
+    assert (refund.points, refund.amount_yen) == (-3_000, 3_000)
+    assert Account.objects.get(member=card.member).balance == 100
+    assert AuditEvent.objects.filter(summary="purchased points refunded").count() == 1
+    assert ledger_problems(deep=True) == []
+    # and there is nothing left to refund
+    with pytest.raises(errors.InvalidOperation):
+        points_refund_purchased(member=card.member, programme=programme, staff=staff)
