@@ -133,7 +133,9 @@ def earn_answer(terminal, data: schemas.EarnRequest, ledger_key: str) -> tuple[i
         receipt_no=data.receipt_no,
         item_categories=frozenset(item.category for item in data.items if item.category),
     )
-    return (201 if receipt.posting.entries else 200), _receipt(receipt)
+    # Created when any programme of the store earned (its primary one may give nothing at a zero rate).
+    wrote = any(line.posting.entries for line in receipt.lines)
+    return (201 if wrote else 200), _receipt(receipt)
 
 
 def spend_answer(terminal, data: schemas.SpendRequest, ledger_key: str) -> tuple[int, schemas.Receipt]:

@@ -138,3 +138,21 @@ def test_the_card_lookup_shows_each_programme(till, programme, company):
         ("DEPT", 300, None),
     ]
     assert found["balance"] == 100
+
+
+def test_a_purchase_that_earns_only_in_the_second_programme_is_still_created_and_voidable(
+    till, programme, company, store
+):
+    # the street gives nothing at this store (0%), the company 3%
+    Participation.objects.filter(programme=programme, store=store).update(earn_rate_bp=0)
+    card = make_card()
+
+    response = till.earn(number=card.number, amount=10_000)
+
+    assert response.status_code == 201, response.content
+    receipt = response.json()
+    assert [line["points"]["total"] for line in receipt["programmes"]] == [0, 300]
+    assert receipt["transaction_id"] is not None
+    voided = till.void(receipt["transaction_id"])
+    assert voided.status_code == 201, voided.content
+    assert balances(card) == {programme.code: 0, "DEPT": 0}
