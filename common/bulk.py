@@ -55,10 +55,15 @@ class Rows:
         by_attname = {field.attname: field for field in model._meta.concrete_fields}
         self.model = model
         self.fields = [by_attname[name] for name in columns]
+        # A column left out takes the database's default, so only a nullable column or one with `db_default`
+        # may be left out (a Python `default` is Django's, not the table's).
         missing = {
             field.attname
             for field in model._meta.concrete_fields
-            if not field.primary_key and not field.null and field.attname not in columns and not field.has_default()
+            if not field.primary_key
+            and not field.null
+            and field.attname not in columns
+            and field.db_default is models.NOT_PROVIDED
         }
         if missing:
             raise RuntimeError(f"{model.__name__} rows lack the columns {sorted(missing)}")

@@ -140,9 +140,15 @@ def member_accounts(*, member_id: int, programme_ids: Collection[int] | None = N
     accounts = Account.objects.filter(member_id=member_id)
     if programme_ids is not None:
         accounts = accounts.filter(programme_id__in=programme_ids)
-    accounts = list(accounts.select_related("programme").order_by("programme__code"))
+    # The purchased part of every account in the same query as the accounts.
+    bought = Lot.objects.filter(account=OuterRef("pk"), remaining__gt=0, purchased=True).values("account")
+    accounts = list(
+        accounts.select_related("programme")
+        .annotate(bought=Subquery(bought.annotate(n=Sum("remaining")).values("n")))
+        .order_by("programme__code")
+    )
     for account in accounts:
-        account.purchased = purchased_balance(account=account) if account.programme.sells_points else None
+        account.purchased = (account.bought or 0) if account.programme.sells_points else None
         account.free = account.balance - (account.purchased or 0)
     return accounts
 

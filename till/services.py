@@ -95,18 +95,28 @@ class ProgrammeLine:
 
 @dataclass
 class Receipt:
-    """What the receipt prints for one operation: its posting (the primary programme's), the card as locked
-    (with its member's plain columns), what came with it, and a line per programme."""
+    """What the receipt prints for one operation: a line per programme (the primary one first, whose
+    posting, expiring points and rank are the receipt's own), the card as locked (with its member's plain
+    columns), and what came with it."""
 
-    posting: Posting
+    lines: list[ProgrammeLine]
     card: Card
     created: bool = False
     coupons: list[Coupon] = field(default_factory=list)
     withdrawn: list[Coupon] = field(default_factory=list)
     rally: list[dict] = field(default_factory=list)
-    expiring: list[dict] = field(default_factory=list)
-    standing: Standing | None = None
-    lines: list[ProgrammeLine] = field(default_factory=list)
+
+    @property
+    def posting(self) -> Posting:
+        return self.lines[0].posting
+
+    @property
+    def expiring(self) -> list[dict]:
+        return self.lines[0].expiring
+
+    @property
+    def standing(self) -> Standing | None:
+        return self.lines[0].standing
 
     @property
     def registered(self) -> bool:
@@ -115,12 +125,24 @@ class Receipt:
 
 @dataclass
 class Lookup:
+    """A card as the store sees it: a line per programme of the store (none for an unknown card), the
+    primary one first, whose account, expiring points and rank are the lookup's own."""
+
     card: Card | None
     number: str
-    account: Account | None
-    expiring: list[dict]
-    standing: Standing | None = None
     lines: list[ProgrammeLine] = field(default_factory=list)
+
+    @property
+    def account(self) -> Account | None:
+        return self.lines[0].account if self.lines else None
+
+    @property
+    def expiring(self) -> list[dict]:
+        return self.lines[0].expiring if self.lines else []
+
+    @property
+    def standing(self) -> Standing | None:
+        return self.lines[0].standing if self.lines else None
 
 
 @dataclass
@@ -239,15 +261,7 @@ def till_card_lookup(*, terminal: Terminal, card_type: str, number: str) -> Look
             line = ProgrammeLine(participation.programme, None, account, _expiring(account), standing, usable)
             line.purchased = _purchased(participation.programme, account)
             lines.append(line)
-    primary = lines[0] if lines else ProgrammeLine(participations[0].programme, None, None, [])
-    return Lookup(
-        card=card,
-        number=number,
-        account=primary.account,
-        expiring=primary.expiring,
-        standing=primary.standing,
-        lines=lines,
-    )
+    return Lookup(card=card, number=number, lines=lines)
 
 
 def till_earn(
@@ -304,7 +318,7 @@ def till_earn(
             else:
                 line = _line(programme, posting)
             lines.append(line)
-        return _receipt_of(lines, card, created=created, coupons=coupons, rally=rally)
+        return Receipt(lines, card, created=created, coupons=coupons, rally=rally)
 
     return _once(idempotency_key, run, participations)
 
@@ -345,7 +359,7 @@ def till_spend(
         )
         line = _line(programme, posting)
         line.usable_here = points_usable(posting.account, merchant_id=store.merchant_id)
-        return _receipt_of([line], card)
+        return Receipt([line], card)
 
     return _once(idempotency_key, run)
 
@@ -383,7 +397,7 @@ def till_sell_points(
             terminal=terminal,
             receipt_no=receipt_no,
         )
-        return _receipt_of([_line(programme, posting)], card, created=created)
+        return Receipt([_line(programme, posting)], card, created=created)
 
     return _once(idempotency_key, run)
 
@@ -433,7 +447,7 @@ def till_void(
             rally += rallies_after_void(original_entry=each)
             withdrawn += coupons_after_void(original_entry=each)
             lines.append(_line(_programme_of(posting, participations), posting))
-        return _receipt_of(lines, original.card, rally=rally, withdrawn=withdrawn)
+        return Receipt(lines, original.card, rally=rally, withdrawn=withdrawn)
 
     with _transaction():
         return run()
@@ -581,14 +595,6 @@ def _purchased(programme: Programme, account: Account | None) -> int | None:
     return purchased_balance(account=account) if account is not None and account.pk else 0
 
 
-def _receipt_of(lines: list[ProgrammeLine], card: Card, **parts) -> Receipt:
-    """The receipt of an operation in one or several programmes: the first line's figures at the top."""
-    first = lines[0]
-    return Receipt(
-        posting=first.posting, card=card, expiring=first.expiring, standing=first.standing, lines=lines, **parts
-    )
-
-
 def _programme_of(posting: Posting, participations: list[Participation]) -> Programme:
     """The programme of a posting's account, as the store's participations hold it (else read)."""
     programme_id = posting.account.programme_id
@@ -648,4 +654,4 @@ def _replayed(postings: list[Posting], participations: list[Participation]) -> R
         .order_by("pk")
     )
     lines = [_line(_programme_of(posting, participations), posting) for posting in postings]
-    return _receipt_of(lines, card, coupons=coupons)
+    return Receipt(lines, card, coupons=coupons)

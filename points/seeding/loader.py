@@ -12,13 +12,15 @@ and refuses to run when they no longer cover every column.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.core.management.color import no_style
 from django.db import connection, models, reset_queries
 from django.db.models import Max
+
+from common.bulk import Rows
 
 BATCH_SIZE = 5000
 
@@ -83,9 +85,6 @@ def historic_timestamps(*tables: type[models.Model]) -> Iterator[None]:
 class Table:
     """A model's rows as tuples in the order of `columns` (attribute names, all of them)."""
 
-    # Values the database driver cannot take as they are on every backend.
-    _CONVERTED = {"DateTimeField", "DateField", "UUIDField"}
-
     def __init__(self, model: type[models.Model], columns: Sequence[str]):
         by_attname = {f.attname: f for f in model._meta.concrete_fields}
         if sorted(columns) != sorted(by_attname):
@@ -93,40 +92,12 @@ class Table:
                 f"points.seeding writes {model.__name__} as {sorted(columns)} but the model has {sorted(by_attname)}"
             )
         self.model = model
-        self.fields = [by_attname[name] for name in columns]
         self.columns = tuple(columns)
-
-    def _converters(self) -> list[Callable | None]:
-        return [
-            (lambda value, f=f: f.get_db_prep_save(value, connection))
-            if f.get_internal_type() in self._CONVERTED
-            else None
-            for f in self.fields
-        ]
+        self._rows = Rows(model, columns)
 
     def insert(self, rows: list[Sequence]) -> None:
-        quote = connection.ops.quote_name
-        table = quote(self.model._meta.db_table)
-        names = ", ".join(quote(f.column) for f in self.fields)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                # psycopg adapts dates, aware datetimes and UUIDs itself.
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-                return
-            converters = self._converters()
-            wanted = [(i, c) for i, c in enumerate(converters) if c]
-            placeholders = ", ".join(["%s"] * len(self.fields))
-            sql = f"INSERT INTO {table} ({names}) VALUES ({placeholders})"
-            for start in range(0, len(rows), BATCH_SIZE):
-                chunk = []
-                for row in rows[start : start + BATCH_SIZE]:
-                    row = list(row)
-                    for i, convert in wanted:
-                        row[i] = convert(row[i])
-                    chunk.append(row)
-                cursor.executemany(sql, chunk)
+        """COPY on PostgreSQL, `executemany` on SQLite (common/bulk.py)."""
+        self._rows.insert(rows)
 
 
 @dataclass
