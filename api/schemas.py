@@ -184,6 +184,11 @@ class Receipt(Strict):
     debt: int
     expiring_soon: list[ExpiringPoints]
     registration_notice: str | None
+    registration_code: str | None = Field(
+        default=None,
+        description="For a card not yet registered: the code to print with the notice, which the member types "
+        "with the card number on the member site (/my/register/) to register the card; else null",
+    )
     rank: RankLine | None = Field(default=None, description="The member's rank (programmes with ranks), else null")
     programmes: list[ProgrammeReceiptLine] = Field(
         default_factory=list, description="Each programme's points, balance and expiring points, primary first"

@@ -13,6 +13,7 @@ from api.errors import ApiError
 from api.pipeline import endpoint
 from coupons.selectors import coupon_receipt_lines
 from members.models import Card
+from members.services import card_registration_code
 from points.models import Entry
 from points.services import Posting
 from ranks.services import Standing
@@ -96,7 +97,11 @@ def _receipt(receipt: Receipt) -> schemas.Receipt:
         expiring_soon=_expiring(receipt.expiring),
         registration_notice=None
         if receipt.registered
-        else _("Register this card at the shopping street office or online to keep your points safe if it is lost."),
+        else _(
+            "Register this card at the shopping street office, or on the member site with the card number and "
+            "this registration code, to keep your points safe if it is lost."
+        ),
+        registration_code=None if receipt.registered else card_registration_code(card=card),
         rank=_rank(receipt.standing),
         programmes=_lines(receipt.lines),
         rally=list(receipt.rally),

@@ -20,7 +20,7 @@ from audit.services import audit_record
 from coupons.services import coupons_transfer
 from exchange.services import exchange_reservations_release, exchange_transfer
 from members import services as members
-from members.models import Card, CardEvent, Member
+from members.models import Card, CardEvent, Consent, Member
 from points import errors
 from points.services import accounts_forfeit, accounts_transfer, cards_lock
 from rallies.services import rally_transfer
@@ -57,8 +57,9 @@ def card_replace(*, old_card: Card, new_number: str, new_card_type: str, staff, 
         member_ids = {old_card.member_id} | ({existing.member_id} if existing else set())
         locked = {card.pk: card for card in cards_lock(member_ids=member_ids)}
         old = locked.get(old_card.pk)
-        if old is None or old.status != Card.Status.ACTIVE:
-            raise errors.InvalidOperation(_("Only an active card can be replaced."))
+        # A card reported lost (blocked) is replaced as a broken one is: its member's points follow the new card.
+        if old is None or old.status not in (Card.Status.ACTIVE, Card.Status.BLOCKED):
+            raise errors.InvalidOperation(_("Only an active or stopped card can be replaced."))
         member, *others = _lock_members(old.member_id, *(member_ids - {old.member_id}))
         if member.status == Member.Status.WITHDRAWN:
             raise errors.InvalidOperation(_("The card of a withdrawn member cannot be replaced."))
@@ -96,9 +97,10 @@ def card_replace(*, old_card: Card, new_number: str, new_card_type: str, staff, 
         return new
 
 
-def member_withdraw(*, member: Member, staff, reason: str = "") -> Member:
-    """退会: reservations are cancelled, the remaining points forfeited (an expire entry), personal data erased
-    and cards blocked. The ledger keeps its history under the member's pseudonym."""
+def member_withdraw(*, member: Member, staff, reason: str = "", channel: str = Consent.Channel.COUNTER) -> Member:
+    """退会: reservations are cancelled, the remaining points forfeited (an expire entry), personal data erased,
+    every consent ended (through `channel`) and cards blocked. The ledger keeps its history under the member's
+    pseudonym."""
     with transaction.atomic(durable=True):
         cards_lock(member_ids=[member.pk])
         (member,) = _lock_members(member.pk)
@@ -107,7 +109,7 @@ def member_withdraw(*, member: Member, staff, reason: str = "") -> Member:
         reason = reason or _("withdrawal")
         released = exchange_reservations_release(member=member, staff=staff, reason=reason)
         forfeited = accounts_forfeit(member=member, staff=staff, reason=reason)
-        members.member_erase(member=member)
+        members.member_erase(member=member, channel=channel, staff=staff)
         audit_record(
             actor=staff,
             action=AuditEvent.Action.ACTION,

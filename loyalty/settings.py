@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "billing",
     "exchange",
     "portal",
+    "membersite",
 ]
 
 MIDDLEWARE = [
@@ -82,7 +83,23 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    # The member site's one-time links; only membersite.services asks it (authenticate(request, sesame=...)).
+    "sesame.backends.ModelBackend",
 ]
+
+# --- The member site's one-time sign-in links (django-sesame) ---------------------------------------------
+# A link works once (signing in updates the member's last login, which the token is bound to) and for
+# MEMBER_LINK_MINUTES minutes. Tokens are checked by the member site's POST only (membersite.services), never
+# by a middleware or a GET, so a mail scanner that opens the link does not use it up.
+MEMBER_LINK_MINUTES = int(os.environ.get("MEMBER_LINK_MINUTES", "15"))
+SESAME_MAX_AGE = MEMBER_LINK_MINUTES * 60
+SESAME_ONE_TIME = True
+SESAME_TOKEN_NAME = "token"
+# Sign-in links asked for per address (and per e-mail) per hour; registration codes tried per address per hour.
+MEMBER_LINKS_PER_HOUR = int(os.environ.get("MEMBER_LINKS_PER_HOUR", "5"))
+MEMBER_CODE_TRIES_PER_HOUR = int(os.environ.get("MEMBER_CODE_TRIES_PER_HOUR", "10"))
+# How long a member API session lasts without signing in again.
+MEMBER_API_SESSION_DAYS = int(os.environ.get("MEMBER_API_SESSION_DAYS", "30"))
 
 ROOT_URLCONF = "loyalty.urls"
 
@@ -244,6 +261,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jimukyoku@example.jp"
 BILLING_CLOSE_GRACE_MINUTES = int(os.environ.get("BILLING_CLOSE_GRACE_MINUTES", "10"))
 # Where merchants reach the portal; used in the e-mail that tells them their documents are ready.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
+# The member site's address, in the links mailed to members and in the QR codes of posters.
+MEMBER_SITE_BASE_URL = os.environ.get("MEMBER_SITE_BASE_URL", PORTAL_BASE_URL)
 # Portal and admin sessions end after this many seconds (8 hours), and when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

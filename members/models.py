@@ -194,3 +194,121 @@ class CardEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.card}"
+
+
+class ConsentPolicy(models.Model):
+    """A version of the privacy policy and terms a member agrees to. A new version in force asks every
+    member again at their next sign-in; `Member.terms_version` is the version a member last agreed to."""
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.TextField(_("summary shown to members"), blank=True)
+    url = models.CharField(_("full text URL"), max_length=300, blank=True)
+    in_force_from = models.DateTimeField(_("in force from"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("privacy policy version")
+        verbose_name_plural = _("privacy policy versions")
+        ordering = ["-in_force_from", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.title}"
+
+
+class ThirdParty(models.Model):
+    """A named recipient of members' data, to which each member consents (or not) separately (APPI art. 27)."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    purpose = models.TextField(_("purpose of provision"))
+    items = models.CharField(_("items provided"), max_length=300, help_text=_("e.g. age band, postal area"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("third party")
+        verbose_name_plural = _("third parties")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Consent(models.Model):
+    """One consent given or withdrawn, per purpose: append-only (the table refuses UPDATE and DELETE on
+    PostgreSQL). A member's consent to a purpose now is their newest row for it; none means not given.
+    The three `Member.opt_in_*` flags are that state for their purposes, kept in the same transaction for
+    lists and filters; every use of members' data reads these rows (members.selectors)."""
+
+    class Purpose(models.TextChoices):
+        MAIL_MAGAZINE = "mail_magazine", _("mail magazine")
+        DIRECT_MAIL = "direct_mail", _("direct mail")
+        TARGETED_OFFERS = "targeted_offers", _("use of data for targeted offers")
+        ANALYSIS = "analysis", _("analysis of purchase data")
+        THIRD_PARTY = "third_party", _("provision to a third party")
+
+    class Channel(models.TextChoices):
+        SITE = "site", _("Member site or app")
+        COUNTER = "counter", _("Counter")
+        IMPORT = "import", _("Import")
+        TERMINAL = "terminal", _("Terminal")
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="consents", verbose_name=_("member"))
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    third_party = models.ForeignKey(
+        ThirdParty, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("third party")
+    )
+    given = models.BooleanField(_("given"))
+    policy_version = models.CharField(_("policy version"), max_length=20, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("staff"),
+    )
+    at = models.DateTimeField(_("at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["member", "purpose", "third_party", "-at", "-id"], name="consent_latest")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(purpose="third_party", third_party__isnull=False)
+                | (~Q(purpose="third_party") & Q(third_party__isnull=True)),
+                name="consent_third_party_named",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} {'+' if self.given else '-'}"
+
+
+class Provision(models.Model):
+    """A record of members' data provided to a third party (APPI art. 29: kept three years): when, to whom,
+    which items, whose data, and by whom. Written by the export that provides it, only for members whose
+    consent held at that moment."""
+
+    third_party = models.ForeignKey(
+        ThirdParty, on_delete=models.PROTECT, related_name="provisions", verbose_name=_("third party")
+    )
+    items = models.CharField(_("items provided"), max_length=300)
+    member_ids = models.JSONField(_("members"), default=list)
+    members_count = models.PositiveIntegerField(_("number of members"))
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("staff")
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    keep_until = models.DateField(_("keep until"))
+
+    class Meta:
+        verbose_name = _("provision to a third party")
+        verbose_name_plural = _("provisions to third parties")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.third_party} {self.at:%Y-%m-%d}"

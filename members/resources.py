@@ -25,7 +25,7 @@ from import_export.widgets import CharWidget
 
 from common.imports import BackofficeResource, IsoDateWidget, LocalDateTimeWidget, LookupWidget
 from members import validation
-from members.models import Card, Member
+from members.models import Card, Consent, Member
 from members.services import (
     PERSONAL_FIELDS,
     CardNumberError,
@@ -37,6 +37,7 @@ from members.services import (
     member_set_personal_data,
     member_suspend,
 )
+from members.services.consents import consent_record_flags
 
 PERSONAL_DATA_PERMISSION = "members.view_personal_data"
 
@@ -175,6 +176,11 @@ class MemberResource(BackofficeResource):
         name = getattr(member, "_registration_name", None)
         for field, error in validation.registration_errors(terms_version=member.terms_version, name=name).items():
             errors.setdefault(field, []).extend(error.messages)
+
+    def do_instance_save(self, instance, is_create):
+        super().do_instance_save(instance, is_create)
+        # The file's consent columns, recorded in the consent ledger as given by import.
+        consent_record_flags(member=instance, channel=Consent.Channel.IMPORT, staff=self.user, every=is_create)
 
     def status_services(self):
         active, suspended = Member.Status.ACTIVE, Member.Status.SUSPENDED

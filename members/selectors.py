@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from members.models import Card, Member
+from members.models import Card, Consent, Member
 from members.services import CardNumberError, card_number_index, card_number_normalise, personal_data_indexes
 
 PSEUDONYM_RE = re.compile(r"^M[A-HJ-NP-Z2-9]{10}$")
@@ -75,3 +75,32 @@ def member_search(*, query: str) -> QuerySet[Member]:
         if holders:
             condition |= Q(pk__in=holders)
     return Member.objects.filter(condition)
+
+
+# --- consent at the moment of use ----------------------------------------------------------------------------
+
+
+def _newest_given(purpose: str, third_party_id: int | None):
+    """The newest consent row's `given` for the outer member and this purpose (None when there is none)."""
+    return Subquery(
+        Consent.objects.filter(member=OuterRef("pk"), purpose=purpose, third_party_id=third_party_id)
+        .order_by("-at", "-id")
+        .values("given")[:1]
+    )
+
+
+def members_consenting(queryset: QuerySet[Member], *, purpose: str, third_party_id: int | None = None):
+    """The members of queryset whose consent to purpose holds now, read from the consent ledger (not from
+    the flags): what every use of members' data (a mail, an offer's targeting, an export) filters by, at the
+    moment it uses them."""
+    return (
+        queryset.filter(status=Member.Status.ACTIVE)
+        .annotate(_consent=_newest_given(purpose, third_party_id))
+        .filter(_consent=True)
+    )
+
+
+def consent_holds(*, member_id: int, purpose: str, third_party_id: int | None = None) -> bool:
+    """Whether the member's consent to purpose holds this instant (one member, just before a use)."""
+    one = Member.objects.filter(pk=member_id)
+    return members_consenting(one, purpose=purpose, third_party_id=third_party_id).exists()

@@ -18,7 +18,7 @@ from audit.backoffice import AuditedAdminMixin
 from common.admin import FormFilter, ReadOnlyAdmin
 from common.scoping import narrow_form, register_programme_paths, report_programme_ids, request_scope
 from members.admin import MemberAdmin
-from members.models import Card, CardEvent, Member
+from members.models import Card, CardEvent, Consent, Member
 from points import forms
 from points.models import Account, Entry, Lot, LotUse, Participation, Programme, PurchaseCategory, StaffProgramme
 from points.selectors import (
@@ -50,6 +50,7 @@ register_programme_paths(
         Member: "accounts__programme",
         Card: "member__accounts__programme",
         CardEvent: "member__accounts__programme",
+        Consent: "member__accounts__programme",
         Store: "participation__programme",
         Merchant: "stores__participation__programme",
         Terminal: "store__participation__programme",

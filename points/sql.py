@@ -16,8 +16,9 @@ from common import fixedsql
 from members.models import Card, Member
 from points.models import Account, Entry, Lot, LotUse, PurchaseCategory
 
-# A till's card: its plain columns, never the encrypted number (the receipt prints the last four digits).
-CARD_FIELDS = ("id", "member_id", "card_type", "number_last4", "status")
+# A till's card: its plain columns, never the encrypted number (the receipt prints the last four digits, and an
+# unregistered card's registration code, keyed on the number's index).
+CARD_FIELDS = ("id", "member_id", "card_type", "number_bidx", "number_last4", "status")
 # The member's columns a till operation reads with the card: plain ones only, so personal data stays encrypted.
 MEMBER_FIELDS = ("id", "pseudonym", "status", "gender", "birth_year", "birth_month", "postal_code")
 ACCOUNT_FIELDS = ("id", "member_id", "programme_id", "balance", "debt", "updated_at")

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 def app_names(client) -> list[str]:
     page = client.get("/admin/", HTTP_ACCEPT_LANGUAGE="ja").content.decode()
-    return [re.sub(r"<[^>]+>", "", name).strip() for name in re.findall(r'<caption>(.*?)</caption>', page, re.S)]
+    return [re.sub(r"<[^>]+>", "", name).strip() for name in re.findall(r"<caption>(.*?)</caption>", page, re.S)]
 
 
 def test_the_secretariat_sees_members_first_and_the_system_screens_last(secretariat_client):

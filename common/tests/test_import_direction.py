@@ -16,6 +16,7 @@ LAYERS = (
     ("campaigns", "coupons", "rallies", "billing", "exchange"),
     ("till", "portal", "lifecycle", "legacy"),
     ("api",),
+    ("membersite",),
     ("loyalty",),
     ("demo",),
 )

@@ -26,7 +26,7 @@ from exchange.services import exchange_create
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
 from legacy.models import ImportBatch
 from loyalty.roles import SECRETARIAT
-from members.models import CardEvent
+from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdParty
 from members.services import member_register
 from points.models import Account, Entry, Lot, StaffProgramme
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
@@ -59,7 +59,9 @@ def build_programme(code: str, name: str, staff) -> dict:
 
     card = make_card()
     member = card.member
-    member_register(member=member, terms_version="v1", personal={"name": f"{name}の会員"})
+    member_register(
+        member=member, terms_version="v1", personal={"name": f"{name}の会員"}, consents={"mail_magazine": True}
+    )
     till_buy(card, store, amount_yen=5_000)
     give_points(member, programme, 10_000)
     draw = rally_draw(goal=goal, winners=1, seed=1, staff=staff)
@@ -113,6 +115,7 @@ def build_programme(code: str, name: str, staff) -> dict:
         member,
         card,
         CardEvent.objects.filter(member=member).first(),
+        Consent.objects.filter(member=member).first(),
         account,
         Entry.objects.filter(account=account).first(),
         Lot.objects.filter(account=account).first(),
@@ -146,6 +149,7 @@ def build_group_rows(staff) -> dict:
     )
     now = timezone.now()
     task = dict(func="math.floor", started=now, stopped=now, name="t", group="g")
+    third_party = ThirdParty.objects.create(name="提供先", purpose="分析", items="年代")
     rows = [
         staff,
         Group.objects.get(name=SECRETARIAT),
@@ -159,6 +163,9 @@ def build_group_rows(staff) -> dict:
         AccessLog.objects.create(username="x", ip_address="127.0.0.1"),
         AccessFailureLog.objects.create(username="x", ip_address="127.0.0.1", locked_out=False),
         StaffProgramme.objects.first(),
+        ConsentPolicy.objects.create(version="v1", title="方針", in_force_from=now),
+        third_party,
+        Provision.objects.create(third_party=third_party, items="x", members_count=0, staff=staff, keep_until=now),
     ]
     assert all(row is not None for row in rows)
     return {type(row): row for row in rows}

@@ -11,6 +11,15 @@ adjust, card replacement, merge, withdrawal, suspension); keep `inlines`,
 """
 
 from members.admin.cards import CardAdmin, CardEventAdmin
+from members.admin.consents import ConsentAdmin, ConsentPolicyAdmin, ProvisionAdmin, ThirdPartyAdmin
 from members.admin.members import MemberAdmin
 
-__all__ = ["CardAdmin", "CardEventAdmin", "MemberAdmin"]
+__all__ = [
+    "CardAdmin",
+    "CardEventAdmin",
+    "ConsentAdmin",
+    "ConsentPolicyAdmin",
+    "MemberAdmin",
+    "ProvisionAdmin",
+    "ThirdPartyAdmin",
+]

@@ -17,7 +17,7 @@ from audit.backoffice import BackofficeAdmin
 from common.admin import ReadOnlyInline
 from members.admin.base import MASK, MEMBER_ENCRYPTED_FIELDS, PageDeferringChangeList, can_view_personal_data
 from members.forms import AttachCardForm, MemberForm
-from members.models import Card, CardEvent, Member
+from members.models import Card, CardEvent, Consent, Member
 from members.resources import MemberResource
 from members.selectors import member_search
 from members.services import (
@@ -30,6 +30,7 @@ from members.services import (
     member_set_personal_data,
     member_suspend,
 )
+from members.services.consents import consent_record_flags
 
 # --- Members --------------------------------------------------------------
 
@@ -78,6 +79,7 @@ class MemberAdmin(BackofficeAdmin):
         "opt_in_mail_magazine",
         "opt_in_direct_mail",
         "opt_in_targeted_offers",
+        "terms_version",
     ]
     # Only switches the search box (and autocomplete) on: get_search_results does the searching.
     search_fields = ["pseudonym"]
@@ -194,6 +196,10 @@ class MemberAdmin(BackofficeAdmin):
             member_register(member=obj, terms_version=form.cleaned_data["terms_version"], personal=personal)
         else:
             member_set_personal_data(member=obj, **personal)
+        # The form's consent boxes, recorded in the consent ledger as given at the counter by this staff member.
+        consent_record_flags(
+            member=obj, channel=Consent.Channel.COUNTER, staff=request.user, every=form.is_registration
+        )
 
     def has_change_permission(self, request, obj=None):
         # A withdrawn member's record is history: nothing about it changes any more.

@@ -13,7 +13,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from members.models import Card, CardEvent, Member
+from members.models import Card, CardEvent, Consent, Member
+from members.services.consents import consents_from_flags_many
 from points.models import Account, Entry, Lot, LotUse, Participation
 from points.seeding.history import History, plan_members
 from points.seeding.ledger import ENTRIES, LOT_USES, LOTS
@@ -113,7 +114,9 @@ def seed_demo(
             result.accounts += batch.count(Account)
             result.lots += batch.count(LOTS)
             result.lot_uses += batch.count(LOT_USES)
+            members_written = batch.instances.get(Member, [])
             batch.write(WRITE_ORDER)
+            consents_from_flags_many(members_written, channel=Consent.Channel.IMPORT)
             result.members, result.registered = history.counts["members"], history.counts["registered"]
             result.cards, result.replaced = history.counts["cards"], history.counts["replaced"]
             result.kinds = history.kinds

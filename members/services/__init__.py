@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 import unicodedata
 from typing import Any
@@ -17,7 +18,13 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from common.bulk import Rows, ids_take
 from common.crypto import blind_index
-from members.models import Card, CardEvent, Member
+from members.models import Card, CardEvent, Consent, Member
+from members.services.consents import (
+    consent_record,
+    consents_end,
+    consents_end_many,
+    consents_from_flags_many,
+)
 
 PERSONAL_FIELDS = ("name", "name_kana", "address", "phone", "email", "birth_date")
 _BIDX_OF = {"name": "name_bidx", "name_kana": "kana_bidx", "phone": "phone_bidx", "email": "email_bidx"}
@@ -60,6 +67,24 @@ def card_number_normalise(*, number: str, card_type: str) -> str:
             raise CardNumberError(_("A mobile token is 8 to 64 letters, digits, '-' or '_'."))
         return raw
     raise CardNumberError(_("Unknown card type."))
+
+
+REGISTRATION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def card_registration_code(*, card: Card) -> str:
+    """The code printed with a card's registration notice (on the receipt of an unregistered card, on a new
+    card's mount): 8 characters keyed on the card's search index, so it needs no column and proves that whoever
+    types it held the receipt or the card. Shown as XXXX-XXXX."""
+    digest = int(blind_index("card.registration", card.number_bidx, exact=True)[:10], 16)
+    letters = "".join(REGISTRATION_CODE_ALPHABET[(digest >> (5 * n)) & 31] for n in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+def card_registration_code_matches(*, card: Card, code: str) -> bool:
+    """Whether code, as typed (any case, with or without the hyphen, full-width), is the card's."""
+    typed = re.sub(r"[\s\-‐－ー―]", "", unicodedata.normalize("NFKC", code or "")).upper()
+    return hmac.compare_digest(typed, card_registration_code(card=card).replace("-", ""))
 
 
 def card_number_index(number: str) -> str:
@@ -105,22 +130,29 @@ def member_register(
     personal: dict[str, Any],
     attributes: dict[str, Any] | None = None,
     consents: dict[str, bool] | None = None,
+    channel: str = Consent.Channel.COUNTER,
+    staff=None,
 ) -> Member:
-    """Register a person: a new member, or the provisional member behind a card first seen at a till."""
+    """Register a person: a new member, or the provisional member behind a card first seen at a till. The
+    consents given (purpose → given) are recorded in the consent ledger, every purpose asked, with the terms
+    version agreed."""
     member = member or Member()
     if member.status == Member.Status.WITHDRAWN:
         raise ValueError(_("A withdrawn member cannot be registered again."))
     for field, value in (attributes or {}).items():
         setattr(member, field, value)
-    for field, value in (consents or {}).items():
-        setattr(member, field, bool(value))
     now = timezone.now()
     member.terms_version = terms_version
     member.terms_agreed_at = now
     if member.status == Member.Status.UNREGISTERED:
         member.status = Member.Status.ACTIVE
         member.registered_at = now
-    return member_set_personal_data(member=member, **personal)
+    member = member_set_personal_data(member=member, **personal)
+    if consents is not None:
+        consent_record(
+            member=member, choices=consents, channel=channel, staff=staff, policy_version=terms_version, every=True
+        )
+    return member
 
 
 def member_suspend(*, member: Member, staff) -> Member:
@@ -157,8 +189,10 @@ def _status_change(member: Member, before: str, after: str, *, staff, refused: s
     return member
 
 
-def member_erase(*, member: Member, merged_into: Member | None = None) -> Member:
-    """Erase personal data and end the membership; the pseudonym and the ledger remain.
+def member_erase(
+    *, member: Member, merged_into: Member | None = None, channel: str = Consent.Channel.COUNTER, staff=None
+) -> Member:
+    """Erase personal data and end the membership and every consent; the pseudonym and the ledger remain.
 
     Helper: runs inside the caller's transaction (lifecycle.services.member_withdraw or member_merge).
     """
@@ -166,8 +200,8 @@ def member_erase(*, member: Member, merged_into: Member | None = None) -> Member
     member.status = Member.Status.WITHDRAWN
     member.withdrawn_at = timezone.now()
     member.merged_into = merged_into
-    member.opt_in_mail_magazine = member.opt_in_direct_mail = member.opt_in_targeted_offers = False
     member.save()
+    consents_end(member=member, channel=channel, staff=staff)
     for card in member.cards.filter(status=Card.Status.ACTIVE):
         card_block(card=card, note="withdrawal")
     return member
@@ -285,7 +319,7 @@ def cards_transfer(*, cards: list[Card], target: Member, staff, note: str) -> No
 # --- many at once: a programme's members brought over from its old system (legacy.services) ---------------
 
 
-def members_create_many(members: list[Member]) -> None:
+def members_create_many(members: list[Member], *, staff=None) -> None:
     """Write new members in bulk and give each its primary key: unsaved instances whose personal data was set
     with member_set_personal_data(save=False), so it is encrypted and indexed exactly as one by one. Inside the
     caller's transaction."""
@@ -302,6 +336,7 @@ def members_create_many(members: list[Member]) -> None:
     )
     for member in members:
         member._state.adding = False
+    consents_from_flags_many(members, channel=Consent.Channel.IMPORT, staff=staff)
 
 
 CARD_COLUMNS = (
@@ -382,6 +417,7 @@ def members_erase_many(*, member_ids: list[int], note: str, staff=None, release_
             opt_in_direct_mail=False,
             opt_in_targeted_offers=False,
         )
+        consents_end_many(member_ids=chunk, channel=Consent.Channel.IMPORT, staff=staff)
         active = Card.objects.filter(member_id__in=chunk, status=Card.Status.ACTIVE)
         blocked = list(active.values_list("pk", "member_id"))
         active.update(status=Card.Status.BLOCKED, status_changed_at=now)
