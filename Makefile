@@ -19,7 +19,8 @@ $(VENV)/.installed: requirements.txt
 
 # Installs, migrates SQLite, loads the demo street once, closes last month's
 # billing, sets up the exchange desk's counters and catalogue, runs campaigns, coupons and a rally with purchases and
-# exchanges, adds a department store's own card with ranks at three stores, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
+# exchanges, adds a department store's own card with ranks at three stores, sets up the member site (/my/) with a
+# sign-in link for a demo member, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
@@ -28,6 +29,7 @@ run: install
 	$(PY) manage.py demo_exchange
 	$(PY) manage.py demo_promotions
 	$(PY) manage.py demo_company
+	$(PY) manage.py demo_members --url http://$(HOST):$(PORT)/my/ | tee -a $(VENV)/admin-login.txt
 	$(PY) bin/serve $(HOST):$(PORT) $(VENV)/admin-login.txt
 
 # Every test, on SQLite and on the local PostgreSQL server.

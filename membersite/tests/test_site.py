@@ -181,3 +181,17 @@ def test_withdrawal_is_confirmed_twice_and_ends_everything(client):
     assert (member.status, member.name, member.email) == ("withdrawn", "", "")
     assert not consent_holds(member_id=member.pk, purpose="mail_magazine")
     assert client.get("/my/").status_code == 302
+
+
+def test_a_link_expires_after_its_minutes(client, monkeypatch):
+    import time
+
+    from membersite.services import member_link_url
+
+    member = registered_member()
+    token = member_link_url(member=member).split("token=")[1]
+    later = time.time() + 16 * 60  # MEMBER_LINK_MINUTES is 15
+    monkeypatch.setattr("sesame.tokens_v2.time.time", lambda: later)
+    response = client.post("/my/link/", {"token": token})
+    assert response.status_code == 400 and "期限切れ" in response.content.decode()
+    assert client.get("/my/").status_code == 302
