@@ -28,6 +28,7 @@ from exchange.selectors import member_exchanges, member_reservations
 from lifecycle import services as lifecycle
 from members.admin.base import can_view_personal_data
 from members.models import Card, Member
+from members.selectors import consent_lines
 from members.services import PERSONAL_FIELDS, member_reinstate, member_suspend
 from points import errors, forms
 from points.admin import MemberLedgerAdmin
@@ -99,6 +100,7 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             "personal_data": self._personal_data(request, member),
             "cards": self._cards(request, member),
             "operations": self._operations(request, member),
+            "consents": consent_lines(member_id=member.pk),
             **self.ledger_context(request, member),
             **self._above_points_context(request, member),
         }

@@ -7,13 +7,16 @@ an indexed equality, so a search costs the same on 100 or 100,000 members.
 
 from __future__ import annotations
 
+import datetime
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.db.models import OuterRef, Q, QuerySet, Subquery
 
-from members.models import Card, Consent, Member
+from members.models import Card, Consent, Member, ThirdParty
 from members.services import CardNumberError, card_number_index, card_number_normalise, personal_data_indexes
+from members.services.consents import PLAIN_PURPOSES, current_states
 
 PSEUDONYM_RE = re.compile(r"^M[A-HJ-NP-Z2-9]{10}$")
 # What a phone number may look like when typed: digits and separators only.
@@ -104,3 +107,55 @@ def consent_holds(*, member_id: int, purpose: str, third_party_id: int | None = 
     """Whether the member's consent to purpose holds this instant (one member, just before a use)."""
     one = Member.objects.filter(pk=member_id)
     return members_consenting(one, purpose=purpose, third_party_id=third_party_id).exists()
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """A member's answer for one purpose now, for the pages that show it (the member page, the member site)."""
+
+    key: str  # the purpose, or third_party_<id> for a named third party
+    label: str
+    detail: str
+    given: bool
+    at: datetime.datetime | None
+    channel: str
+
+
+def consent_lines(*, member_id: int) -> list[ConsentLine]:
+    """Every purpose a member is asked about (each active third party, and any they answered for), with their
+    answer now, when and how they gave it: two queries."""
+    states = current_states(member_id)
+    lines = []
+    for purpose in PLAIN_PURPOSES:
+        row = states.get(purpose)
+        lines.append(
+            ConsentLine(
+                purpose,
+                str(Consent.Purpose(purpose).label),
+                "",
+                bool(row and row.given),
+                row.at if row else None,
+                row.get_channel_display() if row else "",
+            )
+        )
+    answered = {key[1] for key in states if isinstance(key, tuple)}
+    for party in ThirdParty.objects.filter(Q(active=True) | Q(pk__in=answered)).order_by("name"):
+        row = states.get((Consent.Purpose.THIRD_PARTY, party.pk))
+        lines.append(
+            ConsentLine(
+                f"third_party_{party.pk}",
+                f"{Consent.Purpose.THIRD_PARTY.label}: {party.name}",
+                f"{party.purpose} ({party.items})",
+                bool(row and row.given),
+                row.at if row else None,
+                row.get_channel_display() if row else "",
+            )
+        )
+    return lines
+
+
+def consent_key_of_field(name: str):
+    """The consent key (members.services.consents) of a consent line's key."""
+    if name.startswith("third_party_"):
+        return (Consent.Purpose.THIRD_PARTY, int(name.removeprefix("third_party_")))
+    return name

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from coupons.selectors import member_coupons
-from members.models import Card, Consent, Member, ThirdParty
-from members.services.consents import PLAIN_PURPOSES, current_states
+from members.models import Card, Member
+from members.selectors import ConsentLine, consent_lines
+from members.selectors import consent_key_of_field as consent_key_of_field  # for the site and the API
 from points.selectors import member_accounts, member_points_expiring_by_month, member_recent_history
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
@@ -46,39 +47,6 @@ def member_cards(*, member: Member) -> list[Card]:
     return list(Card.objects.filter(member=member).defer("number").order_by("-status", "-created_at", "-pk"))
 
 
-@dataclass(frozen=True)
-class ConsentLine:
-    key: str  # the form field's name: the purpose, or third_party_<id>
-    label: str
-    detail: str
-    given: bool
-    at: object | None
-
-
 def member_consent_lines(*, member: Member) -> list[ConsentLine]:
     """Every purpose the member is asked about, with their answer now and when they gave it."""
-    states = current_states(member.pk)
-    lines = []
-    for purpose in PLAIN_PURPOSES:
-        row = states.get(purpose)
-        label = Consent.Purpose(purpose).label
-        lines.append(ConsentLine(purpose, label, "", bool(row and row.given), row.at if row else None))
-    for party in ThirdParty.objects.filter(active=True).order_by("name"):
-        row = states.get((Consent.Purpose.THIRD_PARTY, party.pk))
-        lines.append(
-            ConsentLine(
-                f"third_party_{party.pk}",
-                f"{Consent.Purpose.THIRD_PARTY.label}: {party.name}",
-                f"{party.purpose} ({party.items})",
-                bool(row and row.given),
-                row.at if row else None,
-            )
-        )
-    return lines
-
-
-def consent_key_of_field(name: str):
-    """The consent key (members.services.consents) of a consent form field's name."""
-    if name.startswith("third_party_"):
-        return (Consent.Purpose.THIRD_PARTY, int(name.removeprefix("third_party_")))
-    return name
+    return consent_lines(member_id=member.pk)
