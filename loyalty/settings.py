@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "billing",
     "exchange",
     "portal",
+    "donations",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/v1/", include("api.urls")),
     path("portal/", include("portal.urls")),
     path("exchange/", include("exchange.urls")),
+    path("donations/", include("donations.urls")),
 ]
 # No MEDIA_URL route, not even in DEBUG: issued PDFs leave only through the portal and the admin, which
 # check who asks.
