@@ -111,7 +111,7 @@ class DonationSettlement(models.Model):
     month = models.PositiveSmallIntegerField(_("month"))
     starts_at = models.DateTimeField(_("period starts at"))
     ends_at = models.DateTimeField(_("period ends at (exclusive)"))
-    donation_count = models.PositiveIntegerField(_("donations"))
+    donation_count = models.PositiveIntegerField(_("number of donations"))
     total_points = models.BigIntegerField(_("points"))
     total_yen = models.BigIntegerField(_("amount (yen)"))
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.CLOSED)

@@ -40,6 +40,8 @@ DONATE_PERMISSION = "donations.add_donation"
 
 
 class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=gettext_lazy("website"), required=False, assume_scheme="https")
+
     class Meta:
         model = Organisation
         fields = [
