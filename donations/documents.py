@@ -77,7 +77,6 @@ def _facts_table(rows: list[list]) -> Table:
 
 
 def _build(flowables: list, *, title: str, author: str) -> bytes:
-    register_font()
     buffer = io.BytesIO()
     template = SimpleDocTemplate(
         buffer,
@@ -102,6 +101,8 @@ def _build(flowables: list, *, title: str, author: str) -> bytes:
 def render_notice_pdf(settlement) -> bytes:
     """The notice of a settlement: what the members gave the organisation in the month, and where it is
     paid."""
+    # Before any Paragraph: the font must be known when the text is parsed.
+    register_font()
     organisation = settlement.organisation
     programme = organisation.programme
     sender = sender_of(programme)
@@ -184,6 +185,7 @@ def _record_table(donations: list) -> Table:
 
 def render_record_pdf(*, member, donations: list, issued_on: datetime.date) -> bytes:
     """The member's donations, one section per programme with its secretariat, oldest first."""
+    register_font()
     by_programme: dict[int, list] = {}
     programmes: dict[int, Programme] = {}
     for donation in donations:
