@@ -8,6 +8,7 @@ Staff of some programmes see and serve only their programmes' organisations and 
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 
 from django import forms
@@ -31,7 +32,7 @@ from donations.admin.forms import DeskConfirmForm, DeskDonationForm
 from donations.models import Donation, Organisation
 from donations.services import donation_make
 from members.models import Card, Member
-from members.selectors import card_search
+from members.selectors import PSEUDONYM_RE, card_search
 from points.errors import LedgerError
 from points.selectors import card_balance
 from points.services import points_usable
@@ -170,19 +171,24 @@ class OrganisationAdmin(BackofficeAdmin):
 
     @staticmethod
     def _find_member(request, form: DeskDonationForm) -> Member | None:
-        cards = list(scoped(request, card_search(query=form.cleaned_data["member"])).select_related("member"))
-        members = {card.member_id: card.member for card in cards}
-        usable = [m for m in members.values() if m.status not in Member.REFUSED_STATUSES]
-        if not cards:
+        """The member by member id (with or without a card) or by the number of one of their cards."""
+        text = unicodedata.normalize("NFKC", form.cleaned_data["member"]).strip().upper()
+        found = {
+            card.member_id: card.member for card in scoped(request, card_search(query=text)).select_related("member")
+        }
+        if PSEUDONYM_RE.match(text):
+            found.update({m.pk: m for m in scoped(request, Member.objects.filter(pseudonym=text))})
+        if not found:
             form.add_error("member", _("No member has this member id or card number."))
             return None
+        usable = [m for m in found.values() if m.status not in Member.REFUSED_STATUSES]
         if not usable:
             form.add_error("member", _("This membership is suspended or has ended."))
             return None
-        if len(usable) == 1:
-            return usable[0]
-        form.add_error("member", _("More than one member matches; enter the member id."))
-        return None
+        if len(usable) > 1:
+            form.add_error("member", _("More than one member matches; enter the member id."))
+            return None
+        return usable[0]
 
     def _confirm_page(self, request, organisation, member: Member, points: int, error: str = ""):
         account = card_balance(member_id=member.pk, programme=organisation.programme_id)
