@@ -14,7 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from common.scoping import ProgrammeScopedAdmin
 
 # The order of the index; an app not named comes after these and before the system screens.
-DAILY_WORK = ("members", "points", "exchange", "campaigns", "coupons", "rallies", "stores", "billing", "audit")
+DAILY_WORK = (
+    "members",
+    "points",
+    "exchange",
+    "donations",
+    "campaigns",
+    "coupons",
+    "rallies",
+    "stores",
+    "billing",
+    "audit",
+)
 SYSTEM = {
     "auth": _("System: users and groups"),
     "django_q": _("System: background tasks"),

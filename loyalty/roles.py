@@ -49,6 +49,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("ranks"),
         # Bringing a programme's old system over: uploads, dry runs, imports and rollbacks.
         Grant("legacy"),
+        # Point donations: the organisations, the desk's donations, the monthly close and its payment.
+        Grant("donations"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -76,6 +78,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("exchange", actions=("view",)),
         Grant("ranks", actions=("view",)),
         Grant("legacy", actions=("view",)),
+        Grant("donations", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

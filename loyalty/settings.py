@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "exchange",
     "portal",
     "membersite",
+    "donations",
 ]
 
 MIDDLEWARE = [

@@ -18,9 +18,11 @@ class InsufficientPoints(LedgerError):
     default_message = _("Not enough points.")
 
 
-def not_usable_here(*, usable: int, balance: int, exchange: bool = False) -> InsufficientPoints:
+def not_usable_here(*, usable: int, balance: int, exchange: bool = False, donation: bool = False) -> InsufficientPoints:
     """Enough points, but some of them a company issued for its own stores only."""
-    if exchange:
+    if donation:
+        message = _("Not enough points to donate: %(usable)s of the balance of %(balance)s points can be donated.")
+    elif exchange:
         message = _("Not enough points for an exchange: %(usable)s of the balance of %(balance)s points can be used.")
     else:
         message = _(

@@ -42,6 +42,7 @@ OURS = (
     "audit",
     "ranks",
     "legacy",
+    "donations",
 )
 _keys = itertools.count()
 
@@ -330,6 +331,38 @@ def _store_suspend(w):
     return lambda: store_suspend(store=w.store, staff=w.staff)
 
 
+def _donation_organisation(w):
+    from donations.tests.factories import OrganisationFactory
+
+    return OrganisationFactory(programme=w.programme, name="ひかり子ども食堂")
+
+
+def _donate(w):
+    from donations.services import donation_make
+
+    organisation = _donation_organisation(w)
+    return lambda: donation_make(
+        member=w.member, organisation=organisation, points=100, channel="desk", idempotency_key=w.key(), staff=w.staff
+    )
+
+
+def _donations_close(w):
+    from donations.services import donations_close
+    from donations.tests.factories import donate
+
+    donate(w.member, _donation_organisation(w), 100, at=tokyo(2026, 5, 1, 10))
+    return lambda: donations_close(programme=w.programme, year=2026, month=5, staff=w.staff, now=tokyo(2026, 6, 1, 1))
+
+
+def _donation_paid(w):
+    from donations.models import DonationSettlement
+    from donations.services import settlement_mark_paid
+
+    _donations_close(w)()
+    settlement = DonationSettlement.objects.get()
+    return lambda: settlement_mark_paid(settlement=settlement, on=datetime.date(2026, 6, 10), staff=w.staff)
+
+
 SERVICES = {
     "points_adjust": _adjust,
     "member_suspend": _suspend,
@@ -361,6 +394,9 @@ SERVICES = {
     "store_suspend": _store_suspend,
     "legacy_import": _legacy_import,
     "legacy_rollback": _legacy_rollback,
+    "donation_make": _donate,
+    "donations_close": _donations_close,
+    "settlement_mark_paid": _donation_paid,
 }
 
 

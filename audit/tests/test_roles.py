@@ -19,6 +19,7 @@ OUR_APPS = {
     "exchange",
     "ranks",
     "legacy",
+    "donations",
 }
 
 

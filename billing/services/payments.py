@@ -34,6 +34,27 @@ def statement_settle(*, statement: Statement, on: datetime.date, staff) -> State
     return statement
 
 
+def billing_consignor(*, programme_id: int) -> Consignor:
+    """The 依頼人 of a programme's transfer files: the secretariat's account in its billing settings.
+
+    Raises ZenginError when the settings lack the consignor code or the account."""
+    settings = BillingSettings.objects.filter(programme_id=programme_id).first()
+    if settings is None or not (
+        settings.consignor_code and settings.bank_code and settings.branch_code and settings.account_number
+    ):
+        raise ZenginError(_("Enter the secretariat's consignor code and bank account in the billing settings."))
+    return Consignor(
+        code=settings.consignor_code,
+        name_kana=settings.consignor_name_kana,
+        bank_code=settings.bank_code,
+        bank_name_kana=settings.bank_name_kana,
+        branch_code=settings.branch_code,
+        branch_name_kana=settings.branch_name_kana,
+        account_type=settings.account_type,
+        account_number=settings.account_number,
+    )
+
+
 def statements_transfer_file(*, statements, transfer_date: datetime.date, staff) -> bytes:
     """A 全銀 総合振込 file paying out the given statements that the secretariat owes and has not paid.
 
@@ -52,19 +73,7 @@ def statements_transfer_file(*, statements, transfer_date: datetime.date, staff)
     if len(programmes) > 1:
         # Each programme pays out from its own account: one file per programme.
         raise ZenginError(_("Choose the payouts of one programme at a time."))
-    settings = BillingSettings.objects.get(programme_id=programmes.pop())
-    if not (settings.consignor_code and settings.bank_code and settings.branch_code and settings.account_number):
-        raise ZenginError(_("Enter the secretariat's consignor code and bank account in the billing settings."))
-    consignor = Consignor(
-        code=settings.consignor_code,
-        name_kana=settings.consignor_name_kana,
-        bank_code=settings.bank_code,
-        bank_name_kana=settings.bank_name_kana,
-        branch_code=settings.branch_code,
-        branch_name_kana=settings.branch_name_kana,
-        account_type=settings.account_type,
-        account_number=settings.account_number,
-    )
+    consignor = billing_consignor(programme_id=programmes.pop())
     transfers = []
     for statement in payable:
         merchant = statement.merchant

@@ -21,6 +21,9 @@ from campaigns.models import CampaignApplication
 from campaigns.tests.factories import CampaignFactory
 from coupons.models import Coupon, CouponTemplate
 from coupons.tests.factories import CouponTemplateFactory
+from donations.models import Donation
+from donations.services import donations_close
+from donations.tests.factories import OrganisationFactory, donate
 from exchange.models import StockMove, WindowRule
 from exchange.services import exchange_create
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
@@ -95,6 +98,10 @@ def build_programme(code: str, name: str, staff) -> dict:
         at=tokyo(2026, 6, 1, 10),
         reserve=True,
     )
+    organisation = OrganisationFactory(programme=programme, name=f"{name}の寄付先")
+    donation = donate(member, organisation, 10, at=tokyo(2026, 5, 1, 10))
+    donations_close(programme=programme, year=2026, month=5, now=tokyo(2026, 6, 1, 1), staff=staff)
+    donation = Donation.objects.select_related("settlement").get(pk=donation.pk)
     account = Account.objects.get(member=member, programme=programme)
     rows = [
         programme,
@@ -131,6 +138,9 @@ def build_programme(code: str, name: str, staff) -> dict:
         item,
         StockMove.objects.filter(item=item).first(),
         exchange,
+        organisation,
+        donation,
+        donation.settlement,
     ]
     assert all(row is not None for row in rows)
     assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)

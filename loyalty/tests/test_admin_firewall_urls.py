@@ -131,6 +131,8 @@ def test_every_custom_url_parameter_is_known_here():
         "exchange_desk_collect",
         "exchange_exchange_slip",
         "exchange_item_receive",
+        "donations_organisation_donate",
+        "donations_donationsettlement_notice",
     } <= set(route_names())
 
 

@@ -12,6 +12,7 @@ the terminal API stores its answer in the same transaction as the entries
 it reports. The secretariat's operations insist on being outermost.
 """
 
+from points.services.donation import points_donate
 from points.services.exchange import points_exchange, points_exchange_return
 from points.services.ledger import (
     LOT_ORDER,
@@ -68,6 +69,7 @@ __all__ = [
     "points_account_lock",
     "points_usable",
     "points_adjust",
+    "points_donate",
     "BonusGrant",
     "points_bonus",
     "points_bonuses",
