@@ -69,3 +69,13 @@ class WithdrawForm(forms.Form):
         if value not in ("退会", "withdraw"):
             raise ValidationError(_("Type 退会 exactly to confirm."))
         return value
+
+
+class DonationForm(forms.Form):
+    organisation = forms.TypedChoiceField(label=_("organisation"), coerce=int)
+    points = forms.IntegerField(label=_("points"), min_value=1, max_value=10_000_000)
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].choices = [(o.pk, f"{o.name}（{o.programme.name}）") for o in organisations]

@@ -28,6 +28,9 @@ from sesame.utils import get_token
 
 from audit.models import AuditEvent
 from audit.services import audit_record
+from donations.models import Donation
+from donations.selectors import organisations_accepting
+from donations.services import donation_make
 from lifecycle.services import card_replace, member_withdraw
 from members import services as members
 from members.models import Card, Consent, Member
@@ -35,6 +38,7 @@ from members.selectors import card_number_indexes
 from members.services.consents import consent_record, policy_in_force
 from membersite.models import ApiSession, MemberLogin
 from points import errors
+from points.models import Account
 
 
 class MemberSiteError(ValueError):
@@ -323,3 +327,34 @@ def api_session_member(*, key: str) -> Member | None:
 
 def api_session_end(*, key: str) -> None:
     ApiSession.objects.filter(key_hash=_key_hash(key), ended_at__isnull=True).update(ended_at=timezone.now())
+
+
+# --- donations ----------------------------------------------------------------------------------------------
+
+
+def member_organisations(*, member: Member) -> list:
+    """The organisations taking donations today in the programmes the member holds points in."""
+    programme_ids = Account.objects.filter(member=member).values_list("programme_id", flat=True)
+    return [
+        organisation
+        for programme_id in sorted(set(programme_ids))
+        for organisation in organisations_accepting(programme=programme_id).select_related("programme")
+    ]
+
+
+def member_donate(*, member: Member, organisation_id: int, points: int, key: str, channel: str = Donation.Channel.SITE):
+    """The member donates points from the site (or the app, `channel` api): once per key, soonest-expiring
+    points first."""
+    organisation = next((o for o in member_organisations(member=member) if o.pk == organisation_id), None)
+    if organisation is None:
+        raise MemberSiteError(_("This organisation is not taking donations."))
+    try:
+        return donation_make(
+            member=member,
+            organisation=organisation,
+            points=points,
+            channel=channel,
+            idempotency_key=f"member-{channel}:{member.pk}:{key}"[:190],
+        )
+    except errors.LedgerError as exc:
+        raise MemberSiteError(str(exc)) from None

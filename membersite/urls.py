@@ -21,5 +21,7 @@ urlpatterns = [
     path("profile/", views.profile, name="profile"),
     path("consents/", views.consents, name="consents"),
     path("policy/", views.policy, name="policy"),
+    path("donate/", views.donate, name="donate"),
+    path("donations/record.pdf", views.donation_record, name="donation_record"),
     path("withdraw/", views.withdraw, name="withdraw"),
 ]

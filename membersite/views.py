@@ -8,11 +8,12 @@ every id-taking URL). Every change is a POST calling membersite.services.
 
 from __future__ import annotations
 
+import uuid
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth import login, logout
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -20,10 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from donations.documents import donation_record_pdf
+from donations.selectors import donations_of_member
 from members.models import Card
 from membersite import selectors, services
 from membersite.forms import (
     CardCodeForm,
+    DonationForm,
     EmailForm,
     NewCardForm,
     ProfileForm,
@@ -278,6 +282,39 @@ def policy(request):
         return redirect(_next(request, reverse("my:home")))
     error = _("Please agree to the new policy to go on.") if request.method == "POST" else ""
     return _render(request, "policy.html", {"form": form, "policy": policy, "error": error, "next": _next(request, "")})
+
+
+@member_required
+def donate(request):
+    """Donate points to an organisation, from 1 point; the form's key makes a double submit donate once."""
+    organisations = services.member_organisations(member=request.member)
+    form = DonationForm(request.POST or None, organisations=organisations, initial={"key": uuid.uuid4()})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            donation = services.member_donate(
+                member=request.member, organisation_id=data["organisation"], points=data["points"], key=str(data["key"])
+            )
+        except MemberSiteError as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                _("Thank you: %(points)s points donated to %(organisation)s.")
+                % {"points": f"{donation.points:,}", "organisation": donation.organisation.name},
+            )
+            return redirect("my:donate")
+    donations = donations_of_member(member=request.member)[:20]
+    return _render(request, "donate.html", {"form": form, "organisations": organisations, "donations": donations})
+
+
+@member_required
+def donation_record(request):
+    return HttpResponse(
+        donation_record_pdf(member=request.member),
+        content_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="donations.pdf"'},
+    )
 
 
 @member_required

@@ -195,3 +195,33 @@ def test_a_link_expires_after_its_minutes(client, monkeypatch):
     response = client.post("/my/link/", {"token": token})
     assert response.status_code == 400 and "期限切れ" in response.content.decode()
     assert client.get("/my/").status_code == 302
+
+
+def test_a_member_donates_from_the_site_once_per_form_and_downloads_the_record(client, store, programme):
+    import subprocess
+    import uuid
+
+    from donations.models import Donation
+    from donations.tests.factories import OrganisationFactory
+    from points.models import Entry
+
+    member = registered_member()
+    buy(member.cards.get(), store, amount_yen=20_000)
+    before = Account.objects.get(member=member).balance
+    organisation = OrganisationFactory(programme=programme, name="こども食堂ひかり")
+    sign_in(client, member)
+    page = client.get("/my/donate/").content.decode()
+    assert "こども食堂ひかり" in page
+    form = {"organisation": organisation.pk, "points": 100, "key": str(uuid.uuid4())}
+    assert client.post("/my/donate/", form).status_code == 302
+    assert client.post("/my/donate/", form).status_code == 302  # the same form again: once
+    donation = Donation.objects.get()
+    assert (donation.member_id, donation.points, donation.channel) == (member.pk, 100, "site")
+    assert Entry.objects.get(kind="donation", account__member=member).points == -100
+    assert Account.objects.get(member=member).balance == before - 100
+    too_much = client.post("/my/donate/", {**form, "points": before * 2, "key": str(uuid.uuid4())})
+    assert too_much.status_code == 200 and "errors" in too_much.content.decode()
+    pdf = client.get("/my/donations/record.pdf")
+    assert pdf["Content-Type"] == "application/pdf"
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert "こども食堂ひかり" in text and "100" in text
