@@ -49,6 +49,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("ranks"),
         # Bringing a programme's old system over: uploads, dry runs, imports and rollbacks.
         Grant("legacy"),
+        # QR events and flyers, their posters, and each store's visit code at the counter.
+        Grant("qrpoints"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -63,6 +65,9 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("coupons", actions=("view",)),
         Grant("rallies", models=("rally", "rallygoal")),
         Grant("rallies", actions=("view",)),
+        # QR events and flyers are the operators' to run; claims, flyer rights and stores' codes are history.
+        Grant("qrpoints", models=("qrevent", "flyer")),
+        Grant("qrpoints", actions=("view",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
@@ -76,6 +81,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("exchange", actions=("view",)),
         Grant("ranks", actions=("view",)),
         Grant("legacy", actions=("view",)),
+        Grant("qrpoints", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }
