@@ -42,6 +42,7 @@ OURS = (
     "audit",
     "ranks",
     "legacy",
+    "qrpoints",
 )
 _keys = itertools.count()
 
@@ -330,6 +331,42 @@ def _store_suspend(w):
     return lambda: store_suspend(store=w.store, staff=w.staff)
 
 
+def _qr_event_save(w):
+    from qrpoints.models import QrEvent
+    from qrpoints.services import qr_event_save
+
+    event = QrEvent(
+        programme=w.programme,
+        name="駅前夏祭り",
+        points=100,
+        max_claims=50,
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=7),
+    )
+    return lambda: qr_event_save(event=event, staff=w.staff)
+
+
+def _flyer_save(w):
+    from qrpoints.models import Flyer
+    from qrpoints.services import flyer_save
+
+    flyer = Flyer(
+        programme=w.programme,
+        name="秋のチラシ",
+        points=50,
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=7),
+    )
+    return lambda: flyer_save(flyer=flyer, staff=w.staff, stores=[w.store])
+
+
+def _store_visit_code_issue(w):
+    from qrpoints.services import store_visit_code_current, store_visit_code_issue
+
+    store_visit_code_current(store=w.store)
+    return lambda: store_visit_code_issue(store=w.store, staff=w.staff)
+
+
 SERVICES = {
     "points_adjust": _adjust,
     "member_suspend": _suspend,
@@ -361,6 +398,9 @@ SERVICES = {
     "store_suspend": _store_suspend,
     "legacy_import": _legacy_import,
     "legacy_rollback": _legacy_rollback,
+    "qr_event_save": _qr_event_save,
+    "flyer_save": _flyer_save,
+    "store_visit_code_issue": _store_visit_code_issue,
 }
 
 

@@ -251,7 +251,9 @@ def test_a_visit_to_a_store_not_in_the_flyer_credits_nothing(japanese, member, p
     result = scan(member, visit_token(other_store))
 
     assert (result.outcome, result.points) == (Outcome.NOT_THIS_STORE, 0)
-    assert result.message == f"{other_store.name}は「秋のチラシ」の対象店舗ではありません。ポイントは付与されていません。"
+    assert (
+        result.message == f"{other_store.name}は「秋のチラシ」の対象店舗ではありません。ポイントは付与されていません。"
+    )
     assert bonuses(member) == []
     # The right still waits for a visit to the flyer's store.
     assert scan(member, visit_token(store)).points == flyer.points
