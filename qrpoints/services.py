@@ -371,6 +371,21 @@ def _visit_period_refusal(flyer: Flyer, store: Store, at) -> ScanResult:
     return ScanResult(kind=QrKind.VISIT, outcome=refusal.outcome, points=0, message=refusal.message, obj=store)
 
 
+# --- the member's lifecycle ------------------------------------------------------------------------------------
+
+
+def qr_transfer(*, source: Member, target: Member) -> dict[str, int]:
+    """On a merge: source's event claims and flyer rights become target's, so that the one person claims an
+    event, or takes a flyer, once. Where both records hold one for the same event or flyer, source's stays on the
+    merged record (a claim's points were credited and moved with the accounts; a right left there is never
+    redeemed). Assumes the caller's transaction, which has locked both members and their accounts."""
+    claimed = QrClaim.objects.filter(member=target).values("event_id")
+    claims = QrClaim.objects.filter(member=source).exclude(event_id__in=claimed).update(member=target)
+    held = FlyerRight.objects.filter(member=target).values("flyer_id")
+    rights = FlyerRight.objects.filter(member=source).exclude(flyer_id__in=held).update(member=target)
+    return {"qr_claims": claims, "flyer_rights": rights}
+
+
 # --- store visit codes ----------------------------------------------------------------------------------------
 
 

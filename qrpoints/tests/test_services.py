@@ -334,3 +334,29 @@ def test_points_a_store_pays_for_must_name_the_store(member, programme):
             reason="x",
             idempotency_key="grant-1",
         )
+
+
+# --- a merge ----------------------------------------------------------------------------------------------------
+
+
+def test_after_a_merge_the_survivor_cannot_claim_again_what_the_merged_record_claimed(
+    japanese, programme, store, staff
+):
+    from lifecycle.services import member_merge
+
+    event = QrEventFactory(programme=programme, name="駅前夏祭り")
+    flyer = FlyerFactory(programme=programme, stores=[store])
+    both = QrEventFactory(programme=programme, name="二重")
+    source, target = MemberFactory(), MemberFactory()
+    scan(source, event)
+    scan(source, flyer)
+    scan(source, both)
+    scan(target, both)
+
+    moved = member_merge(source=source, target=target, staff=staff)
+
+    assert (moved["qr_claims"], moved["flyer_rights"]) == (1, 1)
+    assert scan(target, event).outcome == Outcome.ALREADY
+    assert scan(target, visit_token(store)).points == flyer.points
+    # Each record claimed the event of both before the merge: the merged record keeps its claim.
+    assert QrClaim.objects.get(event=both, member=source)
