@@ -69,7 +69,9 @@ def qr_resolve(token: str) -> tuple[str, QrEvent | Flyer | Store]:
     except (signing.BadSignature, ValueError, TypeError):
         raise QrCodeInvalid() from None
     _letter, model = KINDS[kind]
-    queryset = model.objects.select_related("store") if model is StoreVisitCode else model.objects.all()
+    # What the scan reads next: the event's programme and paying store, the flyer's programme, the code's store.
+    related = {QrEvent: ("programme", "store"), Flyer: ("programme",), StoreVisitCode: ("store",)}[model]
+    queryset = model.objects.select_related(*related)
     obj = queryset.filter(pk=pk).first() if isinstance(pk, int) else None
     if obj is None or obj.nonce != nonce:
         raise QrCodeInvalid()

@@ -158,3 +158,25 @@ def test_the_member_page_shows_the_claims_and_flyer_rights(secretariat_client, p
     section = page.split('id="member-qr-points"', 1)[1].split("</div>", 1)[0]
     assert "駅前夏祭り" in section and "+300 pt" in section
     assert "秋のチラシ" in section and "来店待ち" in section
+
+
+def test_the_lists_count_claims_rights_and_credits(secretariat_client, programme, store):
+    from members.tests.factories import MemberFactory
+    from qrpoints.services import store_visit_url
+
+    event = QrEventFactory(programme=programme, name="駅前夏祭り", max_claims=40)
+    flyer = FlyerFactory(programme=programme, name="秋のチラシ", stores=[store])
+    visit = store_visit_url(store).rsplit("/my/qr/", 1)[1].rstrip("/")
+    first, second = MemberFactory(), MemberFactory()
+    for member in (first, second):
+        qr_scan(member=member, token=token_of(event))
+        qr_scan(member=member, token=token_of(flyer))
+    qr_scan(member=first, token=visit)
+
+    events = secretariat_client.get(reverse("admin:qrpoints_qrevent_changelist")).content.decode()
+    flyers = secretariat_client.get(reverse("admin:qrpoints_flyer_changelist")).content.decode()
+
+    assert "2 / 40" in events
+    row = flyers.split("秋のチラシ", 1)[1].split("</tr>", 1)[0]
+    assert "2 / 上限なし" in row
+    assert '<td class="field-credited">1</td>' in row
