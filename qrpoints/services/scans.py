@@ -1,5 +1,5 @@
-"""Every write of the QR points: a member's scan (an event's points, a flyer's right, a store visit that
-redeems the rights), and the staff's events, flyers and store visit codes.
+"""A member's scans: an event's points, a flyer's right, a store visit that redeems the rights; and a merge's
+move of them.
 
 A scan is one durable transaction. It refuses before writing what it can tell at once (a code not ours, a
 suspended or ended membership, a period not begun or over); under the locks it takes the member's account
@@ -20,17 +20,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
-from audit.models import AuditEvent
-from audit.services import audit_record
 from common.formatting import datetime_text
 from members.models import Member
 from points import errors
 from points.models import Entry
 from points.services import member_check_usable, points_account_lock, points_grant
-from qrpoints.models import Flyer, FlyerRight, QrClaim, QrEvent, StoreVisitCode
-from qrpoints.tokens import QrCodeInvalid, QrKind, qr_resolve, qr_url
+from qrpoints.models import Flyer, FlyerRight, QrClaim, QrEvent
+from qrpoints.tokens import QrCodeInvalid, QrKind, qr_resolve
 from stores.models import Store
 
 
@@ -384,78 +381,3 @@ def qr_transfer(*, source: Member, target: Member) -> dict[str, int]:
     held = FlyerRight.objects.filter(member=target).values("flyer_id")
     rights = FlyerRight.objects.filter(member=source).exclude(flyer_id__in=held).update(member=target)
     return {"qr_claims": claims, "flyer_rights": rights}
-
-
-# --- store visit codes ----------------------------------------------------------------------------------------
-
-
-def store_visit_code_current(*, store: Store) -> StoreVisitCode:
-    """The store's live visit code, issued now if it has none (by nobody: the first ask for it). May run inside
-    the caller's transaction."""
-    live = StoreVisitCode.objects.filter(store=store, retired_at__isnull=True).first()
-    if live is not None:
-        return live
-    try:
-        with transaction.atomic():
-            return StoreVisitCode.objects.create(store=store)
-    except IntegrityError:
-        # Issued at the same moment by another request.
-        return StoreVisitCode.objects.get(store=store, retired_at__isnull=True)
-
-
-def store_visit_url(store: Store) -> str:
-    """The URL the store's visit QR holds, for a poster at the counter or a terminal's screen."""
-    return qr_url(store_visit_code_current(store=store))
-
-
-def store_visit_code_issue(*, store: Store, staff) -> StoreVisitCode:
-    """A new visit code for the store; its previous code stops working (a printed poster shows an error)."""
-    with transaction.atomic():
-        now = timezone.now()
-        retired = list(
-            StoreVisitCode.objects.select_for_update()
-            .filter(store=store, retired_at__isnull=True)
-            .values_list("pk", flat=True)
-        )
-        StoreVisitCode.objects.filter(pk__in=retired).update(retired_at=now)
-        code = StoreVisitCode.objects.create(store=store, issued_by=staff)
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD,
-            obj=code,
-            summary=gettext_noop("store visit code issued"),
-            detail={"store": store.pk, "retired": retired},
-        )
-    return code
-
-
-# --- the staff's events and flyers -----------------------------------------------------------------------------
-
-
-def qr_event_save(*, event: QrEvent, staff, changed: list[str] | None = None) -> QrEvent:
-    """Create or change a QR event, with its audit row naming the fields changed."""
-    return _audited_save(event, staff=staff, changed=changed)
-
-
-def flyer_save(*, flyer: Flyer, staff, changed: list[str] | None = None, stores=None) -> Flyer:
-    """Create or change a flyer (and, when given, the stores where its visit counts), with its audit row."""
-    with transaction.atomic():
-        _audited_save(flyer, staff=staff, changed=changed)
-        if stores is not None:
-            flyer.stores.set(stores)
-    return flyer
-
-
-def _audited_save(obj: QrEvent | Flyer, *, staff, changed: list[str] | None):
-    with transaction.atomic():
-        adding = obj.pk is None
-        if adding:
-            obj.created_by = staff
-        obj.save()
-        audit_record(
-            actor=staff,
-            action=AuditEvent.Action.ADD if adding else AuditEvent.Action.CHANGE,
-            obj=obj,
-            detail={"changed": changed or []},
-        )
-    return obj
