@@ -34,6 +34,7 @@ from points import errors, forms
 from points.admin import MemberLedgerAdmin
 from points.models import Account, Programme
 from points.services import accounts_open, points_adjust, points_refund_purchased, points_sell_at_desk
+from qrpoints.selectors import member_qr_points
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
 
@@ -143,6 +144,8 @@ class MemberDeskAdmin(MemberLedgerAdmin):
             context["coupons"] = member_coupons(member_id=member.pk, programme_ids=own)
         if user.has_perm("rallies.view_stamp"):
             context["rallies"] = member_rallies(member_id=member.pk, programme_ids=own)
+        if user.has_perm("qrpoints.view_qrclaim"):
+            context["qr_points"] = member_qr_points(member_id=member.pk, programme_ids=own)
         if user.has_perm("ranks.view_rankrecord"):
             context["ranks"] = member_ranks(member_id=member.pk, programme_ids=own)
         if user.has_perm("exchange.view_exchange"):

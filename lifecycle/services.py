@@ -23,13 +23,14 @@ from members import services as members
 from members.models import Card, CardEvent, Consent, Member
 from points import errors
 from points.services import accounts_forfeit, accounts_transfer, cards_lock
+from qrpoints.services import qr_transfer
 from rallies.services import rally_transfer
 
 
 def member_merge(*, source: Member, target: Member, staff, reason: str = "") -> dict:
     """Two records of one person become one: target keeps its personal data and gains everything of source
-    (points and lots, cards, coupons, stamps and goals, exchanges); source's personal data is erased as on a
-    withdrawal. Returns what moved, as written in the audit row."""
+    (points and lots, cards, coupons, stamps and goals, exchanges, QR claims and flyer rights); source's personal
+    data is erased as on a withdrawal. Returns what moved, as written in the audit row."""
     with transaction.atomic(durable=True):
         cards_lock(member_ids=[source.pk, target.pk])
         source, target = _lock_members(source.pk, target.pk)
@@ -145,6 +146,7 @@ def _merge(*, source: Member, target: Member, staff, reason: str) -> dict:
         "coupons": coupons_transfer(source=source, target=target),
         **rally_transfer(source=source, target=target),
         "exchanges": exchange_transfer(source=source, target=target),
+        **qr_transfer(source=source, target=target),
     }
     members.member_erase(member=source, merged_into=target)
     return moved

@@ -51,6 +51,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("legacy"),
         # Point donations: the organisations, the desk's donations, the monthly close and its payment.
         Grant("donations"),
+        # QR events and flyers, their posters, and each store's visit code at the counter.
+        Grant("qrpoints"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -65,6 +67,9 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("coupons", actions=("view",)),
         Grant("rallies", models=("rally", "rallygoal")),
         Grant("rallies", actions=("view",)),
+        # QR events and flyers are the operators' to run; claims, flyer rights and stores' codes are history.
+        Grant("qrpoints", models=("qrevent", "flyer")),
+        Grant("qrpoints", actions=("view",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
@@ -79,6 +84,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("ranks", actions=("view",)),
         Grant("legacy", actions=("view",)),
         Grant("donations", actions=("view",)),
+        Grant("qrpoints", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

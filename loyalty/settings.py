@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "demo",
     "billing",
     "exchange",
+    "qrpoints",
     "portal",
     "membersite",
     "donations",
@@ -262,8 +263,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jimukyoku@example.jp"
 BILLING_CLOSE_GRACE_MINUTES = int(os.environ.get("BILLING_CLOSE_GRACE_MINUTES", "10"))
 # Where merchants reach the portal; used in the e-mail that tells them their documents are ready.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000")
-# The member site's address, in the links mailed to members and in the QR codes of posters.
-MEMBER_SITE_BASE_URL = os.environ.get("MEMBER_SITE_BASE_URL", PORTAL_BASE_URL)
+# The member site's address (/my/): in the links mailed to members and in the QR codes of posters, flyers and
+# store counters.
+MEMBER_SITE_BASE_URL = os.environ.get("MEMBER_SITE_BASE_URL", PORTAL_BASE_URL).rstrip("/")
 # Portal and admin sessions end after this many seconds (8 hours), and when the browser closes.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

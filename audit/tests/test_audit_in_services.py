@@ -43,6 +43,7 @@ OURS = (
     "ranks",
     "legacy",
     "donations",
+    "qrpoints",
 )
 _keys = itertools.count()
 
@@ -361,6 +362,40 @@ def _donation_paid(w):
     _donations_close(w)()
     settlement = DonationSettlement.objects.get()
     return lambda: settlement_mark_paid(settlement=settlement, on=datetime.date(2026, 6, 10), staff=w.staff)
+def _qr_event_save(w):
+    from qrpoints.models import QrEvent
+    from qrpoints.services import qr_event_save
+
+    event = QrEvent(
+        programme=w.programme,
+        name="駅前夏祭り",
+        points=100,
+        max_claims=50,
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=7),
+    )
+    return lambda: qr_event_save(event=event, staff=w.staff)
+
+
+def _flyer_save(w):
+    from qrpoints.models import Flyer
+    from qrpoints.services import flyer_save
+
+    flyer = Flyer(
+        programme=w.programme,
+        name="秋のチラシ",
+        points=50,
+        valid_from=timezone.now(),
+        valid_until=timezone.now() + datetime.timedelta(days=7),
+    )
+    return lambda: flyer_save(flyer=flyer, staff=w.staff, stores=[w.store])
+
+
+def _store_visit_code_issue(w):
+    from qrpoints.services import store_visit_code_current, store_visit_code_issue
+
+    store_visit_code_current(store=w.store)
+    return lambda: store_visit_code_issue(store=w.store, staff=w.staff)
 
 
 SERVICES = {
@@ -397,6 +432,9 @@ SERVICES = {
     "donation_make": _donate,
     "donations_close": _donations_close,
     "settlement_mark_paid": _donation_paid,
+    "qr_event_save": _qr_event_save,
+    "flyer_save": _flyer_save,
+    "store_visit_code_issue": _store_visit_code_issue,
 }
 
 

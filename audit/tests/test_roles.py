@@ -20,6 +20,7 @@ OUR_APPS = {
     "ranks",
     "legacy",
     "donations",
+    "qrpoints",
 }
 
 
@@ -53,7 +54,7 @@ def test_operator_has_no_permission_on_members():
     assert "points.view_entry" in granted
     # Operators run campaigns; everything else they only read, and the bonuses given are history.
     assert {"campaigns.add_campaign", "campaigns.change_campaign"} <= granted
-    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal")
+    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal", "_qrevent", "_flyer")
     assert not {c for c in granted if not c.split(".")[1].startswith("view_") and not c.endswith(runs)}
 
 

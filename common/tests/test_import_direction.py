@@ -13,7 +13,7 @@ LAYERS = (
     ("stores", "members"),
     ("points",),
     ("ranks",),
-    ("campaigns", "coupons", "rallies", "billing", "exchange"),
+    ("campaigns", "coupons", "rallies", "billing", "exchange", "qrpoints"),
     ("till", "portal", "lifecycle", "legacy", "donations"),
     ("api",),
     ("membersite",),

@@ -33,6 +33,9 @@ from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdPa
 from members.services import member_register
 from points.models import Account, Entry, Lot, StaffProgramme
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
+from qrpoints.models import FlyerRight, QrClaim
+from qrpoints.services import qr_scan, store_visit_code_current
+from qrpoints.tests.factories import FlyerFactory, QrEventFactory, token_of
 from rallies.models import GoalReached, Stamp
 from rallies.services import rally_draw
 from rallies.tests.factories import RallyFactory, RallyGoalFactory
@@ -46,7 +49,8 @@ _keys = itertools.count(1)
 def build_programme(code: str, name: str, staff) -> dict:
     """A company's programme with one row of every kind, by model: its store (of this programme only), a
     member who bought there (a campaign bonus, a coupon, a rally stamp and goal), a rank, a closed period and
-    its statement, an adjustment, and a reserved gift exchange."""
+    its statement, an adjustment, a reserved gift exchange, and a QR event and a flyer the member claimed at
+    the store's visit code."""
     programme = ProgrammeFactory(code=code, name=name)
     settings = BillingSettingsFactory(programme=programme)
     merchant = MerchantFactory(name=f"{name}の会社")
@@ -102,6 +106,12 @@ def build_programme(code: str, name: str, staff) -> dict:
     donation = donate(member, organisation, 10, at=tokyo(2026, 5, 1, 10))
     donations_close(programme=programme, year=2026, month=5, now=tokyo(2026, 6, 1, 1), staff=staff)
     donation = Donation.objects.select_related("settlement").get(pk=donation.pk)
+    qr_event = QrEventFactory(programme=programme)
+    flyer = FlyerFactory(programme=programme, stores=[store])
+    visit_code = store_visit_code_current(store=store)
+    for code in (qr_event, flyer, visit_code):
+        qr_scan(member=member, token=token_of(code))
+
     account = Account.objects.get(member=member, programme=programme)
     rows = [
         programme,
@@ -141,6 +151,11 @@ def build_programme(code: str, name: str, staff) -> dict:
         organisation,
         donation,
         donation.settlement,
+        qr_event,
+        QrClaim.objects.get(event=qr_event),
+        flyer,
+        FlyerRight.objects.get(flyer=flyer),
+        visit_code,
     ]
     assert all(row is not None for row in rows)
     assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 
 from members.models import Card
 from points import errors, sql
-from points.models import Account, Entry, Lot, Programme, PurchaseCategory
+from points.models import Account, Entry, Funder, Lot, Programme, PurchaseCategory
 from points.services.ledger import (
     MAX_AMOUNT_YEN,
     MAX_POINTS,
@@ -227,22 +227,49 @@ def points_coupon_bonus(
     def post() -> Posting:
         with transaction.atomic():
             member_check_usable(member_id=member_id)
-            account = lock_account(member_id=member_id, programme=programme)
-            ctx = context(
-                occurred_at=occurred_at, store=store, terminal=terminal, receipt_no=receipt_no, reason=reason[:300]
-            )
-            entry = ctx.entry(
-                account=account,
-                kind=Entry.Kind.BONUS,
+            return points_grant(
+                member_id=member_id,
+                programme=programme,
                 points=points,
-                key=idempotency_key,
                 funder=funder,
+                store=store,
+                reason=reason,
+                idempotency_key=idempotency_key,
+                terminal=terminal,
+                occurred_at=occurred_at,
+                receipt_no=receipt_no,
             )
-            credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
-            save_account(account)
-            return Posting(account=account, entries=[entry])
 
     return idempotent(idempotency_key, post)
+
+
+def points_grant(
+    *,
+    member_id: int,
+    programme: Programme,
+    points: int,
+    funder: str,
+    store: Store | None,
+    reason: str,
+    idempotency_key: str,
+    terminal=None,
+    occurred_at=None,
+    receipt_no: str = "",
+) -> Posting:
+    """Bonus points given on their own, in the caller's transaction: one bonus entry with its funder (a
+    store-funded bonus names the paying store in `store`, which the close bills as it bills a campaign's), and
+    a lot issued by that store (or by none) expiring by the programme's rule. The member's account is locked,
+    opened if they have none. The caller has checked that the member may receive points; a second grant with
+    one key is refused by the database (IntegrityError), which rolls the caller's transaction back."""
+    check_whole(points, low=1, high=MAX_POINTS, message=_("A bonus must be a positive whole number of points."))
+    if funder == Funder.STORE and store is None:
+        raise errors.InvalidOperation(_("Points a store pays for must name the store."))
+    account = lock_account(member_id=member_id, programme=programme)
+    ctx = context(occurred_at=occurred_at, store=store, terminal=terminal, receipt_no=receipt_no, reason=reason[:300])
+    entry = ctx.entry(account=account, kind=Entry.Kind.BONUS, points=points, key=idempotency_key, funder=funder)
+    credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
+    save_account(account)
+    return Posting(account=account, entries=[entry])
 
 
 def points_spend(
