@@ -9,6 +9,7 @@ from members.models import Card, Member
 from members.selectors import ConsentLine, consent_lines
 from members.selectors import consent_key_of_field as consent_key_of_field  # for the site and the API
 from points.selectors import member_accounts, member_points_expiring_by_month, member_recent_history
+from qrpoints.selectors import member_qr_points
 from rallies.selectors import member_rallies
 from ranks.selectors import member_ranks
 
@@ -23,11 +24,12 @@ class Overview:
     ranks: list = field(default_factory=list)
     coupons: list = field(default_factory=list)
     rallies: list = field(default_factory=list)
+    qr: object | None = None
 
 
 def member_overview(*, member: Member) -> Overview:
     """Balances per programme, points expiring by month, ranks and what remains to the next, coupons held,
-    rally progress."""
+    rally progress, QR event claims and flyer rights."""
     return Overview(
         member=member,
         accounts=member_accounts(member_id=member.pk),
@@ -35,6 +37,7 @@ def member_overview(*, member: Member) -> Overview:
         ranks=member_ranks(member_id=member.pk),
         coupons=member_coupons(member_id=member.pk, limit=20),
         rallies=member_rallies(member_id=member.pk),
+        qr=member_qr_points(member_id=member.pk, limit=10),
     )
 
 

@@ -39,6 +39,7 @@ from members.services.consents import consent_record, policy_in_force
 from membersite.models import ApiSession, MemberLogin
 from points import errors
 from points.models import Account
+from qrpoints.services import qr_scan
 
 
 class MemberSiteError(ValueError):
@@ -358,3 +359,12 @@ def member_donate(*, member: Member, organisation_id: int, points: int, key: str
         )
     except errors.LedgerError as exc:
         raise MemberSiteError(str(exc)) from None
+
+
+# --- QR event and flyer points -------------------------------------------------------------------------------
+
+
+def member_qr_scan(*, member: Member, token: str):
+    """A QR code the member scanned: an event's points, a flyer's right, or a store visit redeeming rights
+    (qrpoints.services.qr_scan, which answers every outcome with a message and never raises for it)."""
+    return qr_scan(member=member, token=token)

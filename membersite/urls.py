@@ -23,5 +23,6 @@ urlpatterns = [
     path("policy/", views.policy, name="policy"),
     path("donate/", views.donate, name="donate"),
     path("donations/record.pdf", views.donation_record, name="donation_record"),
+    path("qr/<str:token>/", views.qr, name="qr"),
     path("withdraw/", views.withdraw, name="withdraw"),
 ]

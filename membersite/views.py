@@ -36,6 +36,7 @@ from membersite.forms import (
     consent_form_class,
 )
 from membersite.services import MemberSiteError
+from qrpoints.tokens import QrCodeInvalid, qr_resolve
 
 REGISTERING = "membersite.registering_card"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -315,6 +316,19 @@ def donation_record(request):
         content_type="application/pdf",
         headers={"Content-Disposition": 'attachment; filename="donations.pdf"'},
     )
+
+
+@member_required
+def qr(request, token: str):
+    """A QR code scanned with the phone's camera opens this page: what the code is, and a button (a POST) that
+    claims it, so that a link preview or a scanner opening the URL credits nothing. A member not signed in
+    signs in first and comes back here."""
+    try:
+        kind, obj = qr_resolve(token)
+    except QrCodeInvalid as exc:
+        return _render(request, "qr.html", {"error": exc.message}, status=404)
+    result = services.member_qr_scan(member=request.member, token=token) if request.method == "POST" else None
+    return _render(request, "qr.html", {"kind": kind, "obj": obj, "result": result})
 
 
 @member_required

@@ -1,17 +1,20 @@
 """A member's own errands in a real browser on a phone-sized screen: register a card from its receipt, sign
 in by the mailed link, change the address, withdraw consent to the mail magazine, report the card lost and
-move its points to a new card."""
+move its points to a new card, donate 100 points, claim an event's QR points and a flyer's."""
 
 import re
 
 import pytest
 from django.core import mail
 
+from donations.tests.factories import OrganisationFactory
 from members.models import Card, Member
 from members.selectors import consent_holds
 from members.services import card_registration_code
 from points.models import Account
 from points.tests.factories import make_card
+from qrpoints.services import store_visit_code_current
+from qrpoints.tests.factories import FlyerFactory, QrEventFactory, token_of
 from till.tests.helpers import till_buy
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,7 +31,7 @@ def phone(_browser, live_server):
     context.close()
 
 
-def test_a_member_registers_signs_in_and_looks_after_their_card(phone, live_server, store):
+def test_a_member_registers_signs_in_and_looks_after_their_card(phone, live_server, store, programme):
     page, url = phone, live_server.url
     # Given a card used at a till, whose receipt printed the registration code
     card = make_card()
@@ -105,3 +108,37 @@ def test_a_member_registers_signs_in_and_looks_after_their_card(phone, live_serv
     assert Account.objects.get(member=member).balance == points + new_points
     page.click("text=ポイント")
     assert f"{points + new_points:,}" in page.inner_text("#balances")
+
+    # When they donate 100 points to an organisation
+    organisation = OrganisationFactory(programme=programme, name="ひかり子ども食堂")
+    page.click("#nav-donate")
+    page.select_option("#id_organisation", str(organisation.pk))
+    page.fill("#id_points", "100")
+    page.click("#donate")
+    page.wait_for_selector("text=ひかり子ども食堂 に 100 ポイントを寄付しました")
+    assert Account.objects.get(member=member).balance == points + new_points - 100
+    assert "ひかり子ども食堂" in page.inner_text("#donations")
+
+    # When they scan an event's poster and press the button
+    event = QrEventFactory(programme=programme, name="駅前夏祭り", points=300)
+    page.goto(f"{url}/my/qr/{token_of(event)}/")
+    assert "駅前夏祭り" in page.inner_text("#qr")
+    page.click("#claim")
+    assert "300" in page.inner_text("#qr-result")
+
+    # When they scan a flyer, then the visit code at the counter of one of its stores
+    flyer = FlyerFactory(programme=programme, name="秋の大売り出し", points=50, stores=[store])
+    page.goto(f"{url}/my/qr/{token_of(flyer)}/")
+    page.click("#claim")
+    page.wait_for_selector("#qr-result")
+    page.goto(f"{url}/my/qr/{token_of(store_visit_code_current(store=store))}/")
+    page.click("#claim")
+    assert "50" in page.inner_text("#qr-result")
+
+    # Then both show on their page, and the balance counts them
+    page.click("text=ポイントを見る")
+    page.wait_for_url(f"{url}/my/")
+    assert "駅前夏祭り" in page.inner_text("#qr-points") and "秋の大売り出し" in page.inner_text("#qr-points")
+    total = points + new_points - 100 + 300 + 50
+    assert Account.objects.get(member=member).balance == total
+    assert f"{total:,}" in page.inner_text("#balances")

@@ -225,3 +225,50 @@ def test_a_member_donates_from_the_site_once_per_form_and_downloads_the_record(c
     assert pdf["Content-Type"] == "application/pdf"
     text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
     assert "こども食堂ひかり" in text and "100" in text
+
+
+def test_an_event_qr_is_claimed_by_its_button_once(client, programme, store):
+    from qrpoints.models import QrClaim
+    from qrpoints.tests.factories import QrEventFactory, token_of
+
+    member = registered_member()
+    buy(member.cards.get(), store)
+    event = QrEventFactory(programme=programme, name="駅前夏祭り", points=300, max_claims=1)
+    path = f"/my/qr/{token_of(event)}/"
+    # Not signed in: the sign-in page, which brings the member back here.
+    response = client.get(path)
+    assert response.status_code == 302 and response["Location"] == f"/my/login/?next={path}"
+    sign_in(client, member)
+    shown = client.get(path)
+    assert "駅前夏祭り" in shown.content.decode() and not QrClaim.objects.exists()  # opening credits nothing
+    claimed = client.post(path).content.decode()
+    assert QrClaim.objects.get(member=member).entry.points == 300
+    assert 'id="qr-result"' in claimed
+    again = client.post(path).content.decode()
+    assert QrClaim.objects.count() == 1 and "すでに受け取り済み" in again
+    assert "駅前夏祭り" in client.get("/my/").content.decode()
+    other = registered_member(name="他人 二郎")
+    sign_in(client, other)
+    full = client.post(path).content.decode()
+    assert QrClaim.objects.count() == 1 and 'class="errors"' in full
+    assert client.get("/my/qr/not-a-code/").status_code == 404
+
+
+def test_a_flyer_right_is_credited_by_a_visit_to_its_store(client, programme, store, other_store):
+    from qrpoints.models import FlyerRight
+    from qrpoints.services import store_visit_code_current
+    from qrpoints.tests.factories import FlyerFactory, token_of
+
+    member = registered_member()
+    buy(member.cards.get(), store)
+    flyer = FlyerFactory(programme=programme, name="秋の大売り出し", points=50, stores=[store])
+    sign_in(client, member)
+    client.post(f"/my/qr/{token_of(flyer)}/")
+    right = FlyerRight.objects.get(member=member)
+    assert right.entry is None
+    client.post(f"/my/qr/{token_of(store_visit_code_current(store=other_store))}/")  # not the flyer's store
+    assert FlyerRight.objects.get(pk=right.pk).entry is None
+    client.post(f"/my/qr/{token_of(store_visit_code_current(store=store))}/")
+    right.refresh_from_db()
+    assert right.entry.points == 50 and right.redeemed_store_id == store.pk
+    assert "秋の大売り出し" in client.get("/my/").content.decode()
