@@ -5,7 +5,9 @@ import re
 from django.core.management import call_command
 from django.test import override_settings
 
+from donations.models import Organisation
 from members.models import Consent, ConsentPolicy, ThirdParty
+from qrpoints.models import QrEvent
 
 
 @override_settings(DEBUG=True)
@@ -15,6 +17,7 @@ def test_the_demo_prints_a_sign_in_link_that_works(db, capsys, client):
     call_command("demo_members", "--url", "http://testserver/my/")  # made once
 
     assert ConsentPolicy.objects.count() == 1 and ThirdParty.objects.count() == 1
+    assert Organisation.objects.count() == 1 and QrEvent.objects.count() == 1
     # the demo members' consents are in the ledger, as the flags say
     assert Consent.objects.filter(purpose="mail_magazine", given=True).exists()
     out = capsys.readouterr().out

@@ -1,12 +1,20 @@
-"""Give a local demo its member side: the privacy policy the demo members agreed to, a named third party, and
-a sign-in link for one demo member, printed with the member site's address."""
+"""Give a local demo its member side: the privacy policy the demo members agreed to, a named third party, an
+organisation taking donations, a QR event running for a month, and a sign-in link for one demo member, printed
+with the member site's address."""
+
+import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
+from donations.models import Organisation
 from members.models import ConsentPolicy, Member, ThirdParty
 from membersite.services import member_link_url
+from points.models import Programme
 from points.seeding import vocabulary as words
+from qrpoints.models import QrEvent
+from qrpoints.services import qr_event_save
 
 
 class Command(BaseCommand):
@@ -30,6 +38,9 @@ class Command(BaseCommand):
             name="ひかり商店街振興組合 統計委託先",
             defaults={"purpose": "商圏の来街分析", "items": "会員ID, 性別, 年代, 郵便番号の上3桁"},
         )
+        programme = Programme.objects.filter(code=words.PROGRAMME_CODE).first()
+        if programme is not None:
+            self._donations_and_qr(programme)
         member = (
             Member.objects.filter(status=Member.Status.ACTIVE, terms_version=words.TERMS_VERSION)
             .exclude(email_bidx="")
@@ -43,3 +54,31 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Member site: {url}  member: {member.email}"))
         self.stdout.write(f"  one-time sign-in link ({settings.MEMBER_LINK_MINUTES} min): {link}")
         self.stdout.write("  later, ask for a link on the sign-in page: the mail is printed in this console")
+
+    def _donations_and_qr(self, programme) -> None:
+        Organisation.objects.get_or_create(
+            programme=programme,
+            name="ひかり子ども食堂",
+            defaults={
+                "purpose": "商店街の子どもたちに温かい食事を届けます。",
+                "bank_code": "0005",
+                "bank_name_kana": "ﾐﾂﾋﾞｼﾕｰｴﾌｼﾞｪｲ",
+                "branch_code": "123",
+                "branch_name_kana": "ﾋｶﾘ",
+                "account_number": "7654321",
+                "account_holder_kana": "ﾄｸﾋ)ﾋｶﾘｺﾄﾞﾓｼﾖｸﾄﾞｳ",
+            },
+        )
+        if not QrEvent.objects.filter(programme=programme, name="商店街夏祭り").exists():
+            now = timezone.now().replace(microsecond=0)
+            qr_event_save(
+                event=QrEvent(
+                    programme=programme,
+                    name="商店街夏祭り",
+                    points=100,
+                    max_claims=500,
+                    valid_from=now,
+                    valid_until=now + datetime.timedelta(days=30),
+                ),
+                staff=None,
+            )
