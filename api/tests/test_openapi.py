@@ -9,17 +9,9 @@ from django.conf import settings
 from django.utils import translation
 
 from api import schemas, urls
+from api.contract import REF, STATUS_TEXT
 from api.errors import LEDGER_STATUS
-from api.openapi import (
-    ANSWER_MODELS,
-    ERRORS,
-    OPERATIONS,
-    REF,
-    REQUEST_MODELS,
-    STATUS_TEXT,
-    _error_codes,
-    openapi_document,
-)
+from api.openapi import ANSWER_MODELS, ERRORS, OPERATIONS, REQUEST_MODELS, TERMINAL, openapi_document
 from api.pipeline import KEY_RE
 
 GUIDE = Path(settings.BASE_DIR) / "docs" / "terminal-api.md"
@@ -250,7 +242,7 @@ def test_each_operations_answers_and_fields_are_in_japanese_for_a_japanese_brows
     with translation.override("ja"):
         for op in OPERATIONS:
             section = _visible_text(_section(html, op.operation_id))
-            for status, codes in _error_codes(op).items():
+            for status, codes in TERMINAL.error_codes(op).items():
                 assert translation.gettext(STATUS_TEXT[status]) in section, (op.operation_id, status)
                 for code in codes:
                     assert _shown(translation.gettext(ERRORS[code][1])) in section, (op.operation_id, code)
