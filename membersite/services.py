@@ -51,8 +51,8 @@ class MemberSiteError(ValueError):
 class Throttled(MemberSiteError):
     code = "throttled"
 
-    def __init__(self, message: str, *, retry_after: int):
-        super().__init__(message)
+    def __init__(self, *, retry_after: int):
+        super().__init__(_("Too many attempts. Please wait a while and try again."))
         self.retry_after = retry_after  # seconds until the window ends
 
 
@@ -68,10 +68,7 @@ def throttle(*, kind: str, keys: list[str], limit: int, window_seconds: int = 36
         name = f"membersite:{kind}:{bucket}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
         cache.add(name, 0, window_seconds)
         if cache.incr(name) > limit:
-            raise Throttled(
-                _("Too many attempts. Please wait a while and try again."),
-                retry_after=window_seconds - now % window_seconds,
-            )
+            raise Throttled(retry_after=window_seconds - now % window_seconds)
 
 
 # --- signing in -------------------------------------------------------------------------------------------

@@ -56,5 +56,10 @@ def refusal(error: MemberSiteError) -> ApiError:
     return ApiError(ERRORS.get(error.code, (409,))[0], error.code, str(error), headers=headers)
 
 
+def throttled(*, retry_after: int) -> ApiError:
+    """Too many tries: the services' throttle's refusal, or django-axes' lockout after wrong sign-in tokens."""
+    return refusal(Throttled(retry_after=retry_after))
+
+
 def invalid(details: list[dict]) -> ApiError:
     return ApiError(400, "invalid_request", _("The request is not valid."), details=details)

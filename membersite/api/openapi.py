@@ -46,12 +46,13 @@ OPERATIONS = (
         operation_id="session_start",
         summary="Start a session with a sign-in link's token",
         description="Uses up the token (it works once, and only for a few minutes) and answers the session's "
-        "secret, which is shown once: the app keeps it and sends it as `Authorization: Bearer <session>`.",
+        "secret, which is shown once: the app keeps it and sends it as `Authorization: Bearer <session>`.\n\n"
+        "Too many wrong tokens from one address stop signing in from it for a while (429 `throttled`).",
         request=schemas.SessionRequest,
         example={"token": "AAAAAQZqHhYt5h0lE4iY1y9Vb3k"},
         answer=schemas.Session,
         success={201: "Signed in."},
-        errors=("link_invalid",),
+        errors=("link_invalid", "throttled"),
         public=True,
     ),
     Operation(

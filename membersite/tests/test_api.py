@@ -376,3 +376,19 @@ def test_withdrawal_takes_the_typed_confirmation_and_ends_everything(app):
     assert not consent_holds(member_id=member.pk, purpose="mail_magazine")
     assert Card.objects.get(member=member).status != Card.Status.ACTIVE
     assert error_of(app.get("me")) == (401, "unauthorized")
+
+
+@override_settings(AXES_FAILURE_LIMIT=3)
+def test_wrong_tokens_lock_sign_in_out_in_the_error_shape(app):
+    member = registered_member(email="taro@example.jp")
+    for _ in range(2):
+        assert error_of(app.post("sessions", {"token": "AAAAAQwrongwrongwrong"})) == (400, "link_invalid")
+
+    locked = app.post("sessions", {"token": "AAAAAQwrongwrongwrong"}, language="en")
+    app.post("links", {"email": "taro@example.jp"})
+    still = app.post("sessions", {"token": token_of(mail.outbox[0])})
+
+    assert error_of(locked) == (429, "throttled") and int(locked["Retry-After"]) > 0
+    assert locked.json()["error"]["message"] == "Too many attempts. Please wait a while and try again."
+    assert error_of(still) == (429, "throttled")
+    assert not ApiSession.objects.filter(member=member).exists()
