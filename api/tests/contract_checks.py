@@ -4,12 +4,13 @@ texts translated, and its guide's ```http examples real requests and answers of 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from django.utils import translation
 
-from api.contract import Contract, Operation
+from api.contract import REF, Contract, Operation
 
 NOT_OPERATIONS = {"openapi", "docs"}  # the document and its page describe an API; they are not part of it
 
@@ -38,6 +39,30 @@ def served(urlpatterns) -> dict[tuple[str, str], object]:
         for method, handler in handlers.items():
             found[(path, method)] = handler
     return found
+
+
+def schema_differences(contract: Contract) -> list[str]:
+    """The component schemas (in English, the models' own texts) that are not what their models generate, as
+    when two models define one name differently."""
+    with translation.override("en"):
+        components = contract.document()["components"]["schemas"]
+    differ = []
+    for models, mode in ((contract.request_models, "validation"), (contract.answer_models, "serialization")):
+        for model in models:
+            schema = model.model_json_schema(ref_template=REF, mode=mode)
+            for name, definition in {**schema.pop("$defs", {}), model.__name__: schema}.items():
+                if components[name] != definition:
+                    differ.append(name)
+    return differ
+
+
+def invalid_examples(contract: Contract) -> list[str]:
+    """The operations whose documented request example their request model refuses."""
+    return [
+        op.operation_id
+        for op in contract.operations
+        if op.request is not None and not parses_as(op.request, json.dumps(op.example))
+    ]
 
 
 def untranslated(contract: Contract) -> list[str]:
