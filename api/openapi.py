@@ -1,34 +1,16 @@
-"""The OpenAPI 3.1 document of the terminal API, built from the pydantic models in api.schemas,
-served as JSON and as a self-contained HTML page (no script, no stylesheet from elsewhere)."""
+"""The OpenAPI 3.1 document of the terminal API, built from the pydantic models in api.schemas (api.contract
+makes the document and its page)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import re
-from dataclasses import dataclass, field
-
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import translation
-from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
-from django.views.decorators.http import require_safe
-from pydantic import BaseModel
 
 from api import schemas
 from api.batch import inline_max
+from api.contract import Contract, Operation, header_parameter
 from api.pipeline import KEY_RE
 
-REF = "#/components/schemas/{model}"
-ERROR_REF = {"$ref": REF.format(model="ErrorResponse")}
-CACHE_SECONDS = 3600
-
-# Every stable error code a terminal may meet: its status and what it means.
 ERRORS: dict[str, tuple[int, str]] = {
     "invalid_request": (400, "The body is not JSON or does not match the schema; `details` names each field."),
     "invalid_card": (400, "The card number is malformed for its card type, or the card type is unknown."),
@@ -76,45 +58,6 @@ EVERY_WRITE = (
     "till_busy",
 )
 TIME_RULES = ("occurred_at_in_future", "occurred_at_too_old")
-RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before retrying.", "schema": {"type": "integer"}}}
-# The page's "In" column, in the reader's language (the document keeps OpenAPI's own words).
-PARAMETER_LOCATIONS = {
-    "path": pgettext_lazy("where an API parameter is sent", "path"),
-    "query": pgettext_lazy("where an API parameter is sent", "query"),
-    "header": pgettext_lazy("where an API parameter is sent", "header"),
-}
-STATUS_TEXT = {
-    200: "OK",
-    201: "Created",
-    400: "Bad request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not found",
-    409: "Conflict",
-    413: "Content too large",
-    422: "Unprocessable content",
-    429: "Too many requests",
-    503: "Service unavailable",
-}
-
-
-@dataclass(frozen=True)
-class Operation:
-    method: str
-    path: str
-    operation_id: str
-    summary: str
-    description: str
-    answer: type[BaseModel]
-    errors: tuple[str, ...]
-    success: dict[int, str] = field(default_factory=lambda: {200: "The answer."})
-    request: type[BaseModel] | None = None
-    parameters: tuple[dict, ...] = ()
-    example: dict | None = None
-
-    @property
-    def write(self) -> bool:
-        return self.request is not None
 
 
 CARD_NUMBER = schemas.CardRef.model_json_schema()["properties"]["number"]
@@ -371,9 +314,6 @@ OPERATIONS = (
     ),
 )
 
-REQUEST_MODELS = [op.request for op in OPERATIONS if op.request is not None]
-ANSWER_MODELS = [op.answer for op in OPERATIONS] + [schemas.ErrorResponse]
-
 
 def _description() -> str:
     """The overview, in the active language (each paragraph a message of its own in the translations)."""
@@ -425,296 +365,27 @@ def _description() -> str:
     return "\n\n".join(paragraphs)
 
 
-def _translated(node, *, keys=("description", "summary")):
-    """The document with its descriptions and summaries in the active language: each paragraph is looked up
-    in the translations by its English text; one not translated stays English, and
-    api/tests/test_openapi.py::test_every_text_of_the_document_has_its_japanese fails. `makemessages` does not
-    find the operations' and the schemas' texts (they are not in gettext calls): keep their entries in
-    locale/ja/LC_MESSAGES/django.po when it marks them obsolete."""
-    if isinstance(node, dict):
-        return {
-            key: (
-                "\n\n".join(_(paragraph) for paragraph in value.split("\n\n"))
-                if key in keys and isinstance(value, str)
-                else _translated(value, keys=keys)
-            )
-            for key, value in node.items()
-        }
-    if isinstance(node, list):
-        return [_translated(value, keys=keys) for value in node]
-    return node
-
-
-def _components() -> dict:
-    components: dict = {}
-    for models, mode in ((REQUEST_MODELS, "validation"), (ANSWER_MODELS, "serialization")):
-        for model in models:
-            schema = model.model_json_schema(ref_template=REF, mode=mode)
-            components.update(schema.pop("$defs", {}))
-            components[model.__name__] = schema
-    return components
-
-
-def _header(name: str, description: str, schema: dict, *, required: bool = False) -> dict:
-    return {"name": name, "in": "header", "required": required, "description": description, "schema": schema}
-
-
-def _parameters(op: Operation) -> list[dict]:
-    parameters = list(op.parameters)
-    if op.write:
-        parameters.append(
-            _header(
-                "Idempotency-Key",
-                "Unique per terminal and transaction; the same key and body on a retry replays the first answer.",
-                {"type": "string", "pattern": KEY_RE.pattern},
-                required=True,
-            )
-        )
-    parameters.append(
-        _header(
-            "Accept-Language",
-            "Language of `message` and `registration_notice`: `ja` (default) or `en`.",
-            {"type": "string", "default": "ja", "examples": ["ja", "en"]},
-        )
-    )
-    return parameters
-
-
-def _error_codes(op: Operation) -> dict[int, list[str]]:
-    codes = [*EVERY_REQUEST, *(EVERY_WRITE if op.write else ()), *op.errors]
-    by_status: dict[int, list[str]] = {}
-    for code in sorted(set(codes), key=codes.index):
-        by_status.setdefault(ERRORS[code][0], []).append(code)
-    return dict(sorted(by_status.items()))
-
-
-def _error_response(status: int, codes: list[str]) -> dict:
-    lines = "\n".join(f"- `{code}`: {_(ERRORS[code][1])}" for code in codes)
-    response: dict = {
-        "description": _("%(status)s. `error.code` is one of:") % {"status": _(STATUS_TEXT[status])} + f"\n{lines}",
-        "content": {
-            "application/json": {
-                "schema": ERROR_REF,
-                "examples": {
-                    code: {"value": {"error": {"code": code, "message": _(ERRORS[code][1])}}} for code in codes
-                },
-            }
-        },
-        "x-error-codes": codes,
-    }
-    if status == 401:
-        response["headers"] = {"WWW-Authenticate": {"schema": {"type": "string", "const": "Bearer"}}}
-    if status in (409, 429, 503):
-        response["headers"] = RETRY_AFTER
-    return response
-
-
-def _operation(op: Operation) -> dict:
-    answer = {"application/json": {"schema": {"$ref": REF.format(model=op.answer.__name__)}}}
-    responses = {str(status): {"description": text, "content": answer} for status, text in op.success.items()}
-    for status, codes in _error_codes(op).items():
-        responses[str(status)] = _error_response(status, codes)
-    operation = {
-        "operationId": op.operation_id,
-        "summary": op.summary,
-        "description": op.description,
-        "security": [{"bearer": []}],
-        "parameters": _parameters(op),
-        "responses": responses,
-    }
-    if op.request is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"$ref": REF.format(model=op.request.__name__)},
-                    "example": op.example,
-                }
-            },
-        }
-    return operation
-
-
-def openapi_document() -> dict:
-    """The document in the active language (Japanese unless the request asks for English)."""
-    paths: dict = {}
-    for op in OPERATIONS:
-        paths.setdefault(op.path, {})[op.method] = _operation(op)
-    return _translated(
-        {
-            "openapi": "3.1.0",
-            "info": {"title": _("Point programme terminal API"), "version": "1", "description": _description()},
-            "servers": [{"url": "/api/v1"}],
-            "security": [{"bearer": []}],
-            "paths": paths,
-            "components": {
-                "schemas": _components(),
-                "securitySchemes": {
-                    "bearer": {
-                        "type": "http",
-                        "scheme": "bearer",
-                        "description": "The terminal's secret, issued by the secretariat.",
-                    }
-                },
-            },
-        }
-    )
-
-
-# --- the two pages -------------------------------------------------------------------
-
-
-def _cacheable(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """Called inside the page's language: LocaleMiddleware would label a `?lang=en` page as the browser's."""
-    response["Content-Language"] = translation.get_language()
-    etag = f'"{hashlib.sha256(response.content).hexdigest()[:32]}"'
-    response["ETag"] = etag
-    patch_cache_control(response, public=True, max_age=CACHE_SECONDS)
-    # The document and the page are in the request's language.
-    patch_vary_headers(response, ["Accept-Language"])
-    return get_conditional_response(request, etag=etag, response=response) or response
-
-
-def _language(request: HttpRequest) -> str:
-    """`?lang=ja` or `?lang=en` (the page's language links), else the browser's language (Japanese by default)."""
-    asked = request.GET.get("lang", "")
-    return asked if asked in dict(settings.LANGUAGES) else translation.get_language()
-
-
-@require_safe
-def openapi_json(request: HttpRequest) -> HttpResponse:
-    with translation.override(_language(request)):
-        body = json.dumps(openapi_document(), ensure_ascii=False, indent=1).encode()
-        return _cacheable(request, HttpResponse(body, content_type="application/json"))
-
-
-def _prose(text: str) -> list[SafeString]:
-    """Paragraphs of a description, with `code spans` marked up and everything else escaped."""
-    return [
-        # Safe: the paragraph is escaped before the <code> tags go in.
-        mark_safe(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(paragraph))))
-        for paragraph in text.split("\n\n")
-    ]
-
-
-def _type(schema: dict) -> str:
-    for union in ("anyOf", "oneOf"):
-        if union in schema:
-            return " | ".join(_type(option) for option in schema[union])
-    if "$ref" in schema:
-        return schema["$ref"].rsplit("/", 1)[-1]
-    if "enum" in schema:
-        return " | ".join(json.dumps(value) for value in schema["enum"])
-    name = schema.get("type", "any")
-    if name == "array":
-        return _("array of %(type)s") % {"type": _type(schema.get("items", {}))}
-    return f"{name} ({schema['format']})" if "format" in schema else name
-
-
-def _constraints(schema: dict) -> str:
-    names = {
-        "minimum": "≥ %(value)s",
-        "maximum": "≤ %(value)s",
-        "minLength": _("length ≥ %(value)s"),
-        "maxLength": _("length ≤ %(value)s"),
-        "maxItems": _("at most %(value)s items"),
-        "pattern": _("pattern %(value)s"),
-        "default": _("default %(value)s"),
-    }
-    found = [
-        text % {"value": json.dumps(schema[key], ensure_ascii=False)} for key, text in names.items() if key in schema
-    ]
-    found += [_constraints(option) for option in schema.get("anyOf", ())]
-    return ", ".join(text for text in found if text)
-
-
-def _rows(schema: dict, components: dict, prefix: str = "") -> list[dict]:
-    """One row per field of an object schema, nested objects flattened as `card.type`, `items[].code`."""
-    rows = []
-    required = set(schema.get("required", ()))
-    for name, prop in schema.get("properties", {}).items():
-        rows.append(
-            {
-                "name": prefix + name,
-                "type": _type(prop),
-                "required": name in required,
-                "constraints": _constraints(prop),
-                "description": prop.get("description", ""),
-            }
-        )
-        target, suffix = prop, "."
-        if target.get("type") == "array":
-            target, suffix = target.get("items", {}), "[]."
-        if "$ref" in target:
-            nested = components[target["$ref"].rsplit("/", 1)[-1]]
-            rows += _rows(nested, components, prefix + name + suffix)
-    return rows
-
-
-def _page_operations(document: dict) -> list[dict]:
-    components = document["components"]["schemas"]
-    pages = []
-    for path, methods in document["paths"].items():
-        for method, op in methods.items():
-            responses = []
-            for status, response in op["responses"].items():
-                schema = response["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-                codes = [(code, _prose(_(ERRORS[code][1]))) for code in response.get("x-error-codes", ())]
-                responses.append(
-                    {
-                        "status": status,
-                        "text": _prose(response["description"] if not codes else _(STATUS_TEXT[int(status)])),
-                        "schema": schema,
-                        "codes": codes,
-                        "headers": sorted(response.get("headers", {})),
-                    }
-                )
-            body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
-            request_name = body["schema"]["$ref"].rsplit("/", 1)[-1] if body else None
-            pages.append(
-                {
-                    "id": op["operationId"],
-                    "method": method.upper(),
-                    "path": document["servers"][0]["url"] + path,
-                    "summary": op["summary"],
-                    "description": _prose(op["description"]),
-                    "parameters": [
-                        {
-                            **parameter,
-                            "description": _prose(parameter.get("description", "")),
-                            "location": PARAMETER_LOCATIONS[parameter["in"]],
-                            "type": _type(parameter["schema"]),
-                            "constraints": _constraints(parameter["schema"]),
-                        }
-                        for parameter in op["parameters"]
-                    ],
-                    "request": request_name,
-                    "request_rows": _rows(components[request_name], components) if request_name else [],
-                    "example": json.dumps(body["example"], ensure_ascii=False, indent=2) if body else "",
-                    "responses": responses,
-                }
-            )
-    return pages
-
-
-@require_safe
-def docs(request: HttpRequest) -> HttpResponse:
-    with translation.override(_language(request)):
-        return _cacheable(request, render(request, "api/docs.html", _docs_context()))
-
-
-def _docs_context() -> dict:
-    document = openapi_document()
-    components = document["components"]["schemas"]
-    return {
-        "info": document["info"],
-        "overview": _prose(document["info"]["description"]),
-        "server": document["servers"][0]["url"],
-        "operations": _page_operations(document),
-        "schemas": [
-            {"name": name, "rows": _rows(schema, components), "json": json.dumps(schema, ensure_ascii=False, indent=2)}
-            for name, schema in sorted(components.items())
-        ],
-        "errors": [(code, status, _prose(_(text))) for code, (status, text) in ERRORS.items()],
-        "language": translation.get_language(),
-    }
+TERMINAL = Contract(
+    title="Point programme terminal API",
+    page_title="Terminal API",
+    server="/api/v1",
+    operations=OPERATIONS,
+    errors=ERRORS,
+    overview=_description,
+    bearer="The terminal's secret, issued by the secretariat.",
+    language_header="Language of `message` and `registration_notice`: `ja` (default) or `en`.",
+    every_request=EVERY_REQUEST,
+    every_write=EVERY_WRITE,
+    write_headers=(
+        header_parameter(
+            "Idempotency-Key",
+            "Unique per terminal and transaction; the same key and body on a retry replays the first answer.",
+            {"type": "string", "pattern": KEY_RE.pattern},
+            required=True,
+        ),
+    ),
+)
+REQUEST_MODELS = TERMINAL.request_models
+ANSWER_MODELS = TERMINAL.answer_models
+openapi_document = TERMINAL.document
+openapi_json, docs = TERMINAL.views()

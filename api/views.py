@@ -46,7 +46,7 @@ def _expiring(rows: list[dict]) -> list[schemas.ExpiringPoints]:
     return [schemas.ExpiringPoints(date=row["expires_on"], points=row["points"]) for row in rows]
 
 
-def _rank(standing: Standing | None) -> schemas.RankLine | None:
+def rank_line(standing: Standing | None) -> schemas.RankLine | None:
     if standing is None:
         return None
     return schemas.RankLine(
@@ -78,7 +78,7 @@ def _lines(lines: list[ProgrammeLine]) -> list[schemas.ProgrammeReceiptLine]:
             balance=line.account.balance if line.account else 0,
             debt=line.account.debt if line.account else 0,
             expiring_soon=_expiring(line.expiring),
-            rank=_rank(line.standing),
+            rank=rank_line(line.standing),
             usable_here=line.usable_here,
             purchased=line.purchased,
         )
@@ -102,7 +102,7 @@ def _receipt(receipt: Receipt) -> schemas.Receipt:
             "this registration code, to keep your points safe if it is lost."
         ),
         registration_code=None if receipt.registered else card_registration_code(card=card),
-        rank=_rank(receipt.standing),
+        rank=rank_line(receipt.standing),
         programmes=_lines(receipt.lines),
         rally=list(receipt.rally),
         coupons=[schemas.ReceiptCoupon(**line) for line in coupon_receipt_lines(receipt.coupons)],
@@ -119,7 +119,7 @@ def card_lookup(request, terminal, data, *, card_type: str, number: str):
         balance=account.balance if account else 0,
         debt=account.debt if account else 0,
         expiring_soon=_expiring(found.expiring),
-        rank=_rank(found.standing),
+        rank=rank_line(found.standing),
         programmes=_lines(found.lines),
     )
 

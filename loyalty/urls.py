@@ -11,6 +11,7 @@ urlpatterns = [
     path("", RedirectView.as_view(url="/admin/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("api/member/v1/", include("membersite.api.urls")),
     path("portal/", include("portal.urls")),
     path("exchange/", include("exchange.urls")),
     path("my/", include("membersite.urls")),

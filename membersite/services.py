@@ -43,11 +43,22 @@ from qrpoints.services import qr_scan
 
 
 class MemberSiteError(ValueError):
-    """A refusal to show the member, in their language."""
+    """A refusal to show the member, in their language; `code` is what the member API answers with it."""
+
+    code = "refused"
+
+    def __init__(self, message: str, *, code: str | None = None):
+        super().__init__(message)
+        if code is not None:
+            self.code = code
 
 
 class Throttled(MemberSiteError):
-    pass
+    code = "throttled"
+
+    def __init__(self, *, retry_after: int):
+        super().__init__(_("Too many attempts. Please wait a while and try again."))
+        self.retry_after = retry_after  # seconds until the window ends
 
 
 # --- throttling -------------------------------------------------------------------------------------------
@@ -56,12 +67,13 @@ class Throttled(MemberSiteError):
 def throttle(*, kind: str, keys: list[str], limit: int, window_seconds: int = 3600) -> None:
     """Count one try under each key (an address, an e-mail's hash) in a fixed window in the cache (shared by
     every app server when the cache is Redis); refuse once any of them is over the limit."""
-    bucket = int(timezone.now().timestamp()) // window_seconds
+    now = int(timezone.now().timestamp())
+    bucket = now // window_seconds
     for key in keys:
         name = f"membersite:{kind}:{bucket}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
         cache.add(name, 0, window_seconds)
         if cache.incr(name) > limit:
-            raise Throttled(_("Too many attempts. Please wait a while and try again."))
+            raise Throttled(retry_after=window_seconds - now % window_seconds)
 
 
 # --- signing in -------------------------------------------------------------------------------------------
@@ -129,7 +141,8 @@ def member_link_use(*, request, token: str) -> Member:
         update_last_login(None, user)
     if member is None:
         raise MemberSiteError(
-            _("This sign-in link is not valid: it has expired or was already used. Ask for a new one.")
+            _("This sign-in link is not valid: it has expired or was already used. Ask for a new one."),
+            code="link_invalid",
         )
     return member
 
@@ -143,10 +156,32 @@ def card_by_code(*, number: str, code: str, address: str) -> Card:
     indexes = card_number_indexes(number or "")
     card = Card.objects.select_related("member").filter(number_bidx__in=indexes).first() if indexes else None
     if card is None or not members.card_registration_code_matches(card=card, code=code):
-        raise MemberSiteError(_("The card number and the registration code do not match."))
+        raise _code_mismatch()
     if card.status != Card.Status.ACTIVE:
-        raise MemberSiteError(_("This card can no longer be used. Ask the secretariat."))
+        raise _not_active()
     return card
+
+
+def card_to_register(*, number: str, code: str, address: str) -> Card:
+    """The card a person registers from its receipt: card_by_code's, refused if it is registered already."""
+    card = card_by_code(number=number, code=code, address=address)
+    if card.member.is_registered:
+        raise _already_registered()
+    return card
+
+
+def _code_mismatch() -> MemberSiteError:
+    return MemberSiteError(_("The card number and the registration code do not match."), code="card_code_mismatch")
+
+
+def _not_active() -> MemberSiteError:
+    return MemberSiteError(_("This card can no longer be used. Ask the secretariat."), code="card_not_active")
+
+
+def _already_registered() -> MemberSiteError:
+    return MemberSiteError(
+        _("This card is already registered. Sign in with your e-mail address instead."), code="card_already_registered"
+    )
 
 
 @dataclass(frozen=True)
@@ -163,13 +198,15 @@ class Registration:
 def member_register_card(*, card: Card, registration: Registration) -> Member:
     """Register the provisional member behind a card checked by card_by_code: personal data, the policy in
     force and every consent asked, recorded as given on the member site."""
+    if card.status != Card.Status.ACTIVE:
+        raise _not_active()
     if card.member.status != Member.Status.UNREGISTERED:
-        raise MemberSiteError(_("This card is already registered. Sign in with your e-mail address instead."))
+        raise _already_registered()
     policy = policy_in_force()
     with transaction.atomic():
         member = Member.objects.select_for_update().get(pk=card.member_id)
         if member.status != Member.Status.UNREGISTERED:
-            raise MemberSiteError(_("This card is already registered. Sign in with your e-mail address instead."))
+            raise _already_registered()
         member.postal_code = registration.postal_code
         members.member_register(
             member=member,
@@ -244,9 +281,9 @@ def member_card_lost(*, member: Member, card_id: int) -> Card:
     """Report one of the member's own cards lost: blocked at once, at every till."""
     card = Card.objects.filter(member=member, pk=card_id).first()
     if card is None:
-        raise MemberSiteError(_("No such card."))
+        raise MemberSiteError(_("No such card."), code="not_found")
     if card.status != Card.Status.ACTIVE:
-        raise MemberSiteError(_("This card is already stopped."))
+        raise MemberSiteError(_("This card is already stopped."), code="card_already_stopped")
     with transaction.atomic():
         members.card_block(card=card, note="lost (member site)")
         audit_record(
@@ -264,21 +301,21 @@ def member_card_move(*, member: Member, card_id: int, number: str, code: str, ca
     code: the new card's own points, if it was used at a till before, join the member's."""
     old = Card.objects.filter(member=member, pk=card_id).first()
     if old is None:
-        raise MemberSiteError(_("No such card."))
+        raise MemberSiteError(_("No such card."), code="not_found")
     throttle(kind="code", keys=[f"ip:{address}"], limit=settings.MEMBER_CODE_TRIES_PER_HOUR)
     try:
         normalised = members.card_number_normalise(number=number, card_type=card_type)
     except members.CardNumberError as exc:
-        raise MemberSiteError(str(exc)) from None
+        raise MemberSiteError(str(exc), code="invalid_card") from None
     probe = Card(number_bidx=members.card_number_index(normalised))
     if not members.card_registration_code_matches(card=probe, code=code):
-        raise MemberSiteError(_("The card number and the registration code do not match."))
+        raise _code_mismatch()
     try:
         return card_replace(
             old_card=old, new_number=normalised, new_card_type=card_type, staff=None, reason=_("member site")
         )
     except errors.InvalidOperation as exc:
-        raise MemberSiteError(str(exc)) from None
+        raise MemberSiteError(str(exc), code=exc.code) from None
 
 
 def member_withdraw_self(*, member: Member) -> Member:
@@ -289,7 +326,7 @@ def member_withdraw_self(*, member: Member) -> Member:
             member=member, staff=None, reason=_("withdrawal on the member site"), channel=Consent.Channel.SITE
         )
     except errors.InvalidOperation as exc:
-        raise MemberSiteError(str(exc)) from None
+        raise MemberSiteError(str(exc), code=exc.code) from None
 
 
 # --- the member API's sessions ----------------------------------------------------------------------------
@@ -302,7 +339,11 @@ def _key_hash(key: str) -> str:
 def api_session_start(*, request, token: str) -> tuple[ApiSession, str]:
     """A member API session from a one-time link's token (using it up): the session and its secret, which is
     shown once and kept only as a hash."""
-    member = member_link_use(request=request, token=token)
+    return api_session_open(member=member_link_use(request=request, token=token))
+
+
+def api_session_open(*, member: Member) -> tuple[ApiSession, str]:
+    """A member API session for a member who has just proven who they are (a link's token, a registration)."""
     key = secrets.token_urlsafe(32)
     session = ApiSession.objects.create(
         member=member,

@@ -121,11 +121,9 @@ def register(request):
     form = CardCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            card = services.card_by_code(
+            card = services.card_to_register(
                 number=form.cleaned_data["number"], code=form.cleaned_data["code"], address=_address(request)
             )
-            if card.member.is_registered:
-                raise MemberSiteError(_("This card is already registered. Sign in with your e-mail address instead."))
         except MemberSiteError as exc:
             form.add_error(None, str(exc))
         else:

@@ -9,31 +9,28 @@ from django.conf import settings
 from django.utils import translation
 
 from api import schemas, urls
+from api.contract import STATUS_TEXT
 from api.errors import LEDGER_STATUS
-from api.openapi import (
-    ANSWER_MODELS,
-    ERRORS,
-    OPERATIONS,
-    REF,
-    REQUEST_MODELS,
-    STATUS_TEXT,
-    _error_codes,
-    openapi_document,
-)
+from api.openapi import ANSWER_MODELS, ERRORS, OPERATIONS, TERMINAL, openapi_document
 from api.pipeline import KEY_RE
+from api.tests.contract_checks import (
+    documented,
+    exchanges,
+    invalid_examples,
+    label,
+    operation_of,
+    parses_as,
+    ref_name,
+    schema_differences,
+    served,
+    untranslated,
+)
 
 GUIDE = Path(settings.BASE_DIR) / "docs" / "terminal-api.md"
-NOT_TERMINAL_OPERATIONS = {"openapi", "docs"}  # the document and its page describe the API; they are not part of it
 
 
 def _documented():
-    document = openapi_document()
-    return {(path, method): op for path, methods in document["paths"].items() for method, op in methods.items()}
-
-
-def _ref_name(content: dict) -> str | None:
-    ref = content.get("application/json", {}).get("schema", {}).get("$ref")
-    return ref.rsplit("/", 1)[-1] if ref else None
+    return documented(TERMINAL)
 
 
 def test_the_document_is_valid_openapi_3_1():
@@ -45,21 +42,16 @@ def test_the_document_is_valid_openapi_3_1():
 
 def test_every_route_of_the_api_is_documented_with_its_method_and_request_model():
     documented = _documented()
-    served = set()
+    served_routes = served(urls.urlpatterns)
 
-    for pattern in urls.urlpatterns:
-        if pattern.name in NOT_TERMINAL_OPERATIONS:
-            continue
-        view = pattern.callback
-        path = "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
-        served.add((path, view.api_method.lower()))
-        op = documented.get((path, view.api_method.lower()))
-        assert op is not None, f"{view.api_method} {path} is served but not documented"
-        body = _ref_name(op.get("requestBody", {}).get("content", {}))
+    for (path, method), view in served_routes.items():
+        op = documented.get((path, method))
+        assert op is not None, f"{method} {path} is served but not documented"
+        body = ref_name(op.get("requestBody", {}).get("content", {}))
         assert body == (view.api_model.__name__ if view.api_model else None), path
         assert view.api_write == ("requestBody" in op), path
 
-    assert served == set(documented), "documented operations that no route serves"
+    assert set(served_routes) == set(documented), "documented operations that no route serves"
 
 
 def test_every_operation_needs_the_bearer_secret_and_every_write_an_idempotency_key():
@@ -86,9 +78,9 @@ def test_every_error_answer_has_the_error_shape_and_its_stable_codes():
     for (path, _method), op in _documented().items():
         for status, response in op["responses"].items():
             if int(status) < 400:
-                assert _ref_name(response["content"]) == op_answer(path).__name__
+                assert ref_name(response["content"]) == op_answer(path).__name__
                 continue
-            assert _ref_name(response["content"]) == "ErrorResponse"
+            assert ref_name(response["content"]) == "ErrorResponse"
             codes = response["x-error-codes"]
             assert codes and all(ERRORS[code][0] == int(status) for code in codes), (path, status)
             assert set(response["content"]["application/json"]["examples"]) == set(codes)
@@ -140,20 +132,11 @@ def test_every_error_code_the_api_can_answer_is_in_the_catalogue():
 
 def test_the_component_schemas_are_what_the_models_generate():
     # In English, the models' own text; in Japanese the same schemas with their descriptions translated.
-    with translation.override("en"):
-        components = openapi_document()["components"]["schemas"]
-
-    for models, mode in ((REQUEST_MODELS, "validation"), (ANSWER_MODELS, "serialization")):
-        for model in models:
-            schema = model.model_json_schema(ref_template=REF, mode=mode)
-            for name, definition in {**schema.pop("$defs", {}), model.__name__: schema}.items():
-                assert components[name] == definition, f"{name} differs between the models that use it"
+    assert not schema_differences(TERMINAL)
 
 
 def test_the_documents_request_examples_are_valid_requests():
-    for op in OPERATIONS:
-        if op.request is not None:
-            op.request.model_validate_json(json.dumps(op.example))
+    assert not invalid_examples(TERMINAL)
 
 
 def test_the_document_is_served_to_anyone_and_is_cacheable(client):
@@ -250,7 +233,7 @@ def test_each_operations_answers_and_fields_are_in_japanese_for_a_japanese_brows
     with translation.override("ja"):
         for op in OPERATIONS:
             section = _visible_text(_section(html, op.operation_id))
-            for status, codes in _error_codes(op).items():
+            for status, codes in TERMINAL.error_codes(op).items():
                 assert translation.gettext(STATUS_TEXT[status]) in section, (op.operation_id, status)
                 for code in codes:
                     assert _shown(translation.gettext(ERRORS[code][1])) in section, (op.operation_id, code)
@@ -287,53 +270,12 @@ def test_the_schemas_are_folded_and_each_link_to_one_lands_inside_its_fold(clien
 # --- docs/terminal-api.md: its examples are real requests and answers of this contract -----------
 
 
-def _blocks() -> list[dict]:
-    """Each ```http block of the guide: a request (method, path, headers, body) or an answer (status, ...)."""
-    blocks = []
-    for text in re.findall(r"```http\n(.*?)\n```", GUIDE.read_text(), re.S):
-        head, _sep, body = text.partition("\n\n")
-        first, *header_lines = head.splitlines()
-        headers = dict(line.split(": ", 1) for line in header_lines)
-        if first.startswith("HTTP/1.1 "):
-            blocks.append({"status": int(first.split()[1]), "headers": headers, "body": body})
-        else:
-            method, path = first.split(" ", 1)
-            blocks.append({"method": method, "path": path, "headers": headers, "body": body})
-    return blocks
-
-
 def _operation(method: str, path: str):
-    for op in OPERATIONS:
-        pattern = "^/api/v1" + re.sub(r"\\{\w+\\}", "[^/?]+", re.escape(op.path)) + r"(\?.*)?$"
-        if op.method.upper() == method and re.match(pattern, path):
-            return op
-    raise AssertionError(f"{method} {path} is no documented operation")
+    return operation_of(TERMINAL, method, path)
 
 
 def _exchanges():
-    """(request, answer) pairs as the guide shows them; a request or an answer may stand alone."""
-    blocks, pairs = _blocks(), []
-    for i, block in enumerate(blocks):
-        follows = blocks[i + 1] if i + 1 < len(blocks) else None
-        if "method" in block:
-            pairs.append((block, follows if follows and "status" in follows else None))
-        elif i == 0 or "method" not in blocks[i - 1]:
-            pairs.append((None, block))
-    return pairs
-
-
-def _is(model, body: str) -> bool:
-    try:
-        model.model_validate_json(body)
-    except ValueError:
-        return False
-    return True
-
-
-def _label(pair) -> str:
-    request, answer = pair
-    parts = [f"{request['method']} {request['path']}"] if request else []
-    return " ".join(parts + ([str(answer["status"])] if answer else []))
+    return exchanges(GUIDE)
 
 
 def test_the_guide_shows_a_request_for_every_operation():
@@ -342,7 +284,7 @@ def test_the_guide_shows_a_request_for_every_operation():
     assert shown == {op.operation_id for op in OPERATIONS}
 
 
-@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=_label(p)) for p in _exchanges() if p[0]])
+@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=label(p)) for p in _exchanges() if p[0]])
 def test_every_example_request_in_the_guide_is_valid(request_, answer):
     op = _operation(request_["method"], request_["path"])
     meant_invalid = answer is not None and json.loads(answer["body"]).get("error", {}).get("code") == "invalid_request"
@@ -359,14 +301,14 @@ def test_every_example_request_in_the_guide_is_valid(request_, answer):
         op.request.model_validate_json(request_["body"])
 
 
-@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=_label(p)) for p in _exchanges() if p[1]])
+@pytest.mark.parametrize("request_, answer", [pytest.param(*p, id=label(p)) for p in _exchanges() if p[1]])
 def test_every_example_answer_in_the_guide_is_what_the_contract_says(request_, answer):
     if answer["status"] >= 400:
         code = schemas.ErrorResponse.model_validate_json(answer["body"]).error.code
         assert ERRORS[code][0] == answer["status"]
     if request_ is None:
         if answer["status"] < 400:
-            assert any(_is(model, answer["body"]) for model in ANSWER_MODELS)
+            assert any(parses_as(model, answer["body"]) for model in ANSWER_MODELS)
         return
     op = _operation(request_["method"], request_["path"])
     documented = openapi_document()["paths"][op.path][op.method]["responses"][str(answer["status"])]
@@ -379,20 +321,4 @@ def test_every_example_answer_in_the_guide_is_what_the_contract_says(request_, a
 def test_every_text_of_the_document_has_its_japanese():
     # The document's texts are looked up in the translations by their English text (api/openapi.py,
     # api/schemas.py): a text changed or added without its Japanese would show English to a Japanese vendor.
-    def texts(node):
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key in ("description", "summary") and isinstance(value, str):
-                    yield from value.split("\n\n")
-                else:
-                    yield from texts(value)
-        elif isinstance(node, list):
-            for value in node:
-                yield from texts(value)
-
-    with translation.override("en"):
-        english = set(texts(openapi_document()))
-    with translation.override("ja"):
-        japanese = set(texts(openapi_document()))
-    untranslated = {text for text in english & japanese if re.search("[a-z]{3}", text)}
-    assert not untranslated, sorted(untranslated)
+    assert not untranslated(TERMINAL)

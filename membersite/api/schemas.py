@@ -1,0 +1,256 @@
+"""The member API's contract: what the member's app sends and gets back, version 1.
+
+Requests are parsed strictly, as the terminal API's are (api.schemas.Strict: no coercion, no unknown fields);
+what a member types is then checked by the member site's own forms (membersite.forms), so the site and the
+app refuse the same values with the same messages. The OpenAPI document is generated from these models.
+"""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from api.schemas import RankLine, ReceiptCoupon, Strict
+from coupons.models import Coupon
+from members.models import Card
+from membersite.forms import CardCodeForm, EmailForm, ProfileForm, WithdrawForm
+
+
+def _length_of(form, name: str) -> int:
+    """The longest value the site's form field takes: the body is refused past it before the form is asked."""
+    return form.base_fields[name].max_length
+
+
+CardType = Literal["transit_ic", "programme", "mobile"]
+PurposeKey = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,40}$")]
+Choices = Annotated[
+    dict[PurposeKey, bool],
+    Field(
+        max_length=100,
+        description="Each purpose's answer by its `key` (GET /me/consents); a purpose left out is not given",
+    ),
+]
+
+
+# --- signing in --------------------------------------------------------------------------------------------
+
+
+class LinkRequest(Strict):
+    email: str = Field(min_length=3, max_length=_length_of(EmailForm, "email"), description="The member's e-mail")
+
+
+class LinkSent(Strict):
+    message: str = Field(description="What to tell the member, the same whether or not the address is known")
+    minutes: int = Field(description="How long the link works")
+
+
+class SessionRequest(Strict):
+    token: str = Field(
+        min_length=1,
+        max_length=500,
+        pattern=r"^[A-Za-z0-9_:.=-]+$",
+        description="The `token` query value of the link mailed to the member",
+    )
+
+
+class Session(Strict):
+    session: str = Field(description="The session's secret: send it as `Authorization: Bearer <session>`; shown once")
+    expires_at: datetime.datetime
+
+
+# --- registering a card from its receipt -------------------------------------------------------------------
+
+
+class CardCheckRequest(Strict):
+    number: str = Field(min_length=1, max_length=_length_of(CardCodeForm, "number"), description="As printed")
+    code: str = Field(
+        min_length=1, max_length=_length_of(CardCodeForm, "code"), description="The registration code on the receipt"
+    )
+
+
+class CardBrief(Strict):
+    card_type: CardType
+    last4: str
+
+
+class ConsentLine(Strict):
+    """A purpose the member is asked about, with their answer now."""
+
+    key: str = Field(description="What the requests name the purpose by: a purpose, or third_party_<id>")
+    label: str
+    detail: str = Field(description="For a third party: the purpose of the provision and the items provided")
+    given: bool
+    at: datetime.datetime | None = Field(description="When the member last answered; null if never")
+
+
+class Policy(Strict):
+    version: str
+    title: str
+    summary: str
+    url: str = Field(description="The full text, or empty")
+    in_force_from: datetime.datetime
+
+
+class RegistrationTicket(Strict):
+    ticket: str = Field(description="Send it with the person's details to POST /registrations")
+    expires_at: datetime.datetime
+    card: CardBrief
+    consents: list[ConsentLine] = Field(description="The purposes to ask about")
+    policy: Policy | None = Field(description="The policy in force, which the member agrees to by registering")
+
+
+class Personal(Strict):
+    """The member's details, one set for every programme."""
+
+    name: str = Field(min_length=1, max_length=_length_of(ProfileForm, "name"))
+    name_kana: str = Field(min_length=1, max_length=_length_of(ProfileForm, "name_kana"))
+    email: str = Field(default="", max_length=_length_of(ProfileForm, "email"))
+    phone: str = Field(default="", max_length=_length_of(ProfileForm, "phone"))
+    postal_code: str = Field(default="", max_length=_length_of(ProfileForm, "postal_code"))
+    address: str = Field(default="", max_length=_length_of(ProfileForm, "address"))
+
+
+class RegistrationRequest(Personal):
+    ticket: str = Field(min_length=1, max_length=500, description="From POST /registrations/check")
+    consents: Choices = Field(default_factory=dict)
+    agree: Literal[True] = Field(description="The person agrees to the terms and the privacy policy")
+
+
+# --- the member's own pages -------------------------------------------------------------------------------
+
+
+class Balance(Strict):
+    programme: str = Field(description="The programme's code")
+    name: str
+    balance: int
+    debt: int
+    purchased: int | None = Field(
+        description="Of the balance, the points bought for money, in a programme that sells points; else null"
+    )
+
+
+class ExpiringMonth(Strict):
+    month: str = Field(pattern=r"^\d{4}-\d{2}$", description="The month the points expire in, YYYY-MM")
+    programme_name: str
+    points: int
+
+
+class ProgrammeRank(Strict):
+    programme: str = Field(description="The programme's code")
+    programme_name: str
+    rank: RankLine
+
+
+class HeldCoupon(ReceiptCoupon):
+    """A coupon of the member's: those still held first (soonest to lapse first), then the latest others."""
+
+    status: Literal[tuple(Coupon.Status.values)]
+
+
+class RallyProgress(Strict):
+    name: str
+    ends_at: datetime.datetime
+    stamps: int
+    stores: int = Field(description="Stores the stamps were earned at")
+    goals: int
+    goals_reached: int
+
+
+class Overview(Strict):
+    pseudonym: str = Field(description="The member's id, as the secretariat knows it")
+    status: str
+    balances: list[Balance]
+    expiring: list[ExpiringMonth] = Field(description="The points held, by month of expiry, soonest first")
+    ranks: list[ProgrammeRank] = Field(description="In each programme with ranks")
+    coupons: list[HeldCoupon]
+    rallies: list[RallyProgress]
+
+
+class HistoryEntry(Strict):
+    transaction_id: uuid.UUID
+    kind: str
+    kind_label: str
+    points: int
+    programme: str = Field(description="The programme's code")
+    store: str | None = Field(description="The store's name, if a store")
+    reason: str
+    occurred_at: datetime.datetime
+    recorded_at: datetime.datetime
+
+
+class History(Strict):
+    entries: list[HistoryEntry] = Field(description="The latest entries, newest first")
+
+
+class Profile(Strict):
+    name: str
+    name_kana: str
+    email: str
+    phone: str
+    postal_code: str
+    address: str
+
+
+class ProfileUpdate(Strict):
+    """The details to change; a field left out (or null) stays as it is."""
+
+    name: str | None = Field(default=None, max_length=_length_of(ProfileForm, "name"))
+    name_kana: str | None = Field(default=None, max_length=_length_of(ProfileForm, "name_kana"))
+    email: str | None = Field(default=None, max_length=_length_of(ProfileForm, "email"))
+    phone: str | None = Field(default=None, max_length=_length_of(ProfileForm, "phone"))
+    postal_code: str | None = Field(default=None, max_length=_length_of(ProfileForm, "postal_code"))
+    address: str | None = Field(default=None, max_length=_length_of(ProfileForm, "address"))
+
+
+class Consents(Strict):
+    consents: list[ConsentLine]
+
+
+class ConsentsUpdate(Strict):
+    consents: Choices
+
+
+class PolicyState(Strict):
+    needed: bool = Field(description="The member must answer this policy before anything else")
+    policy: Policy | None = Field(description="The policy in force, if any")
+    consents: list[ConsentLine]
+
+
+class PolicyAnswer(Strict):
+    consents: Choices
+    agree: Literal[True] = Field(description="The member agrees to the policy in force")
+
+
+class CardLine(Strict):
+    id: int
+    card_type: CardType
+    last4: str
+    status: Literal[tuple(Card.Status.values)]
+    status_changed_at: datetime.datetime | None
+    created_at: datetime.datetime
+    can_report_lost: bool
+    can_move: bool = Field(description="The card's place can move to a new card (POST …/move)")
+
+
+class Cards(Strict):
+    cards: list[CardLine]
+
+
+class CardMoveRequest(CardCheckRequest):
+    card_type: CardType = Field(description="The new card's type")
+
+
+class WithdrawalRequest(Strict):
+    confirm: str = Field(
+        min_length=1,
+        max_length=_length_of(WithdrawForm, "confirm"),
+        description="退会, typed by the member after a second warning in the app",
+    )
+
+
+class Withdrawn(Strict):
+    pseudonym: str
+    status: Literal["withdrawn"]
