@@ -1,6 +1,6 @@
 """The page a user sees after too many wrong passwords (django-axes calls `locked_out`): in the user's
 language and in the look of the site they tried, saying when to try again and how to reset the password.
-The status stays 429. The member API's app gets its error shape instead (too many wrong sign-in tokens)."""
+The status stays 429."""
 
 from __future__ import annotations
 
@@ -11,16 +11,11 @@ from django.contrib import admin
 from django.shortcuts import render
 from django.utils import timezone
 
-from membersite.api.errors import throttled
-
 PORTAL_PREFIX = "/portal/"
-MEMBER_API_PREFIX = "/api/member/"
 
 
 def locked_out(request, original_response=None, credentials=None):
     cool_off = get_cool_off(request)
-    if request.path.startswith(MEMBER_API_PREFIX):
-        return throttled(retry_after=math.ceil(cool_off.total_seconds())).response()
     context = {
         "minutes": math.ceil(cool_off.total_seconds() / 60),
         "until": timezone.localtime(timezone.now() + cool_off),

@@ -85,8 +85,6 @@ MIDDLEWARE = [
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    # The member site's one-time links; only membersite.services asks it (authenticate(request, sesame=...)).
-    "sesame.backends.ModelBackend",
 ]
 
 # --- The member site's one-time sign-in links (django-sesame) ---------------------------------------------

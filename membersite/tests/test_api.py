@@ -369,17 +369,12 @@ def test_withdrawal_takes_the_typed_confirmation_and_ends_everything(app):
     assert error_of(app.get("me")) == (401, "unauthorized")
 
 
-@override_settings(AXES_FAILURE_LIMIT=3)
-def test_wrong_tokens_lock_sign_in_out_in_the_error_shape(app):
+def test_wrong_tokens_are_refused_without_locking_out_the_address(app):
+    """A signed token cannot be guessed: old or mistyped links from one shared address (a mobile carrier's)
+    are refused one by one and never lock out the members behind it."""
     member = registered_member(email="taro@example.jp")
-    for _ in range(2):
+    for _ in range(8):
         assert error_of(app.post("sessions", {"token": "AAAAAQwrongwrongwrong"})) == (400, "link_invalid")
-
-    locked = app.post("sessions", {"token": "AAAAAQwrongwrongwrong"}, language="en")
     app.post("links", {"email": "taro@example.jp"})
-    still = app.post("sessions", {"token": token_of(mail.outbox[0])})
-
-    assert error_of(locked) == (429, "throttled") and int(locked["Retry-After"]) > 0
-    assert locked.json()["error"]["message"] == "Too many attempts. Please wait a while and try again."
-    assert error_of(still) == (429, "throttled")
-    assert not ApiSession.objects.filter(member=member).exists()
+    assert app.post("sessions", {"token": token_of(mail.outbox[0])}).status_code == 201
+    assert ApiSession.objects.filter(member=member).exists()
