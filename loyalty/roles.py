@@ -49,6 +49,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("ranks"),
         # Bringing a programme's old system over: uploads, dry runs, imports and rollbacks.
         Grant("legacy"),
+        # Mail to members: mailings, the send log, the monthly expiry reminders.
+        Grant("mailing"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -66,6 +68,9 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
+        # Mail to members: they write, schedule and send mailings and reminders; the send log is history.
+        Grant("mailing", models=("mailing", "expiryreminder")),
+        Grant("mailing", actions=("view",), models=("delivery",)),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
@@ -76,6 +81,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("exchange", actions=("view",)),
         Grant("ranks", actions=("view",)),
         Grant("legacy", actions=("view",)),
+        Grant("mailing", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("portal/", include("portal.urls")),
     path("exchange/", include("exchange.urls")),
     path("my/", include("membersite.urls")),
+    path("mail/", include("mailing.urls")),
 ]
 # No MEDIA_URL route, not even in DEBUG: issued PDFs leave only through the portal and the admin, which
 # check who asks.

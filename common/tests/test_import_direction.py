@@ -14,7 +14,7 @@ LAYERS = (
     ("points",),
     ("ranks",),
     ("campaigns", "coupons", "rallies", "billing", "exchange"),
-    ("till", "portal", "lifecycle", "legacy"),
+    ("till", "portal", "lifecycle", "legacy", "mailing"),
     ("api",),
     ("membersite",),
     ("loyalty",),
