@@ -75,7 +75,7 @@ class MailingAdmin(UnitsInListMixin, admin.ModelAdmin):
     paginator = NoCountPaginator
     list_per_page = 50
     change_form_template = "admin/mailing/mailing/change_form.html"
-    sending_fields = ["status", "reach_text", "progress_text", "send_log", "send_at", "started_at", "finished_at"]
+    sending_fields = ["status", "progress_text", "send_log", "send_at", "started_at", "finished_at"]
     fieldsets = [
         (None, {"fields": ["programme", "purpose", "subject", "body"]}),
         (
@@ -114,13 +114,16 @@ class MailingAdmin(UnitsInListMixin, admin.ModelAdmin):
                 for title, options in fieldsets
             ]
         if obj is not None:
+            # Whom the segment reaches, under its conditions; then the sending.
+            title, options = fieldsets[1]
+            fieldsets[1] = (title, {**options, "fields": [*options["fields"], "reach_text"]})
             fieldsets.append((gettext_lazy("Sending and progress"), {"fields": self.sending_fields}))
         return fieldsets
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and not self.has_change_permission(request, obj):
-            return [*self.sending_fields, *READABLE_LISTS.values()]
-        return self.sending_fields
+            return ["reach_text", *self.sending_fields, *READABLE_LISTS.values()]
+        return ["reach_text", *self.sending_fields]
 
     @admin.display(description=gettext_lazy("members reached"))
     def reach_text(self, mailing):

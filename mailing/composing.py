@@ -20,6 +20,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from common.formatting import date_text, grouped
+from mailing.models import MAIL_PURPOSES
 from members.models import Consent
 
 ENGINE = Engine(autoescape=False, loaders=[], libraries={})
@@ -76,12 +77,13 @@ def unsubscribe_token(*, member_id: int, purpose: str) -> str:
 
 
 def unsubscribe_token_read(token: str) -> tuple[int, str]:
-    """The member id and purpose of a token; signing.BadSignature for a token not ours (or tampered with)."""
+    """The member id and mail purpose of a token; signing.BadSignature for a token not ours (or tampered
+    with)."""
     try:
         member_id, purpose = signing.loads(token, salt=UNSUBSCRIBE_SALT)
     except (TypeError, ValueError) as error:
         raise signing.BadSignature("not an unsubscribe token") from error
-    if not isinstance(member_id, int) or purpose not in Consent.Purpose.values:
+    if not isinstance(member_id, int) or purpose not in MAIL_PURPOSES:
         raise signing.BadSignature("not an unsubscribe token")
     return member_id, purpose
 

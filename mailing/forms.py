@@ -100,6 +100,8 @@ class MailingForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "programme" not in self.fields:
+            return  # read-only: the mailing can no longer change
         programmes = Programme.objects.filter(is_active=True)
         self.fields["programme"].queryset = programmes
         if self.instance.programme_id is None:
@@ -109,7 +111,7 @@ class MailingForm(forms.ModelForm):
         ranks = Rank.objects.filter(programme__in=programmes).select_related("programme")
         stores = Store.objects.filter(programmes__in=programmes).distinct()
         if self.instance.programme_id is not None:
-            ranks = Rank.objects.filter(programme=self.instance.programme_id)
+            ranks = Rank.objects.filter(programme=self.instance.programme_id).select_related("programme")
             stores = Store.objects.filter(programmes=self.instance.programme_id)
         self.fields["rank_ids"].queryset = ranks.order_by("programme__code", "threshold_yen")
         self.fields["store_ids"].queryset = stores.order_by("code")

@@ -4,6 +4,7 @@ staff who see them: a company's own staff (scoped to its programme) and the grou
 from __future__ import annotations
 
 import itertools
+import uuid
 
 import pytest
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -26,6 +27,7 @@ from exchange.services import exchange_create
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
 from legacy.models import ImportBatch
 from loyalty.roles import SECRETARIAT
+from mailing.models import Delivery, ExpiryReminder, Mailing
 from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdParty
 from members.services import member_register
 from points.models import Account, Entry, Lot, StaffProgramme
@@ -43,7 +45,8 @@ _keys = itertools.count(1)
 def build_programme(code: str, name: str, staff) -> dict:
     """A company's programme with one row of every kind, by model: its store (of this programme only), a
     member who bought there (a campaign bonus, a coupon, a rally stamp and goal), a rank, a closed period and
-    its statement, an adjustment, and a reserved gift exchange."""
+    its statement, an adjustment, a reserved gift exchange, and a mailing sent to the member with its send log
+    and the programme's expiry reminder."""
     programme = ProgrammeFactory(code=code, name=name)
     settings = BillingSettingsFactory(programme=programme)
     merchant = MerchantFactory(name=f"{name}の会社")
@@ -96,6 +99,13 @@ def build_programme(code: str, name: str, staff) -> dict:
         reserve=True,
     )
     account = Account.objects.get(member=member, programme=programme)
+    mailing = Mailing.objects.create(
+        programme=programme, subject="商店街だより", body="{{ name }} 様", status=Mailing.Status.SENT, created_by=staff
+    )
+    delivery = Delivery.objects.create(
+        mailing=mailing, member=member, status=Delivery.Status.SENT, claim=uuid.uuid4(), at=timezone.now()
+    )
+    reminder = ExpiryReminder.objects.create(programme=programme, subject="失効のお知らせ", body="{{ name }} 様")
     rows = [
         programme,
         batch,
@@ -131,6 +141,9 @@ def build_programme(code: str, name: str, staff) -> dict:
         item,
         StockMove.objects.filter(item=item).first(),
         exchange,
+        mailing,
+        delivery,
+        reminder,
     ]
     assert all(row is not None for row in rows)
     assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)
