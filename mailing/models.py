@@ -123,10 +123,10 @@ class Mailing(models.Model):
 
 
 class Delivery(models.Model):
-    """A member's mail of a mailing: claimed (pending) before it is sent, then what happened. One per mailing
-    and member, which the database enforces: a second run of the sending finds the row and mails no one
-    twice. A row left pending means the worker stopped between the claim and the outcome; it is never sent
-    again (at most once: a duplicate marketing mail is worse than a missing one)."""
+    """A member's mail of a mailing: claimed (pending) just before it is sent, then what happened. One per
+    mailing and member, which the database enforces: a second run of the sending finds the row and mails no
+    one twice. A row left pending means the worker stopped between the claim and the outcome; it is never
+    sent again (at most once: a duplicate marketing mail is worse than a missing one)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Claimed; outcome unknown")
@@ -140,8 +140,6 @@ class Delivery(models.Model):
     mailing = models.ForeignKey(Mailing, on_delete=models.PROTECT, related_name="deliveries", verbose_name=_("mailing"))
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
-    # The run that claimed the row: a run sends only the rows it claimed itself.
-    claim = models.UUIDField(editable=False)
     at = models.DateTimeField(_("at"))
     error = models.CharField(_("error"), max_length=300, blank=True)
 

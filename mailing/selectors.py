@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Collection
 
+from django.db import connection, transaction
 from django.db.models import Exists, Min, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
@@ -129,7 +130,13 @@ def mailing_recipients(mailing: Mailing, *, now: datetime.datetime | None = None
 
 def mailing_reach(mailing: Mailing) -> int:
     """How many members the mailing would reach if it were sent now: one COUNT in the database."""
-    return mailing_recipients(mailing).count()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # The count's estimated cost (a consent lookup per member) sets off JIT compilation, which on
+            # 100,000 members costs more than it saves (about 0.3 s of 0.5 s).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL jit = off")
+        return mailing_recipients(mailing).count()
 
 
 def reach_shown(count: int) -> int | None:

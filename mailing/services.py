@@ -3,11 +3,11 @@ monthly reminder of expiring points; consent withdrawn by the unsubscribe link o
 a bounce or a complaint.
 
 Sending (docs/member-mail.md): a run reads the next batch of recipients (segment, consent now, e-mail) after
-the mailing's cursor, claims a `Delivery` row for each in one INSERT ... ON CONFLICT DO NOTHING (the rows it
-inserted carry its own claim token; a member already claimed by an earlier or concurrent run is not its to
-send), then, member by member, reads the consent ledger once more just before the message, sends it and
-records the outcome. A member is therefore mailed at most once: a run that dies after a claim leaves the row
-pending and no later run sends it again, which is the right failure for marketing mail.
+the mailing's cursor; for each member it claims the member's `Delivery` row (an INSERT, committed, refused by
+the row's uniqueness when an earlier or concurrent run has it: then the member is not this run's to send),
+reads the consent ledger once more, sends, and at the end of the batch records its outcomes in one
+transaction. A member is therefore mailed at most once: a run that dies after a claim leaves the row pending
+("outcome unknown") and no later run sends it again, which is the right failure for marketing mail.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime
 import logging
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -216,43 +215,54 @@ def mailing_send_batch(*, mailing: Mailing, size: int | None = None) -> BatchRes
 
 
 def deliveries_send(*, mailing: Mailing, member_ids: list[int]) -> dict[int, str]:
-    """Claim a delivery for each member and send those this call claimed, each only if the member's consent to
-    the mailing's purpose holds at that instant (read from the ledger) and they have an e-mail address.
-    Returns {member id: delivery status} for the members claimed here."""
+    """Send the mailing to each member, in the order given, who is not yet claimed: the member's delivery is
+    claimed (committed) first, then their consent to the mailing's purpose is read from the ledger at that
+    instant, and the message goes only if it holds and they have an e-mail address. Returns {member id:
+    delivery status} for the members this call claimed; their outcomes are written at the end, together."""
     connection = get_connection()
-    # Opened before anything is claimed: a provider that cannot be reached leaves nobody claimed and unsent.
+    # Opened before anyone is claimed: a provider that cannot be reached leaves nobody claimed and unsent.
     connection.open()
+    figures = mailing_figures(mailing=mailing, member_ids=member_ids)
+    templates = Templates.of(subject=mailing.subject, body=mailing.body)
+    outcomes: dict[int, str] = {}
+    recorded: dict[tuple[str, str], list[int]] = {}
     try:
-        claimed = _claim(mailing, member_ids)
-        figures = mailing_figures(mailing=mailing, member_ids=[member_id for _pk, member_id in claimed])
-        templates = Templates.of(subject=mailing.subject, body=mailing.body)
-        outcomes: dict[int, str] = {}
-        for delivery_id, member_id in claimed:
+        for member_id in member_ids:
+            delivery_id = _claim(mailing, member_id)
+            if delivery_id is None:
+                continue  # an earlier or a concurrent run has it
             status, error = _send_one(mailing, member_id, templates, figures[member_id], connection)
-            Delivery.objects.filter(pk=delivery_id).update(status=status, at=timezone.now(), error=error)
             outcomes[member_id] = status
+            recorded.setdefault((status, error), []).append(delivery_id)
     finally:
         connection.close()
-    counts = Counter(outcomes.values())
-    Mailing.objects.filter(pk=mailing.pk).update(
-        sent_count=F("sent_count") + counts[Delivery.Status.SENT],
-        skipped_count=F("skipped_count") + sum(counts[status] for status in Delivery.SKIPPED),
-        failed_count=F("failed_count") + counts[Delivery.Status.FAILED],
-        progress_at=timezone.now(),
-    )
+        # One short transaction for the batch, not a commit per outcome: a worker that dies first leaves the
+        # rows of those it attempted "outcome unknown", which they are; those it had not reached are unclaimed.
+        _record(mailing, outcomes, recorded)
     return outcomes
 
 
-def _claim(mailing: Mailing, member_ids: list[int]) -> list[tuple[int, int]]:
-    """(delivery id, member id) of the members this call claimed, in member order."""
-    token = uuid.uuid4()
+def _claim(mailing: Mailing, member_id: int) -> int | None:
+    """The member's delivery row, inserted and committed before their message is sent; None if it exists."""
+    try:
+        with transaction.atomic():
+            return Delivery.objects.create(mailing_id=mailing.pk, member_id=member_id, at=timezone.now()).pk
+    except IntegrityError:
+        return None
+
+
+def _record(mailing: Mailing, outcomes: dict[int, str], recorded: dict[tuple[str, str], list[int]]) -> None:
     now = timezone.now()
-    Delivery.objects.bulk_create(
-        [Delivery(mailing_id=mailing.pk, member_id=member_id, claim=token, at=now) for member_id in member_ids],
-        ignore_conflicts=True,
-    )
-    rows = Delivery.objects.filter(mailing_id=mailing.pk, member_id__in=member_ids, claim=token)
-    return list(rows.order_by("member_id").values_list("pk", "member_id"))
+    counts = Counter(outcomes.values())
+    with transaction.atomic():
+        for (status, error), delivery_ids in recorded.items():
+            Delivery.objects.filter(pk__in=delivery_ids).update(status=status, at=now, error=error)
+        Mailing.objects.filter(pk=mailing.pk).update(
+            sent_count=F("sent_count") + counts[Delivery.Status.SENT],
+            skipped_count=F("skipped_count") + sum(counts[status] for status in Delivery.SKIPPED),
+            failed_count=F("failed_count") + counts[Delivery.Status.FAILED],
+            progress_at=now,
+        )
 
 
 def _send_one(mailing: Mailing, member_id: int, templates: Templates, figures, connection) -> tuple[str, str]:

@@ -108,9 +108,7 @@ def test_a_member_claimed_by_a_worker_that_died_is_not_mailed_again(street, mail
     # Given a run that claimed a member's delivery and died before recording whether it was sent
     start(mailing)
     claimed = street["agreed"][0]
-    Delivery.objects.create(
-        mailing=mailing, member=claimed, claim="00000000-0000-0000-0000-000000000001", at=timezone.now()
-    )
+    Delivery.objects.create(mailing=mailing, member=claimed, at=timezone.now())
 
     # When the task runs again
     send_mailing(mailing.pk)
@@ -118,6 +116,49 @@ def test_a_member_claimed_by_a_worker_that_died_is_not_mailed_again(street, mail
     # Then the others are mailed and that member is not (at most once): the row stays "outcome unknown"
     assert recipients() == sorted(member.email for member in street["agreed"][1:])
     assert Delivery.objects.get(mailing=mailing, member=claimed).status == Delivery.Status.PENDING
+
+
+class Killed(BaseException):
+    """The worker's process ending in the middle of a send (not an error the batch could record)."""
+
+
+class DiesAtThird(EmailBackend):
+    """The locmem backend, whose worker is killed while it sends the third message."""
+
+    sent = 0
+
+    def send_messages(self, messages):
+        DiesAtThird.sent += 1
+        if DiesAtThird.sent == 3:
+            raise Killed
+        return super().send_messages(messages)
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_only_the_mail_it_was_sending(
+    street, mailing, settings, monkeypatch
+):
+    # Given a worker killed while sending the third member's mail
+    settings.EMAIL_BACKEND = "mailing.tests.test_sending.DiesAtThird"
+    monkeypatch.setattr(DiesAtThird, "sent", 0)
+    start(mailing)
+    with pytest.raises(Killed):
+        send_mailing(mailing.pk)
+    first, second, third, *others = sorted(street["agreed"], key=lambda member: member.pk)
+    assert recipients() == sorted([first.email, second.email])
+
+    # When the task runs again
+    send_mailing(mailing.pk)
+
+    # Then the members the killed worker had not reached get theirs, the two it sent nothing more, and the
+    # one it was sending to nothing (at most once): their row says the outcome is unknown
+    assert recipients() == sorted(member.email for member in (first, second, *others))
+    statuses = dict(Delivery.objects.filter(mailing=mailing).values_list("member_id", "status"))
+    assert statuses == {
+        first.pk: Delivery.Status.SENT,
+        second.pk: Delivery.Status.SENT,
+        third.pk: Delivery.Status.PENDING,
+        **{member.pk: Delivery.Status.SENT for member in others},
+    }
 
 
 def test_a_member_who_withdraws_between_scheduling_and_sending_is_skipped(
