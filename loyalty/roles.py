@@ -69,7 +69,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
         # Mail to members: they write, schedule and send mailings and reminders; the send log is history.
-        Grant("mailing", models=("mailing", "expiryreminder")),
+        Grant("mailing", actions=("view", "add", "change", "send"), models=("mailing", "expiryreminder")),
         Grant("mailing", actions=("view",), models=("delivery",)),
     ),
     # 監査: reads everything, changes nothing.

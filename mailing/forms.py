@@ -8,7 +8,7 @@ import unicodedata
 
 from django import forms
 from django.contrib.admin.widgets import FilteredSelectMultiple
-from django.template import TemplateSyntaxError
+from django.template import TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,7 +43,7 @@ def _check_templates(form, cleaned) -> None:
         return
     try:
         templates_check(subject=subject, body=body)
-    except (TemplateSyntaxError, LookupError, ValueError) as error:
+    except (TemplateSyntaxError, TemplateDoesNotExist, LookupError, TypeError, ValueError) as error:
         form.add_error(None, _("The text cannot be used as a template: %(error)s") % {"error": error})
 
 

@@ -19,6 +19,7 @@ OUR_APPS = {
     "exchange",
     "ranks",
     "legacy",
+    "mailing",
 }
 
 
@@ -52,7 +53,10 @@ def test_operator_has_no_permission_on_members():
     assert "points.view_entry" in granted
     # Operators run campaigns; everything else they only read, and the bonuses given are history.
     assert {"campaigns.add_campaign", "campaigns.change_campaign"} <= granted
-    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal")
+    # They write, schedule and send mail to members too; the send log is history.
+    assert {"mailing.add_mailing", "mailing.change_mailing", "mailing.send_mailing"} <= granted
+    assert "mailing.view_delivery" in granted and "mailing.delete_mailing" not in granted
+    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal", "_mailing", "_expiryreminder")
     assert not {c for c in granted if not c.split(".")[1].startswith("view_") and not c.endswith(runs)}
 
 

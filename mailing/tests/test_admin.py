@@ -79,8 +79,12 @@ def test_a_reach_of_fewer_than_five_is_not_shown_as_a_number(operator_client, pr
     assert "5名未満" in page
 
 
-def test_a_template_that_does_not_render_is_refused(operator_client, programme):
-    response = operator_client.post(ADD, form_data(programme, body="{% if name %}閉じていない"))
+@pytest.mark.parametrize(
+    "body",
+    ["{% if name %}閉じていない", "{% load humanize %}{{ balance|intcomma }}", '{% include "admin/base.html" %}'],
+)
+def test_a_template_that_does_not_render_or_reaches_beyond_the_mail_is_refused(operator_client, programme, body):
+    response = operator_client.post(ADD, form_data(programme, body=body))
 
     assert response.status_code == 200
     assert not Mailing.objects.exists()
