@@ -53,6 +53,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("donations"),
         # QR events and flyers, their posters, and each store's visit code at the counter.
         Grant("qrpoints"),
+        # Mail to members: mailings, the send log, the monthly expiry reminders.
+        Grant("mailing"),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -73,6 +75,9 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
+        # Mail to members: they write, schedule and send mailings and reminders; the send log is history.
+        Grant("mailing", actions=("view", "add", "change", "send"), models=("mailing", "expiryreminder")),
+        Grant("mailing", actions=("view",), models=("delivery",)),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
@@ -85,6 +90,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("legacy", actions=("view",)),
         Grant("donations", actions=("view",)),
         Grant("qrpoints", actions=("view",)),
+        Grant("mailing", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_q",
     "axes",
+    "anymail",
     "common",
     "audit",
     "stores",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
     "portal",
     "membersite",
     "donations",
+    "mailing",
 ]
 
 MIDDLEWARE = [
@@ -255,6 +257,15 @@ TERMINAL_SILENT_AFTER_MINUTES = int(os.environ.get("TERMINAL_SILENT_AFTER_MINUTE
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jimukyoku@example.jp")
+
+# --- Mail to members (docs/member-mail.md) ------------------------------------------------------------------
+# The console backend unless EMAIL_BACKEND names a provider's django-anymail backend
+# (anymail.backends.postmark.EmailBackend, anymail.backends.amazon_ses.EmailBackend, ...). Every environment
+# variable ANYMAIL_<NAME> becomes the ANYMAIL setting <NAME>: ANYMAIL_POSTMARK_SERVER_TOKEN, ANYMAIL_WEBHOOK_SECRET
+# ("user:password", the basic auth the provider's webhook calls /mail/anymail/<provider>/tracking/ with; the
+# webhooks answer 404 until it is set).
+ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
+MAILING_FROM_EMAIL = os.environ.get("MAILING_FROM_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Billing and the merchant portal ------------------------------------------
 # A period is closed no earlier than this long after it ends, so requests still in flight at midnight land first.

@@ -16,6 +16,7 @@ urlpatterns = [
     path("exchange/", include("exchange.urls")),
     path("my/", include("membersite.urls")),
     path("donations/", include("donations.urls")),
+    path("mail/", include("mailing.urls")),
 ]
 # No MEDIA_URL route, not even in DEBUG: issued PDFs leave only through the portal and the admin, which
 # check who asks.

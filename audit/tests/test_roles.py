@@ -21,6 +21,7 @@ OUR_APPS = {
     "legacy",
     "donations",
     "qrpoints",
+    "mailing",
 }
 
 
@@ -54,7 +55,10 @@ def test_operator_has_no_permission_on_members():
     assert "points.view_entry" in granted
     # Operators run campaigns; everything else they only read, and the bonuses given are history.
     assert {"campaigns.add_campaign", "campaigns.change_campaign"} <= granted
-    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal", "_qrevent", "_flyer")
+    # They write, schedule and send mail to members too; the send log is history.
+    assert {"mailing.add_mailing", "mailing.change_mailing", "mailing.send_mailing"} <= granted
+    assert "mailing.view_delivery" in granted and "mailing.delete_mailing" not in granted
+    runs = ("_campaign", "_coupontemplate", "_rally", "_rallygoal", "_qrevent", "_flyer", "_mailing", "_expiryreminder")
     assert not {c for c in granted if not c.split(".")[1].startswith("view_") and not c.endswith(runs)}
 
 

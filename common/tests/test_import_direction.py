@@ -14,7 +14,7 @@ LAYERS = (
     ("points",),
     ("ranks",),
     ("campaigns", "coupons", "rallies", "billing", "exchange", "qrpoints"),
-    ("till", "portal", "lifecycle", "legacy", "donations"),
+    ("till", "portal", "lifecycle", "legacy", "donations", "mailing"),
     ("api",),
     ("membersite",),
     ("loyalty",),

@@ -29,6 +29,7 @@ from exchange.services import exchange_create
 from exchange.tests.factories import CounterFactory, ItemFactory, WindowRuleFactory, give_points, stock, tokyo
 from legacy.models import ImportBatch
 from loyalty.roles import SECRETARIAT
+from mailing.models import Delivery, ExpiryReminder, Mailing
 from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdParty
 from members.services import member_register
 from points.models import Account, Entry, Lot, StaffProgramme
@@ -49,8 +50,8 @@ _keys = itertools.count(1)
 def build_programme(code: str, name: str, staff) -> dict:
     """A company's programme with one row of every kind, by model: its store (of this programme only), a
     member who bought there (a campaign bonus, a coupon, a rally stamp and goal), a rank, a closed period and
-    its statement, an adjustment, a reserved gift exchange, and a QR event and a flyer the member claimed at
-    the store's visit code."""
+    its statement, an adjustment, a reserved gift exchange, a QR event and a flyer the member claimed at the
+    store's visit code, and a mailing sent to the member with its send log and the programme's expiry reminder."""
     programme = ProgrammeFactory(code=code, name=name)
     settings = BillingSettingsFactory(programme=programme)
     merchant = MerchantFactory(name=f"{name}の会社")
@@ -113,6 +114,11 @@ def build_programme(code: str, name: str, staff) -> dict:
         qr_scan(member=member, token=token_of(code))
 
     account = Account.objects.get(member=member, programme=programme)
+    mailing = Mailing.objects.create(
+        programme=programme, subject="商店街だより", body="{{ name }} 様", status=Mailing.Status.SENT, created_by=staff
+    )
+    delivery = Delivery.objects.create(mailing=mailing, member=member, status=Delivery.Status.SENT, at=timezone.now())
+    reminder = ExpiryReminder.objects.create(programme=programme, subject="失効のお知らせ", body="{{ name }} 様")
     rows = [
         programme,
         batch,
@@ -156,6 +162,9 @@ def build_programme(code: str, name: str, staff) -> dict:
         flyer,
         FlyerRight.objects.get(flyer=flyer),
         visit_code,
+        mailing,
+        delivery,
+        reminder,
     ]
     assert all(row is not None for row in rows)
     assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)

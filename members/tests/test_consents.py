@@ -118,24 +118,3 @@ def test_the_ledger_is_append_only_on_postgres():
         Consent.objects.filter(pk=row.pk).update(given=False)
     with pytest.raises(DatabaseError), transaction.atomic():
         Consent.objects.filter(pk=row.pk).delete()
-
-
-def test_a_mail_is_not_sent_to_a_member_who_withdrew_an_instant_before():
-    from django.core import mail
-
-    from members.services.mail import member_mail_send
-
-    stays, leaves, never = MemberFactory(), MemberFactory(), MemberFactory()
-    for member in (stays, leaves):
-        consent_record(member=member, choices={MAIL: True}, channel="site")
-    # The list is drawn up while both consent...
-    recipients = list(members_consenting(Member.objects.order_by("pk"), purpose=MAIL).values_list("pk", flat=True))
-    assert recipients == sorted([stays.pk, leaves.pk])
-    # ...then one withdraws just before the send.
-    consent_record(member=leaves, choices={MAIL: False}, channel="site")
-    sent = member_mail_send(
-        member_ids=[*recipients, never.pk], purpose=MAIL, subject="商店街だより", body="{{ name }} 様"
-    )
-    assert sent == [stays.pk]
-    assert [message.to for message in mail.outbox] == [[stays.email]]
-    assert mail.outbox[0].body == f"{stays.name} 様"
