@@ -285,12 +285,15 @@ class Withdrawn(Strict):
 # --- donations ---------------------------------------------------------------------------------------------
 
 
-class Organisation(Strict):
+class OrganisationBrief(Strict):
     id: int = Field(description="Send it as `organisation_id` to donate")
     name: str
-    purpose: str = Field(description="What the donations are used for")
     programme: str = Field(description="The programme's code: the points are taken from its balance")
     programme_name: str
+
+
+class Organisation(OrganisationBrief):
+    purpose: str = Field(description="What the donations are used for")
     website: str = Field(description="The organisation's website, or empty")
 
 
@@ -308,16 +311,9 @@ class DonationRequest(Strict):
     )
 
 
-class DonatedTo(Strict):
-    id: int
-    name: str
-    programme: str = Field(description="The programme's code")
-    programme_name: str
-
-
 class DonationLine(Strict):
     id: int
-    organisation: DonatedTo
+    organisation: OrganisationBrief
     points: int
     channel: Literal[tuple(Donation.Channel.values)] = Field(
         description="Where it was made: the member site, the app (api) or the secretariat's desk"

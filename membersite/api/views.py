@@ -335,17 +335,21 @@ def withdrawal(request, member, data: schemas.WithdrawalRequest):
 # --- donations ----------------------------------------------------------------------------------------------
 
 
+def _organisation_brief(organisation) -> dict:
+    return {
+        "id": organisation.pk,
+        "name": organisation.name,
+        "programme": organisation.programme.code,
+        "programme_name": organisation.programme.name,
+    }
+
+
 @endpoint()
 def organisations(request, member, data):
     return 200, schemas.Organisations(
         organisations=[
             schemas.Organisation(
-                id=organisation.pk,
-                name=organisation.name,
-                purpose=organisation.purpose,
-                programme=organisation.programme.code,
-                programme_name=organisation.programme.name,
-                website=organisation.website,
+                **_organisation_brief(organisation), purpose=organisation.purpose, website=organisation.website
             )
             for organisation in services.member_organisations(member=member)
         ]
@@ -353,15 +357,9 @@ def organisations(request, member, data):
 
 
 def _donation_line(donation: Donation) -> dict:
-    organisation = donation.organisation
     return {
         "id": donation.pk,
-        "organisation": schemas.DonatedTo(
-            id=organisation.pk,
-            name=organisation.name,
-            programme=organisation.programme.code,
-            programme_name=organisation.programme.name,
-        ),
+        "organisation": schemas.OrganisationBrief(**_organisation_brief(donation.organisation)),
         "points": donation.points,
         "channel": donation.channel,
         "created_at": donation.created_at,

@@ -19,6 +19,7 @@ from members.models import Card, CardEvent, Consent, ConsentPolicy, Member, Thir
 from members.selectors import consent_holds
 from members.services import card_registration_code
 from membersite.api.openapi import OPERATIONS
+from membersite.api.views import qr_token
 from membersite.models import ApiSession
 from membersite.tests.helpers import MemberApp, error_of, registered_member
 from points.models import Account, Entry, Lot
@@ -579,3 +580,17 @@ def test_a_forged_foreign_or_unknown_code_is_refused_and_credits_nothing(app, pr
         assert error_of(refused) == (400, "qr_code_invalid"), scanned
         assert refused.json()["error"]["message"].startswith("This QR code is not valid.")
     assert not QrClaim.objects.exists() and not Entry.objects.filter(kind=Entry.Kind.BONUS).exists()
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        "e.WzEsIngiXQ:abc",
+        " e.WzEsIngiXQ:abc\n",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc/",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc/?utm_source=poster#top",
+    ],
+)
+def test_the_token_is_read_from_the_scanned_url_or_taken_as_it_is(scanned):
+    assert qr_token(scanned) == "e.WzEsIngiXQ:abc"
