@@ -52,7 +52,8 @@ STATUS_TEXT = {
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation. `answer` None: a success without a body (e.g. 204). `public`: no bearer secret."""
+    """One operation. `answer` None: a success without a JSON body (e.g. 204), or, with `file` (its media type,
+    e.g. application/pdf), a file. `public`: no bearer secret."""
 
     method: str
     path: str
@@ -66,6 +67,7 @@ class Operation:
     parameters: tuple[dict, ...] = ()
     example: dict | None = None
     public: bool = False
+    file: str | None = None
 
     @property
     def write(self) -> bool:
@@ -170,6 +172,8 @@ class Contract:
             if op.answer is not None:
                 answer = {"schema": {"$ref": REF.format(model=op.answer.__name__)}}
                 responses[str(status)]["content"] = {"application/json": answer}
+            elif op.file is not None:
+                responses[str(status)]["content"] = {op.file: {"schema": {"type": "string", "format": "binary"}}}
         for status, codes in self.error_codes(op).items():
             responses[str(status)] = self._error_response(status, codes)
         operation = {
@@ -238,13 +242,15 @@ class Contract:
             for method, op in methods.items():
                 responses = []
                 for status, response in op["responses"].items():
-                    schema = response.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref")
+                    content = response.get("content", {})
+                    schema = content.get("application/json", {}).get("schema", {}).get("$ref")
                     codes = [(code, _prose(_(self.errors[code][1]))) for code in response.get("x-error-codes", ())]
                     responses.append(
                         {
                             "status": status,
                             "text": _prose(response["description"] if not codes else _(STATUS_TEXT[int(status)])),
                             "schema": schema.rsplit("/", 1)[-1] if schema else None,
+                            "file": next((media for media in content if media != "application/json"), None),
                             "codes": codes,
                             "headers": sorted(response.get("headers", {})),
                         }

@@ -394,7 +394,7 @@ def member_donate(*, member: Member, organisation_id: int, points: int, key: str
     points first."""
     organisation = next((o for o in member_organisations(member=member) if o.pk == organisation_id), None)
     if organisation is None:
-        raise MemberSiteError(_("This organisation is not taking donations."))
+        raise MemberSiteError(_("This organisation is not taking donations."), code="organisation_not_accepting")
     try:
         return donation_make(
             member=member,
@@ -404,7 +404,7 @@ def member_donate(*, member: Member, organisation_id: int, points: int, key: str
             idempotency_key=f"member-{channel}:{member.pk}:{key}"[:190],
         )
     except errors.LedgerError as exc:
-        raise MemberSiteError(str(exc)) from None
+        raise MemberSiteError(str(exc), code=exc.code) from None
 
 
 # --- QR event and flyer points -------------------------------------------------------------------------------

@@ -22,8 +22,13 @@ ERRORS: dict[str, tuple[int, str]] = {
     "card_code_mismatch": (400, "The card number and the registration code do not match."),
     "invalid_card": (400, "The card number is malformed for its card type."),
     "ticket_invalid": (400, "The registration ticket is not valid or has expired; check the card again."),
+    "qr_code_invalid": (
+        400,
+        "The scanned code is not one of the programme's, was altered, or was replaced (a store's old visit code).",
+    ),
     "unauthorized": (401, "No session, or one that has ended or expired; sign in again with a new link."),
     "policy_not_agreed": (403, "A new privacy policy is in force: answer it (POST /me/policy) before anything else."),
+    "member_suspended": TERMINAL_ERRORS["member_suspended"],
     "not_found": (404, "None of the member's own objects has this id (another member's ids are answered the same)."),
     "card_not_active": (409, "The card can no longer be used; ask the secretariat."),
     "card_already_registered": (409, "The card is registered already; sign in with a link instead."),
@@ -32,6 +37,12 @@ ERRORS: dict[str, tuple[int, str]] = {
         409,
         "Not possible for this card or member, e.g. the new card is not a different, active card.",
     ),
+    "organisation_not_accepting": (
+        409,
+        "The organisation is not taking donations today, or is not one of those GET /organisations lists.",
+    ),
+    "insufficient_points": (409, "The points that can be donated are fewer than the points asked for."),
+    "idempotency_key_reused": (422, "The key was used before for a different donation; make a new key."),
     "body_too_large": TERMINAL_ERRORS["body_too_large"],
     "throttled": (429, "Too many attempts from this address or for this e-mail; retry after Retry-After."),
 }

@@ -10,7 +10,7 @@ from api.contract import Contract, Operation
 from membersite.api import schemas
 from membersite.api.errors import ERRORS
 from membersite.api.pipeline import MAX_BODY
-from membersite.api.views import TICKET_MINUTES
+from membersite.api.views import DONATION_LINES, QR_LINES, TICKET_MINUTES
 
 SIGNED_IN = ("policy_not_agreed",)
 CARD_ID = (
@@ -109,7 +109,7 @@ OPERATIONS = (
         operation_id="overview",
         summary="The member's points",
         description="Balances per programme, the points held by month of expiry, ranks with what remains to the "
-        "next, coupons and rally progress.",
+        "next, coupons, rally progress, and the latest QR event claims and flyer rights.",
         answer=schemas.Overview,
         errors=SIGNED_IN,
     ),
@@ -245,6 +245,84 @@ OPERATIONS = (
         answer=schemas.Withdrawn,
         success={200: "Withdrawn."},
         errors=(*SIGNED_IN, "invalid_operation"),
+    ),
+    Operation(
+        method="get",
+        path="/organisations",
+        operation_id="organisations",
+        summary="Organisations taking donations",
+        description="The organisations taking donations today in the programmes the member holds points in, "
+        "each with its purpose and its programme, whose points a donation takes.",
+        answer=schemas.Organisations,
+        errors=SIGNED_IN,
+    ),
+    Operation(
+        method="post",
+        path="/me/donations",
+        operation_id="donate",
+        summary="Donate points",
+        description="Gives points (1 or more) to one of the organisations of GET /organisations: the points that "
+        "expire soonest are taken first (never a company's points for its own stores). `key` is a UUID the app "
+        "makes for the donation and sends again when it retries: the same key donates once and answers the same "
+        "donation.",
+        request=schemas.DonationRequest,
+        example={"organisation_id": 1, "points": 100, "key": "7d0c5a6e-2f5b-4a37-9a0e-3f1c2b4d5e6f"},
+        answer=schemas.Donated,
+        success={201: "Donated (or, for a key sent before, the donation it made)."},
+        errors=(
+            *SIGNED_IN,
+            "member_suspended",
+            "organisation_not_accepting",
+            "insufficient_points",
+            "idempotency_key_reused",
+        ),
+    ),
+    Operation(
+        method="get",
+        path="/me/donations",
+        operation_id="donations",
+        summary="The member's donations",
+        description=f"The latest {DONATION_LINES} donations, newest first, from the site, the app or the "
+        "secretariat's desk, with those of member records merged into this one.",
+        answer=schemas.Donations,
+        errors=SIGNED_IN,
+    ),
+    Operation(
+        method="get",
+        path="/me/donations/record.pdf",
+        operation_id="donation_record",
+        summary="The record of the member's donations (PDF)",
+        description="Every donation of the member, oldest first, with the total of each programme, as a PDF to "
+        "keep or print.",
+        answer=None,
+        file="application/pdf",
+        success={200: "The PDF."},
+        errors=SIGNED_IN,
+    ),
+    Operation(
+        method="post",
+        path="/me/qr",
+        operation_id="qr_scan",
+        summary="Claim a scanned QR code",
+        description="A code the member scanned in the app: an event's poster credits its points once, a flyer's "
+        "code keeps the right to its points, a store's visit code credits the rights held for that store's "
+        "flyers. Send the code's whole URL or the token in it. Every outcome is answered 200 with a message to "
+        "show (points credited, or why none: already claimed, not begun, ended, full); a code that is not the "
+        "programme's is 400 `qr_code_invalid`. Ask the member before sending: sending is the claim.",
+        request=schemas.QrScanRequest,
+        example={"token": "e.WzEsIkJ6VGxTQVpnUlFVIl0:3Jq3Yc2R2m8jv1p4bQdZ0sXH0uQwYfJ9nN6kTqU5aEg"},
+        answer=schemas.QrScanned,
+        errors=(*SIGNED_IN, "qr_code_invalid"),
+    ),
+    Operation(
+        method="get",
+        path="/me/qr",
+        operation_id="qr_points",
+        summary="The member's QR points",
+        description=f"The latest {QR_LINES} QR event claims and flyer rights, newest first: a flyer's right "
+        "waits for a visit to one of its stores before its `valid_until`.",
+        answer=schemas.QrPoints,
+        errors=SIGNED_IN,
     ),
 )
 

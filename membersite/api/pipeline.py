@@ -23,7 +23,7 @@ from membersite.services import MemberSiteError
 
 MAX_BODY = 16 * 1024
 
-Handler = Callable[..., tuple[int, BaseModel | None]]
+Handler = Callable[..., tuple[int, BaseModel | HttpResponse | None]]
 
 
 def bearer_key(request: HttpRequest) -> str:
@@ -60,9 +60,19 @@ def form_cleaned(form_class, data: dict) -> dict:
     return form.cleaned_data
 
 
+def _response(status: int, answer: BaseModel | HttpResponse | None) -> HttpResponse:
+    """The handler's answer: a model as JSON, a file (a PDF) as it is, or no body."""
+    if isinstance(answer, HttpResponse):
+        answer.status_code = status
+        return answer
+    if answer is None:
+        return HttpResponse(status=status)
+    return json_response(answer.model_dump(mode="json"), status=status)
+
+
 def endpoint(*, model: type[BaseModel] | None = None, signed_in: bool = True, policy: bool = True):
-    """Turn `handler(request, member, data, **kw) -> (status, model or None)` into one method of a member API
-    URL (see `methods`). `signed_in=False`: no session needed (member None); `policy=False`: answered before
+    """Turn `handler(request, member, data, **kw) -> (status, model, file response or None)` into one method of a
+    member API URL (see `methods`). `signed_in=False`: no session needed (member None); `policy=False`: answered before
     the member agrees to a new policy."""
 
     def decorate(handler: Handler):
@@ -77,8 +87,7 @@ def endpoint(*, model: type[BaseModel] | None = None, signed_in: bool = True, po
             except MemberSiteError as error:
                 response = refusal(error).response()
             else:
-                body = answer.model_dump(mode="json") if answer is not None else None
-                response = json_response(body, status=status) if body is not None else HttpResponse(status=status)
+                response = _response(status, answer)
             add_never_cache_headers(response)
             return response
 

@@ -15,8 +15,11 @@ from pydantic import Field
 
 from api.schemas import RankLine, ReceiptCoupon, Strict
 from coupons.models import Coupon
+from donations.models import Donation
 from members.models import Card
-from membersite.forms import CardCodeForm, EmailForm, ProfileForm, WithdrawForm
+from membersite.forms import CardCodeForm, DonationForm, EmailForm, ProfileForm, WithdrawForm
+from qrpoints.services import Outcome
+from qrpoints.tokens import QrKind
 
 
 def _length_of(form, name: str) -> int:
@@ -159,6 +162,28 @@ class RallyProgress(Strict):
     goals_reached: int
 
 
+class QrClaimLine(Strict):
+    event: str = Field(description="The event's name")
+    points: int = Field(description="The points credited")
+    claimed_at: datetime.datetime
+
+
+class FlyerRightLine(Strict):
+    flyer: str = Field(description="The flyer's name")
+    points: int = Field(description="The flyer's points, credited at a visit to one of its stores")
+    scanned_at: datetime.datetime
+    valid_until: datetime.datetime = Field(description="The visit must be before this moment")
+    credited_at: datetime.datetime | None = Field(description="When a visit credited the points; null until then")
+    store: str | None = Field(description="The store whose visit credited the points; null until then")
+
+
+class QrPoints(Strict):
+    claims: list[QrClaimLine] = Field(description="The events' points the member claimed, newest first")
+    rights: list[FlyerRightLine] = Field(
+        description="The flyers the member scanned, newest first: credited, or waiting for a visit"
+    )
+
+
 class Overview(Strict):
     pseudonym: str = Field(description="The member's id, as the secretariat knows it")
     status: str
@@ -167,6 +192,7 @@ class Overview(Strict):
     ranks: list[ProgrammeRank] = Field(description="In each programme with ranks")
     coupons: list[HeldCoupon]
     rallies: list[RallyProgress]
+    qr: QrPoints = Field(description="The latest QR event claims and flyer rights, as on the member site's page")
 
 
 class HistoryEntry(Strict):
@@ -254,3 +280,73 @@ class WithdrawalRequest(Strict):
 class Withdrawn(Strict):
     pseudonym: str
     status: Literal["withdrawn"]
+
+
+# --- donations ---------------------------------------------------------------------------------------------
+
+
+class OrganisationBrief(Strict):
+    id: int = Field(description="Send it as `organisation_id` to donate")
+    name: str
+    programme: str = Field(description="The programme's code: the points are taken from its balance")
+    programme_name: str
+
+
+class Organisation(OrganisationBrief):
+    purpose: str = Field(description="What the donations are used for")
+    website: str = Field(description="The organisation's website, or empty")
+
+
+class Organisations(Strict):
+    organisations: list[Organisation] = Field(
+        description="The organisations taking donations today, in the programmes the member holds points in"
+    )
+
+
+class DonationRequest(Strict):
+    organisation_id: int = Field(ge=1, description="The `id` of an organisation of GET /organisations")
+    points: int = Field(ge=1, le=DonationForm.base_fields["points"].max_value)
+    key: uuid.UUID = Field(
+        description="A UUID the app makes for this donation and sends again on a retry: one key donates once"
+    )
+
+
+class DonationLine(Strict):
+    id: int
+    organisation: OrganisationBrief
+    points: int
+    channel: Literal[tuple(Donation.Channel.values)] = Field(
+        description="Where it was made: the member site, the app (api) or the secretariat's desk"
+    )
+    created_at: datetime.datetime
+
+
+class Donated(DonationLine):
+    balance: int = Field(description="The member's balance in the programme now, after the donation")
+
+
+class Donations(Strict):
+    donations: list[DonationLine] = Field(description="The latest donations, newest first")
+
+
+# --- QR points ---------------------------------------------------------------------------------------------
+
+
+class QrScanRequest(Strict):
+    token: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="The scanned code: the whole URL it holds (…/my/qr/<token>/), or the token in it",
+    )
+
+
+class QrScanned(Strict):
+    kind: Literal[tuple(QrKind.values)] = Field(
+        description="event: an event's points; flyer: a flyer's right; visit: a store's visit code"
+    )
+    outcome: Literal[tuple(outcome.value for outcome in Outcome if outcome != Outcome.INVALID)] = Field(
+        description="What the scan did: credited, right_taken (a flyer kept for a visit), or why nothing was credited"
+    )
+    points: int = Field(description="The points this scan credited; 0 if none")
+    message: str = Field(description="What to show the member")
+    name: str = Field(description="The event's, the flyer's or the store's name")

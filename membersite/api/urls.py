@@ -24,6 +24,10 @@ urlpatterns = [
     path("me/cards/<str:card_id>/lost", methods(post=views.card_lost), name="card_lost"),
     path("me/cards/<str:card_id>/move", methods(post=views.card_move), name="card_move"),
     path("me/withdrawal", methods(post=views.withdrawal), name="withdrawal"),
+    path("organisations", methods(get=views.organisations), name="organisations"),
+    path("me/donations", methods(get=views.donations, post=views.donate), name="donations"),
+    path("me/donations/record.pdf", methods(get=views.donation_record), name="donation_record"),
+    path("me/qr", methods(get=views.qr_points, post=views.qr_scan), name="qr"),
     path("openapi.json", openapi.openapi_json, name="openapi"),
     path("docs", openapi.docs, name="docs"),
 ]

@@ -12,22 +12,31 @@ import re
 
 from django.conf import settings
 from django.core import signing
+from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from api.errors import ApiError
 from api.views import rank_line
 from coupons.selectors import coupon_receipt_lines
+from donations.documents import donation_record_pdf
+from donations.models import Donation
+from donations.selectors import donations_of_member
 from members.models import Card, Member
 from membersite import selectors, services
 from membersite.api import schemas
 from membersite.api.errors import invalid, not_found
 from membersite.api.pipeline import address, bearer_key, endpoint, form_cleaned
 from membersite.forms import CardCodeForm, EmailForm, NewCardForm, ProfileForm, RegistrationForm, WithdrawForm
+from points.models import Account
+from qrpoints.selectors import MemberQrPoints, member_qr_points
+from qrpoints.services import Outcome
 
 TICKET_SALT = "membersite.api.registration"
 TICKET_MINUTES = 30
 ID = re.compile(r"^[0-9]{1,18}$")
+DONATION_LINES = 50
+QR_LINES = 50
 
 
 def _session(session_and_key) -> schemas.Session:
@@ -199,6 +208,7 @@ def overview(request, member, data):
             )
             for line in seen.rallies
         ],
+        qr=_qr_points(seen.qr),
     )
 
 
@@ -320,3 +330,116 @@ def withdrawal(request, member, data: schemas.WithdrawalRequest):
     withdrawn = services.member_withdraw_self(member=member)
     services.api_session_end(key=bearer_key(request))
     return 200, schemas.Withdrawn(pseudonym=withdrawn.pseudonym, status=withdrawn.status)
+
+
+# --- donations ----------------------------------------------------------------------------------------------
+
+
+def _organisation_brief(organisation) -> dict:
+    return {
+        "id": organisation.pk,
+        "name": organisation.name,
+        "programme": organisation.programme.code,
+        "programme_name": organisation.programme.name,
+    }
+
+
+@endpoint()
+def organisations(request, member, data):
+    return 200, schemas.Organisations(
+        organisations=[
+            schemas.Organisation(
+                **_organisation_brief(organisation), purpose=organisation.purpose, website=organisation.website
+            )
+            for organisation in services.member_organisations(member=member)
+        ]
+    )
+
+
+def _donation_line(donation: Donation) -> dict:
+    return {
+        "id": donation.pk,
+        "organisation": schemas.OrganisationBrief(**_organisation_brief(donation.organisation)),
+        "points": donation.points,
+        "channel": donation.channel,
+        "created_at": donation.created_at,
+    }
+
+
+@endpoint(model=schemas.DonationRequest)
+def donate(request, member, data: schemas.DonationRequest):
+    """A retry with the same key answers the first donation again (its balance as it is now)."""
+    donation = services.member_donate(
+        member=member,
+        organisation_id=data.organisation_id,
+        points=data.points,
+        key=str(data.key),
+        channel=Donation.Channel.API,
+    )
+    programme = donation.organisation.programme
+    balance = Account.objects.filter(member=member, programme=programme).values_list("balance", flat=True).get()
+    return 201, schemas.Donated(**_donation_line(donation), balance=balance)
+
+
+@endpoint()
+def donations(request, member, data):
+    lines = donations_of_member(member=member)[:DONATION_LINES]
+    return 200, schemas.Donations(donations=[schemas.DonationLine(**_donation_line(line)) for line in lines])
+
+
+@endpoint()
+def donation_record(request, member, data):
+    return 200, HttpResponse(
+        donation_record_pdf(member=member),
+        content_type="application/pdf",
+        headers={"Content-Disposition": 'attachment; filename="donations.pdf"'},
+    )
+
+
+# --- QR points ----------------------------------------------------------------------------------------------
+
+
+def _qr_points(seen: MemberQrPoints) -> schemas.QrPoints:
+    return schemas.QrPoints(
+        claims=[
+            schemas.QrClaimLine(event=claim.event.name, points=claim.entry.points, claimed_at=claim.claimed_at)
+            for claim in seen.claims
+        ],
+        rights=[
+            schemas.FlyerRightLine(
+                flyer=right.flyer.name,
+                points=right.entry.points if right.entry_id else right.flyer.points,
+                scanned_at=right.scanned_at,
+                valid_until=right.flyer.valid_until,
+                credited_at=right.redeemed_at,
+                store=right.redeemed_store.name if right.redeemed_store_id else None,
+            )
+            for right in seen.rights
+        ],
+    )
+
+
+def qr_token(scanned: str) -> str:
+    """The token of a scanned code: the part of its URL after /my/qr/ (the query and the slashes around it
+    left out), or the text as it is when it is the token alone."""
+    text = scanned.strip()
+    if "/my/qr/" in text:
+        text = text.split("/my/qr/", 1)[1].split("?", 1)[0].split("#", 1)[0]
+    return text.strip("/")
+
+
+@endpoint(model=schemas.QrScanRequest)
+def qr_scan(request, member, data: schemas.QrScanRequest):
+    """Every scan's outcome is an answer (already claimed, ended, full...); only a code that is not the
+    programme's, altered or retired is an error."""
+    result = services.member_qr_scan(member=member, token=qr_token(data.token))
+    if result.outcome == Outcome.INVALID:
+        raise ApiError(400, "qr_code_invalid", result.message)
+    return 200, schemas.QrScanned(
+        kind=result.kind, outcome=result.outcome, points=result.points, message=result.message, name=result.obj.name
+    )
+
+
+@endpoint()
+def qr_points(request, member, data):
+    return 200, _qr_points(member_qr_points(member_id=member.pk, limit=QR_LINES))

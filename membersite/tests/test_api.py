@@ -4,6 +4,8 @@ rows it writes."""
 
 import datetime
 import re
+import subprocess
+import uuid
 
 import pytest
 from django.core import mail, signing
@@ -11,14 +13,22 @@ from django.test import override_settings
 from django.utils import timezone
 
 from coupons.tests.factories import CouponTemplateFactory
+from donations.models import Donation
+from donations.tests.factories import OrganisationFactory
 from members.models import Card, CardEvent, Consent, ConsentPolicy, Member, ThirdParty
 from members.selectors import consent_holds
 from members.services import card_registration_code
 from membersite.api.openapi import OPERATIONS
+from membersite.api.views import qr_token
 from membersite.models import ApiSession
 from membersite.tests.helpers import MemberApp, error_of, registered_member
-from points.models import Account, Lot
-from points.tests.factories import make_card
+from points.models import Account, Entry, Lot
+from points.tests.factories import ProgrammeFactory, make_card
+from qrpoints.models import FlyerRight, QrClaim
+from qrpoints.services import store_visit_code_current
+from qrpoints.tests.factories import FlyerFactory, QrEventFactory
+from qrpoints.tests.factories import token_of as qr_token_of
+from qrpoints.tokens import qr_url
 from rallies.tests.factories import RallyFactory, RallyGoalFactory
 from ranks.models import Rank, RankPolicy
 from till.tests.helpers import till_buy as buy
@@ -378,3 +388,209 @@ def test_wrong_tokens_are_refused_without_locking_out_the_address(app):
     app.post("links", {"email": "taro@example.jp"})
     assert app.post("sessions", {"token": token_of(mail.outbox[0])}).status_code == 201
     assert ApiSession.objects.filter(member=member).exists()
+
+
+# --- donations ----------------------------------------------------------------------------------------------
+
+
+def _member_with_points(store, amount_yen: int = 20_000) -> Member:
+    member = registered_member()
+    buy(member.cards.get(), store, amount_yen=amount_yen)
+    return member
+
+
+def test_the_organisations_are_those_taking_donations_in_the_members_programmes(app, programme, store):
+    today = timezone.localdate()
+    taking = OrganisationFactory(programme=programme, name="こども食堂ひかり", website="https://hikari.example.jp")
+    OrganisationFactory(programme=programme, name="終わった募金", active_until=today)
+    OrganisationFactory(programme=ProgrammeFactory(code="RAIL", name="沿線ポイント"), name="他のプログラムの団体")
+
+    answer = app.sign_in(_member_with_points(store)).get("organisations")
+
+    assert answer.status_code == 200
+    assert answer.json()["organisations"] == [
+        {
+            "id": taking.pk,
+            "name": "こども食堂ひかり",
+            "purpose": taking.purpose,
+            "programme": programme.code,
+            "programme_name": programme.name,
+            "website": "https://hikari.example.jp",
+        }
+    ]
+
+
+def test_a_donation_from_the_app_takes_the_points_once_per_key(app, programme, store):
+    member = _member_with_points(store)
+    before = Account.objects.get(member=member).balance
+    organisation = OrganisationFactory(programme=programme, name="こども食堂ひかり")
+    body = {"organisation_id": organisation.pk, "points": 100, "key": str(uuid.uuid4())}
+    app.sign_in(member)
+
+    donated = app.post("me/donations", body)
+    retried = app.post("me/donations", body)
+
+    assert donated.status_code == 201 and retried.status_code == 201
+    donation = Donation.objects.get()
+    assert (donation.member_id, donation.organisation_id, donation.points, donation.channel) == (
+        member.pk,
+        organisation.pk,
+        100,
+        "api",
+    )
+    (entry,) = Entry.objects.filter(account__member=member, kind=Entry.Kind.DONATION)
+    assert (entry.pk, entry.points, entry.reason) == (donation.entry_id, -100, "こども食堂ひかり")
+    assert Account.objects.get(member=member).balance == before - 100
+    assert donated.json() == retried.json()
+    assert donated.json() == {
+        "id": donation.pk,
+        "organisation": {
+            "id": organisation.pk,
+            "name": "こども食堂ひかり",
+            "programme": programme.code,
+            "programme_name": programme.name,
+        },
+        "points": 100,
+        "channel": "api",
+        "created_at": donated.json()["created_at"],
+        "balance": before - 100,
+    }
+    listed = app.get("me/donations").json()["donations"]
+    assert [(line["id"], line["points"], line["channel"]) for line in listed] == [(donation.pk, 100, "api")]
+    # The same key for another gift is refused, not taken for the first one.
+    reused = app.post("me/donations", {**body, "points": 200})
+    assert error_of(reused) == (422, "idempotency_key_reused")
+    assert Donation.objects.count() == 1
+
+
+def test_a_donation_is_refused_in_the_error_shape_and_writes_nothing(app, programme, store):
+    member = _member_with_points(store)
+    balance = Account.objects.get(member=member).balance
+    organisation = OrganisationFactory(programme=programme)
+    elsewhere = OrganisationFactory(programme=ProgrammeFactory(code="RAIL", name="沿線ポイント"))
+    ended = OrganisationFactory(programme=programme, active_until=timezone.localdate())
+    app.sign_in(member)
+
+    def donate(**changes):
+        return app.post(
+            "me/donations", {"organisation_id": organisation.pk, "points": 1, "key": str(uuid.uuid4()), **changes}
+        )
+
+    too_many = donate(points=balance + 1)
+    assert error_of(too_many) == (409, "insufficient_points")
+    assert f"{balance:,}" in too_many.json()["error"]["message"]
+    assert error_of(donate(organisation_id=elsewhere.pk)) == (409, "organisation_not_accepting")
+    assert error_of(donate(organisation_id=ended.pk)) == (409, "organisation_not_accepting")
+    assert error_of(donate(organisation_id=999_999)) == (409, "organisation_not_accepting")
+    assert error_of(donate(points=0)) == (400, "invalid_request")
+    assert error_of(donate(key="not-a-uuid")) == (400, "invalid_request")
+    assert error_of(donate(points="100")) == (400, "invalid_request")
+    assert not Donation.objects.exists()
+    assert not Entry.objects.filter(kind=Entry.Kind.DONATION).exists()
+    assert Account.objects.get(member=member).balance == balance
+
+
+def test_the_record_of_donations_is_a_pdf_of_the_members_donations(app, programme, store):
+    member = _member_with_points(store)
+    organisation = OrganisationFactory(programme=programme, name="こども食堂ひかり")
+    app.sign_in(member)
+    for points in (120, 35):
+        app.post("me/donations", {"organisation_id": organisation.pk, "points": points, "key": str(uuid.uuid4())})
+
+    pdf = app.get("me/donations/record.pdf")
+
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    assert "no-store" in pdf["Cache-Control"]
+    assert pdf.content.startswith(b"%PDF")
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode()
+    assert member.pseudonym in text and "こども食堂ひかり" in text
+    assert "120 pt" in text and "35 pt" in text and "155 pt" in text  # each donation and the total
+
+
+# --- QR points ----------------------------------------------------------------------------------------------
+
+
+def test_an_event_code_scanned_in_the_app_credits_its_points_once(app, programme, store):
+    member = _member_with_points(store)
+    event = QrEventFactory(programme=programme, name="駅前夏祭り", points=300)
+    app.sign_in(member)
+
+    claimed = app.post("me/qr", {"token": qr_token_of(event)})
+    again = app.post("me/qr", {"token": qr_url(event)})  # the whole URL of the code, as scanned
+
+    assert claimed.status_code == 200
+    assert claimed.json() == {
+        "kind": "event",
+        "outcome": "credited",
+        "points": 300,
+        "message": "「駅前夏祭り」の300ポイントを付与しました。",
+        "name": "駅前夏祭り",
+    }
+    claim = QrClaim.objects.get(member=member)
+    assert (claim.event_id, claim.entry.kind, claim.entry.points) == (event.pk, Entry.Kind.BONUS, 300)
+    assert again.status_code == 200
+    assert (again.json()["outcome"], again.json()["points"]) == ("already", 0)
+    assert QrClaim.objects.count() == 1 and Entry.objects.filter(kind=Entry.Kind.BONUS).count() == 1
+    claims = app.get("me/qr").json()["claims"]
+    assert [(line["event"], line["points"]) for line in claims] == [("駅前夏祭り", 300)]
+    assert app.get("me").json()["qr"]["claims"] == claims
+
+
+def test_a_flyer_scanned_in_the_app_is_credited_by_a_visit_to_its_store(app, programme, store, other_store):
+    member = _member_with_points(store)
+    flyer = FlyerFactory(programme=programme, name="秋の大売り出し", points=50, stores=[store])
+    app.sign_in(member)
+
+    taken = app.post("me/qr", {"token": qr_url(flyer)}).json()
+    right = FlyerRight.objects.get(member=member)
+    assert (taken["kind"], taken["outcome"], taken["points"], right.entry_id) == ("flyer", "right_taken", 0, None)
+    waiting = app.get("me/qr").json()["rights"]
+    assert [(r["flyer"], r["points"], r["credited_at"], r["store"]) for r in waiting] == [
+        ("秋の大売り出し", 50, None, None)
+    ]
+    elsewhere = app.post("me/qr", {"token": qr_url(store_visit_code_current(store=other_store))}).json()
+    assert (elsewhere["outcome"], elsewhere["points"]) == ("not_this_store", 0)
+    assert FlyerRight.objects.get(pk=right.pk).entry_id is None
+
+    visited = app.post("me/qr", {"token": qr_url(store_visit_code_current(store=store))}).json()
+
+    assert (visited["kind"], visited["outcome"], visited["points"], visited["name"]) == (
+        "visit",
+        "credited",
+        50,
+        store.name,
+    )
+    right.refresh_from_db()
+    assert (right.entry.kind, right.entry.points, right.redeemed_store_id) == (Entry.Kind.BONUS, 50, store.pk)
+    (line,) = app.get("me/qr").json()["rights"]
+    assert (line["points"], line["store"]) == (50, store.name) and line["credited_at"] is not None
+
+
+def test_a_forged_foreign_or_unknown_code_is_refused_and_credits_nothing(app, programme, store):
+    member = _member_with_points(store)
+    event = QrEventFactory(programme=programme)
+    token = qr_token_of(event)
+    foreign = "e." + signing.Signer(key="another-programme's-secret", salt="qrpoints.event").sign_object(
+        [event.pk, event.nonce]
+    )
+    app.sign_in(member)
+
+    for scanned in (token[:-3] + "AAA", "f" + token[1:], foreign, "not-a-code", "https://example.jp/my/qr/"):
+        refused = app.post("me/qr", {"token": scanned}, language="en")
+        assert error_of(refused) == (400, "qr_code_invalid"), scanned
+        assert refused.json()["error"]["message"].startswith("This QR code is not valid.")
+    assert not QrClaim.objects.exists() and not Entry.objects.filter(kind=Entry.Kind.BONUS).exists()
+
+
+@pytest.mark.parametrize(
+    "scanned",
+    [
+        "e.WzEsIngiXQ:abc",
+        " e.WzEsIngiXQ:abc\n",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc/",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc",
+        "https://points.example.jp/my/qr/e.WzEsIngiXQ:abc/?utm_source=poster#top",
+    ],
+)
+def test_the_token_is_read_from_the_scanned_url_or_taken_as_it_is(scanned):
+    assert qr_token(scanned) == "e.WzEsIngiXQ:abc"

@@ -23,10 +23,12 @@ from api.tests.contract_checks import (
     served,
     untranslated,
 )
+from donations import errors as donation_errors
 from membersite import services
 from membersite.api import urls
 from membersite.api.errors import ERRORS
 from membersite.api.openapi import MEMBER, OPERATIONS, openapi_document
+from points import errors
 
 GUIDE = Path(settings.BASE_DIR) / "docs" / "member-api.md"
 API = Path(urls.__file__).parent
@@ -87,7 +89,12 @@ def _codes_answered() -> dict[str, int | None]:
     for code in re.findall(r'code="(\w+)"', Path(services.__file__).read_text()):
         raised.setdefault(code, None)
     raised[services.Throttled.code] = 429
-    raised["invalid_operation"] = 409  # the ledger's InvalidOperation, passed on by the services
+    # The ledger's and the donations' refusals, passed on by the services with their codes.
+    raised[errors.InvalidOperation.code] = 409
+    raised[errors.InsufficientPoints.code] = 409
+    raised[errors.MemberNotUsable.code] = 403
+    raised[donation_errors.InvalidRequest.code] = 400
+    raised[donation_errors.KeyUsedForAnother.code] = 422
     raised.pop("method_not_allowed")  # a method the document does not list for a path
     return raised
 
@@ -134,6 +141,87 @@ def test_every_text_of_the_document_has_its_japanese():
     assert not untranslated(MEMBER)
     with translation.override("ja"):
         assert not [text for _status, text in ERRORS.values() if translation.gettext(text) == text]
+
+
+# --- the position guard: no operation takes a member's position --------------------------------------------
+
+# A field named like one of these, whole (lat, lng) or inside a longer name (homeLatitude, geo_hash).
+POSITION_WORDS = {"lat", "lng", "lon", "coords", "gps"}
+POSITION_PARTS = ("latitude", "longitude", "geo", "position", "location", "coord")
+
+
+def _named_like_a_position(name: str) -> bool:
+    words = {word.lower() for word in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+", name)}
+    return bool(words & POSITION_WORDS) or any(part in name.lower() for part in POSITION_PARTS)
+
+
+def _property_names(schema, components: dict, seen: frozenset = frozenset()):
+    """Every property name of a schema and of the schemas it holds or refers to."""
+    if isinstance(schema, list):
+        for item in schema:
+            yield from _property_names(item, components, seen)
+        return
+    if not isinstance(schema, dict):
+        return
+    ref = schema.get("$ref", "")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        if name not in seen:
+            yield from _property_names(components[name], components, seen | {name})
+    for name, value in schema.get("properties", {}).items():
+        yield name
+        yield from _property_names(value, components, seen)
+    for key in ("items", "additionalProperties", "anyOf", "oneOf", "allOf", "prefixItems", "not"):
+        yield from _property_names(schema.get(key), components, seen)
+
+
+def positions_taken(document: dict) -> list[str]:
+    """`METHOD path: name` of each request body property and parameter named like a position."""
+    components = document["components"]["schemas"]
+    found = []
+    for path, methods in document["paths"].items():
+        for method, op in methods.items():
+            names = [parameter["name"] for parameter in op.get("parameters", ())]
+            for content in op.get("requestBody", {}).get("content", {}).values():
+                names += list(_property_names(content.get("schema", {}), components))
+            found += [f"{method.upper()} {path}: {name}" for name in names if _named_like_a_position(name)]
+    return found
+
+
+def test_no_operation_takes_a_members_position():
+    """No endpoint takes or stores a member's position (docs/member-api.md): an app that shows nearby offers
+    decides on the phone."""
+    assert positions_taken(openapi_document()) == []
+
+
+@pytest.mark.parametrize(
+    "name", ["lat", "lng", "lon", "Latitude", "homeLongitude", "geo_hash", "userLocation", "coords", "store_lat"]
+)
+def test_the_position_guard_finds_a_position_anywhere_in_a_request(name):
+    document = {
+        "paths": {
+            "/me/offers": {
+                "post": {
+                    "parameters": [{"name": "Accept-Language", "in": "header"}],
+                    "requestBody": {"content": {"application/json": {"schema": {"$ref": "#/x/Near"}}}},
+                }
+            },
+            "/me/stores": {"get": {"parameters": [{"name": name, "in": "query"}]}},
+        },
+        "components": {
+            "schemas": {
+                "Near": {"properties": {"where": {"anyOf": [{"$ref": "#/x/Where"}, {"type": "null"}]}}},
+                "Where": {"properties": {"points": {"type": "integer"}, name: {"type": "number"}}},
+            }
+        },
+    }
+
+    assert positions_taken(document) == [f"POST /me/offers: {name}", f"GET /me/stores: {name}"]
+
+
+@pytest.mark.parametrize("name", ["template", "relation", "along_with", "points", "organisation_id", "balance"])
+def test_the_position_guard_lets_other_names_pass(name):
+    assert not _named_like_a_position(name)
 
 
 # --- docs/member-api.md: its examples are real requests and answers of this contract ------------------------

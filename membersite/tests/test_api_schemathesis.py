@@ -3,8 +3,9 @@ member: none may make the server fail, and every answer must be what the documen
 headers, body schema).
 
 Schemathesis runs, per operation, the document's examples, its boundary cases and 30 random requests. Each
-request carries a fresh session of a member with a card (a member withdrawn by an earlier request is replaced),
-and a card id in the path is the member's own card, so that requests reach the handlers.
+request carries a fresh session of a member with a card and points (a member withdrawn by an earlier request is
+replaced), a card id in the path is the member's own card, a donation's organisation one taking donations, and
+the documented QR code's token a real event's, so that requests reach the handlers.
 """
 
 import pytest
@@ -20,10 +21,14 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from donations.tests.factories import OrganisationFactory
+from exchange.tests.factories import give_points
 from members.models import Member
-from membersite.api.openapi import openapi_document
+from membersite.api.openapi import OPERATIONS, openapi_document
 from membersite.services import api_session_open
 from membersite.tests.helpers import registered_member
+from qrpoints.tests.factories import QrEventFactory
+from qrpoints.tokens import qr_url
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 CHECKS = [
@@ -39,19 +44,34 @@ CHECKS = [
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+QR_EXAMPLE = next(op.example["token"] for op in OPERATIONS if op.operation_id == "qr_scan")
+
+
 @pytest.fixture
-def send(db):
+def send(db, programme):
     """Send a case as a signed-in member's app."""
     app = WSGIHandler()
-    members = [registered_member()]
+    organisation = OrganisationFactory(programme=programme)
+    event = QrEventFactory(programme=programme, max_claims=1_000)
+
+    def member_with_points() -> Member:
+        member = registered_member()
+        give_points(member, programme, 5_000)
+        return member
+
+    members = [member_with_points()]
 
     def send(case):
         if members[-1].status != Member.Status.ACTIVE:
-            members.append(registered_member())
+            members.append(member_with_points())
         member = Member.objects.get(pk=members[-1].pk)
         members[-1] = member
         if case.path_parameters and "card_id" in case.path_parameters:
             case.path_parameters["card_id"] = member.cards.order_by("-pk").first().pk
+        if isinstance(case.body, dict) and "organisation_id" in case.body:
+            case.body["organisation_id"] = organisation.pk
+        if isinstance(case.body, dict) and case.body.get("token") == QR_EXAMPLE:
+            case.body["token"] = qr_url(event)
         _session, key = api_session_open(member=member)
         response = case.call(app=app, headers={"Authorization": f"Bearer {key}"})
         case.validate_response(response, checks=CHECKS)
@@ -69,5 +89,13 @@ def test_no_request_makes_the_server_fail_and_every_answer_is_documented(case, s
 
 def test_the_generated_requests_reach_the_handlers(send):
     answer = send(schema["/me/profile"]["PATCH"].Case(body={"postal_code": "150-0001"}))
+    donated = send(
+        schema["/me/donations"]["POST"].Case(
+            body={"organisation_id": 999, "points": 7, "key": "7d0c5a6e-2f5b-4a37-9a0e-3f1c2b4d5e6f"}
+        )
+    )
+    scanned = send(schema["/me/qr"]["POST"].Case(body={"token": QR_EXAMPLE}))
 
     assert answer.status_code == 200 and answer.json()["postal_code"] == "150-0001"
+    assert donated.status_code == 201 and (donated.json()["points"], donated.json()["balance"]) == (7, 4_993)
+    assert scanned.status_code == 200 and scanned.json()["outcome"] == "credited"
