@@ -23,3 +23,13 @@ def schedule_daily(apps, *, name: str, func: str, at: datetime.time) -> None:
 
 def unschedule(apps, *, name: str) -> None:
     apps.get_model("django_q", "Schedule").objects.filter(name=name).delete()
+
+
+def schedule_every_minutes(apps, *, name: str, func: str, minutes: int) -> None:
+    """Run `func` every `minutes` minutes, from the next whole minute. Pass the migration's `apps`."""
+    Schedule = apps.get_model("django_q", "Schedule")
+    start = datetime.datetime.now(TOKYO).replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
+    Schedule.objects.update_or_create(
+        name=name,
+        defaults={"func": func, "schedule_type": "I", "minutes": minutes, "repeats": -1, "next_run": start},
+    )

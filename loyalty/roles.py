@@ -49,6 +49,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("ranks"),
         # Bringing a programme's old system over: uploads, dry runs, imports and rollbacks.
         Grant("legacy"),
+        # The analytics reports (read-only: the summaries are the ledger's).
+        Grant("analytics", actions=("view",)),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -66,6 +68,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
+        Grant("analytics", actions=("view",)),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
@@ -76,6 +79,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("exchange", actions=("view",)),
         Grant("ranks", actions=("view",)),
         Grant("legacy", actions=("view",)),
+        Grant("analytics", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

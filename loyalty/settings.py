@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "demo",
     "billing",
     "exchange",
+    "analytics",
     "portal",
     "membersite",
 ]
