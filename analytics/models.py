@@ -194,7 +194,21 @@ class Visit(MemberAttributes):
         verbose_name_plural = _("visits (summary)")
         indexes = [
             models.Index(fields=["member", "programme", "place", "day"], name="visit_member"),
-            models.Index(fields=["programme", "place", "day"], name="visit_place"),
+            # A store's or a category's visits of members of some attributes are read from this index alone.
+            models.Index(
+                fields=["place", "programme", "day"],
+                include=[
+                    "gender",
+                    "age_band",
+                    "postal_code",
+                    "rank",
+                    "gap_days",
+                    "first_in_month",
+                    "next_day",
+                    "amount_yen",
+                ],
+                name="visit_place",
+            ),
             models.Index(fields=["day"], name="visit_day"),
         ]
 

@@ -14,7 +14,18 @@ from django.utils.translation import gettext_lazy as _
 from common.scoping import ProgrammeScopedAdmin
 
 # The order of the index; an app not named comes after these and before the system screens.
-DAILY_WORK = ("members", "points", "exchange", "campaigns", "coupons", "rallies", "stores", "billing", "audit")
+DAILY_WORK = (
+    "members",
+    "points",
+    "exchange",
+    "campaigns",
+    "coupons",
+    "rallies",
+    "stores",
+    "billing",
+    "analytics",
+    "audit",
+)
 SYSTEM = {
     "auth": _("System: users and groups"),
     "django_q": _("System: background tasks"),
@@ -42,6 +53,11 @@ class BackOfficeSite(AdminSite):
         for app in apps:
             if app["app_label"] in SYSTEM:
                 app["name"] = SYSTEM[app["app_label"]]
+            for entry in app["models"]:
+                # A model admin that is a report (analytics) leads from the index to the report itself.
+                index_url = getattr(self._registry.get(entry["model"]), "index_url", None)
+                if index_url is not None:
+                    entry["admin_url"] = index_url()
         return sorted(apps, key=lambda app: (_place(app["app_label"]), str(app["name"])))
 
 

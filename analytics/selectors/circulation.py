@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Max, Sum
+from django.db import connection
 from django.utils.translation import gettext as _
 
 from analytics.charts import Heatmap
-from analytics.models import Circulation
 from analytics.selectors.filters import DAY, ReportFilter, selected_store_ids
-from common.privacy import masked
+from common.fixedsql import placeholders
+from common.privacy import SMALL_GROUP, is_small_group, masked
 from stores.models import Store
 
 STORE, CATEGORY = "store", "category"
@@ -22,14 +22,30 @@ CHART_SIZE = 15
 SECRETARIAT = None  # points given with no issuing store (adjustments by the secretariat)
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
+    """Points issued at one place and spent at another (or the same). Built for every pair of stores, so the
+    figures as shown are worked out when read."""
+
     issued_at: str
     spent_at: str
-    points: object
-    share: object  # of what the issuing place's points were spent: Decimal percent, SMALL_GROUP or None
-    elsewhere: bool
+    exact: int
+    issued_total: int  # everything the issuing place's points were spent on
     members: int
+    elsewhere: bool
+
+    @property
+    def hidden(self) -> bool:
+        return is_small_group(self.members)
+
+    @property
+    def points(self):
+        return SMALL_GROUP if self.hidden else self.exact
+
+    @property
+    def share(self):
+        """Of the issuing place's points spent, the share spent here: percent, SMALL_GROUP or None."""
+        return SMALL_GROUP if self.hidden else _percent(self.exact, self.issued_total)
 
 
 @dataclass
@@ -82,22 +98,37 @@ def circulation_report(report: ReportFilter, *, level: str = STORE, side: str = 
     """Points spent in the period by issuing and spending store (or category). With stores chosen, the
     points issued there (`side` "issued") or spent there ("spent"). The members behind a pair are those of
     its largest day or month: a pair shown is about five members or more."""
-    rows = Circulation.objects.filter(
-        report.programme_q(), period="D" if report.by == DAY else "M", day__gte=report.first, day__lte=report.last
-    )
+    where = ["period = %s", "day >= %s", "day <= %s"]
+    params: list = ["D" if report.by == DAY else "M", report.first, report.last]
+    if report.programme_ids is not None:
+        where.append(f"programme_id IN ({placeholders(sorted(report.programme_ids) or [0])})")
+        params += sorted(report.programme_ids) or [0]
     stores = selected_store_ids(report)
     if stores is not None:
-        rows = rows.filter(**{"issued_at_id__in" if side == ISSUED else "spent_at_id__in": stores})
-    pairs = rows.values("issued_at_id", "spent_at_id").annotate(points=Sum("points"), members=Max("members")).order_by()
+        where.append(
+            f"{'issued_at_id' if side == ISSUED else 'spent_at_id'} IN ({placeholders(sorted(stores) or [0])})"
+        )
+        params += sorted(stores) or [0]
+    # Tens of thousands of pairs of stores: read as plain rows, past the ORM's per-row conversions.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT issued_at_id, spent_at_id, CAST(SUM(points) AS bigint), MAX(members) FROM analytics_circulation "
+            f"WHERE {' AND '.join(where)} GROUP BY issued_at_id, spent_at_id",
+            params,
+        )
+        pairs = cursor.fetchall()
     place, names = _names(level)
     cells: dict[tuple, list[int]] = {}
-    for row in pairs:
-        key = (place.get(row["issued_at_id"]), place.get(row["spent_at_id"]))
-        cell = cells.setdefault(key, [0, 0, 0])  # points, members, points at another store
-        cell[0] += row["points"]
-        cell[1] = max(cell[1], row["members"])
-        if row["issued_at_id"] != row["spent_at_id"]:
-            cell[2] += row["points"]
+    for issued_at, spent_at, points, members in pairs:
+        key = (place.get(issued_at), place.get(spent_at))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0, 0, 0]  # points, members, points at another store than the issuing one
+        cell[0] += points
+        if members > cell[1]:
+            cell[1] = members
+        if issued_at != spent_at:
+            cell[2] += points
 
     by_origin: dict[object, list[int]] = {}
     for (origin, _spent), (points, members, elsewhere) in cells.items():
@@ -116,21 +147,22 @@ def circulation_report(report: ReportFilter, *, level: str = STORE, side: str = 
             )
             for origin, (points, members, elsewhere) in by_origin.items()
         ),
-        key=lambda origin: (-(origin.points or 0), origin.name),
+        key=lambda origin: (origin.points is SMALL_GROUP, -(origin.points or 0), origin.name),
     )
+    # Largest first; the hidden ones last, in no order that would tell their size.
     table = sorted(
         (
             Pair(
-                issued_at=names.get(origin, str(origin)),
-                spent_at=names.get(spent, str(spent)),
-                points=masked(points, members),
-                share=masked(_percent(points, by_origin[origin][0]), members),
-                elsewhere=bool(elsewhere),
-                members=members,
+                names.get(origin, str(origin)),
+                names.get(spent, str(spent)),
+                points,
+                by_origin[origin][0],
+                members,
+                bool(elsewhere),
             )
             for (origin, spent), (points, members, elsewhere) in cells.items()
         ),
-        key=lambda pair: (-(pair.points or 0), pair.issued_at, pair.spent_at),
+        key=lambda pair: (pair.hidden, -pair.exact if not pair.hidden else 0, pair.issued_at, pair.spent_at),
     )
     total = sum(cell[0] for cell in cells.values())
     total_elsewhere = sum(cell[2] for cell in cells.values())

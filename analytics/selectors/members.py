@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,7 +87,7 @@ def _visits(report: ReportFilter, where: list[str]) -> list[dict]:
             Visit.objects.filter(report.programme_q(), report.attributes_q(), place__in=where)
             .filter(day__gte=report.first, day__lte=report.last)
             .values("day", "gap_days", "first_in_month")
-            .annotate(visits=Count("id"), amount_yen=Sum("amount_yen"))
+            .annotate(visits=Count("*"), amount_yen=Sum("amount_yen"))
             .order_by()
         )
         return [{**row, "gap_band": _band(row.pop("gap_days"))} for row in rows]
@@ -107,10 +107,12 @@ def _visits(report: ReportFilter, where: list[str]) -> list[dict]:
     )
 
 
-def _dormancy(report: ReportFilter, where: list[str], threshold: int) -> tuple[int, dict[datetime.date, list[int]]]:
-    """The members dormant before the period, and each day's (became dormant, came back)."""
+def _dormancy(
+    report: ReportFilter, where: list[str], threshold: int, today: datetime.date
+) -> tuple[int, dict[datetime.date, list[int]]]:
+    """The members dormant before the period, and each day's (became dormant, came back) up to today."""
     if _from_log(report, where):
-        return _dormancy_from_log(report, where, threshold)
+        return _dormancy_from_log(report, where, threshold, min(report.last, today))
     rows = Dormancy.objects.filter(
         report.programme_q(), threshold=threshold, grain="M" if report.by_members else "P", place__in=where
     )
@@ -128,25 +130,32 @@ def _dormancy(report: ReportFilter, where: list[str], threshold: int) -> tuple[i
     return opening, days
 
 
-def _dormancy_from_log(report: ReportFilter, where: list[str], threshold: int):
+def _dormancy_from_log(report: ReportFilter, where: list[str], threshold: int, last: datetime.date):
     """The same events, from the visits of the place(s) with the attributes: after a visit followed by more
     than `threshold` days without one, the member became dormant on the day the silence reached it and came
     back on the next visit."""
-    opening, days = 0, {}
     gap = datetime.timedelta(days=threshold)
-    visits = Visit.objects.filter(
-        report.programme_q(), report.attributes_q(), place__in=where, day__lte=report.last
-    ).values_list("day", "next_day")
-    for day, next_day in visits:
-        if next_day is not None and next_day - day <= gap:
-            continue
-        for when, change in ((day + gap, 0), (next_day, 1)):
-            if when is None or when > report.last:
-                continue
-            if when < report.first:
-                opening += 1 if change == 0 else -1
-            else:
-                days.setdefault(when, [0, 0])[change] += 1
+    visits = Visit.objects.filter(report.programme_q(), report.attributes_q(), place__in=where)
+    silent = Q(next_day__isnull=True) | Q(next_day__gt=F("day") + gap)
+    opening, days = 0, {}
+    became = visits.filter(silent, day__lte=last - gap).values("day").annotate(n=Count("*")).order_by()
+    for row in became:
+        when = row["day"] + gap
+        if when < report.first:
+            opening += row["n"]
+        else:
+            days.setdefault(when, [0, 0])[0] += row["n"]
+    returned = (
+        visits.filter(next_day__gt=F("day") + gap, next_day__lte=last)
+        .values("next_day")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    for row in returned:
+        if row["next_day"] < report.first:
+            opening -= row["n"]
+        else:
+            days.setdefault(row["next_day"], [0, 0])[1] += row["n"]
     return opening, days
 
 
@@ -170,7 +179,7 @@ def members_report(report: ReportFilter, *, threshold: int = 90, today: datetime
     buckets = report.buckets(today)
     where = places(report)
     visits = _visits(report, where)
-    opening, dormancy = _dormancy(report, where, threshold)
+    opening, dormancy = _dormancy(report, where, threshold, today)
     registrations = _registrations(report)
 
     figures: dict[datetime.date, dict] = {bucket: _empty() for bucket in buckets}

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,13 +103,9 @@ def _cost(bonus_ids: QuerySet) -> dict[str, int]:
     """Bonus points by funder, less those taken back (reversing entries of the bonuses)."""
     given = Entry.objects.filter(pk__in=bonus_ids)
     cost = {row["funder"]: row["points"] for row in given.values("funder").annotate(points=Sum("points")).order_by()}
-    for row in (
-        Entry.objects.filter(reverses__in=bonus_ids)
-        .values(funder=F("reverses__funder"))
-        .annotate(points=Sum("points"))
-        .order_by()
-    ):
-        cost[row["funder"]] = cost.get(row["funder"], 0) + row["points"]
+    taken_back = Entry.objects.filter(reverses__in=bonus_ids).values("reverses__funder").annotate(points=Sum("points"))
+    for row in taken_back.order_by():
+        cost[row["reverses__funder"]] = cost.get(row["reverses__funder"], 0) + row["points"]
     return cost
 
 
