@@ -33,7 +33,7 @@ class ReportForm(forms.Form):
     )
     start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
-    by = forms.ChoiceField(label=_("By"), choices=[(MONTH, _("month")), (DAY, _("day"))], initial=MONTH)
+    by = forms.ChoiceField(label=_("Figures"), choices=[(MONTH, _("by month")), (DAY, _("by day"))], initial=MONTH)
     store = forms.ModelChoiceField(
         Store.objects.order_by("code"), label=_("Store"), required=False, empty_label=_("Every store")
     )
@@ -100,12 +100,16 @@ class ReportForm(forms.Form):
 
 class CirculationForm(ReportForm):
     level = forms.ChoiceField(
-        label=_("Matrix by"), choices=[(CATEGORY, _("store category")), (STORE, _("store"))], initial=CATEGORY
+        label=_("Matrix by"),
+        choices=[(CATEGORY, _("store category")), (STORE, _("store"))],
+        initial=CATEGORY,
+        required=False,
     )
     side = forms.ChoiceField(
         label=_("With a store or category chosen"),
         choices=[(ISSUED, _("where its points were spent")), (SPENT, _("where the points spent there came from"))],
         initial=ISSUED,
+        required=False,
     )
 
 
@@ -115,4 +119,6 @@ class MembersForm(ReportForm):
         coerce=int,
         choices=[(days, _("%(days)s days without a visit") % {"days": days}) for days in DORMANCY_THRESHOLDS],
         initial=90,
+        required=False,
+        empty_value=None,
     )

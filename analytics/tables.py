@@ -132,7 +132,7 @@ class DateColumn(tables.Column):
 
 class PromotionsTable(ReportTable):
     kind_label = tables.Column(verbose_name=_("kind"))
-    name = tables.Column(verbose_name=_("name"))
+    name = tables.Column(verbose_name=_("promotion"))
     first_day = DateColumn(verbose_name=_("from"))
     last_day = DateColumn(verbose_name=_("to"))
     participants = FigureColumn(verbose_name=_("participants"))

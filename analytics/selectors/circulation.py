@@ -66,9 +66,9 @@ class CirculationReport:
     side: str
     pairs: list[Pair]
     origins: list[Origin]
-    total: int
-    total_elsewhere: int
-    share_elsewhere: Decimal | None
+    total: object  # points, or SMALL_GROUP
+    total_elsewhere: object
+    share_elsewhere: object
     chart: Heatmap
 
 
@@ -166,15 +166,16 @@ def circulation_report(report: ReportFilter, *, level: str = STORE, side: str = 
     )
     total = sum(cell[0] for cell in cells.values())
     total_elsewhere = sum(cell[2] for cell in cells.values())
+    everyone = max((cell[1] for cell in cells.values()), default=0)
     return CirculationReport(
         filter=report,
         level=level,
         side=side,
         pairs=table,
         origins=origins,
-        total=total,
-        total_elsewhere=total_elsewhere,
-        share_elsewhere=_percent(total_elsewhere, total),
+        total=masked(total, everyone),
+        total_elsewhere=masked(total_elsewhere, everyone),
+        share_elsewhere=masked(_percent(total_elsewhere, total), everyone),
         chart=_heatmap(cells, names, level),
     )
 

@@ -21,7 +21,7 @@ from analytics.bands import DORMANCY_THRESHOLDS, FIRST_VISIT, GAP_BANDS, RETURN_
 from analytics.charts import Chart, Series
 from analytics.models import Dormancy, Registration, Visit, VisitDay
 from analytics.selectors.filters import DAY, MONTH, ReportFilter, bucket_label, places
-from common.privacy import masked
+from common.privacy import MIN_GROUP, masked
 
 
 @dataclass
@@ -207,7 +207,7 @@ def members_report(report: ReportFilter, *, threshold: int = 90, today: datetime
         rows.append(_row(bucket, bucket_label(bucket, report.by), line, report.by))
 
     total = _row(report.first, _("Total"), _total(rows, figures), report.by)
-    gaps, weekly, returning = _gaps(daily)
+    gaps, weekly, returning = _gaps(report, where, daily)
     notes = []
     if len(where) > 1:
         notes.append(_("With several stores, each store's members are counted at each store."))
@@ -273,9 +273,18 @@ def _total(rows: list[MembersRow], figures: dict) -> dict:
     return line
 
 
-def _gaps(daily: dict[tuple, int]) -> tuple[list[GapLine], object, object]:
+def _band_range(end: int) -> tuple[int, int]:
+    ends = [band for band, _label in GAP_BANDS]
+    index = ends.index(end)
+    return (ends[index - 1] + 1 if index else 1, end)
+
+
+def _gaps(report: ReportFilter, where: list[str], daily: dict[tuple, int]) -> tuple[list[GapLine], object, object]:
     """The days between visits (first visits apart) in bands, with the share of each, of those within a week
-    and of those within 60 days."""
+    and of those within 60 days.
+
+    The members behind a band are at least those of its busiest day; where that is under five but the band
+    has five visits or more, they are counted from the visits themselves."""
     counts: dict[int, int] = {}
     fewest: dict[int, int] = {}
     for (_day, band), visits in daily.items():
@@ -283,8 +292,13 @@ def _gaps(daily: dict[tuple, int]) -> tuple[list[GapLine], object, object]:
             continue
         counts[band] = counts.get(band, 0) + visits
         fewest[band] = max(fewest.get(band, 0), visits)
+    for band, visits in counts.items():
+        if fewest[band] < MIN_GROUP <= visits:
+            fewest[band] = _members_with_gaps(report, where, *_band_range(band))
     total = sum(counts.values())
     everyone = max(fewest.values(), default=0)
+    if everyone < MIN_GROUP <= total:
+        everyone = _members_with_gaps(report, where, 1, GAP_BANDS[-1][0] * 100)
     lines = [
         GapLine(
             band=end,
@@ -300,6 +314,16 @@ def _gaps(daily: dict[tuple, int]) -> tuple[list[GapLine], object, object]:
     return lines, weekly, returning
 
 
+def _members_with_gaps(report: ReportFilter, where: list[str], low: int, high: int) -> int:
+    """The members with a visit in the period that came `low` to `high` days after their previous one."""
+    visits = Visit.objects.filter(
+        report.programme_q(), place__in=where, day__gte=report.first, day__lte=report.last, gap_days__gte=low
+    ).filter(gap_days__lte=high)
+    if report.by_members:
+        visits = visits.filter(report.attributes_q())
+    return visits.aggregate(n=Count("member_id", distinct=True))["n"]
+
+
 def _activity_chart(rows: list[MembersRow], by: str) -> Chart:
     return Chart(
         id="members-activity-chart",
@@ -310,7 +334,7 @@ def _activity_chart(rows: list[MembersRow], by: str) -> Chart:
             Series(_("first visits"), [row.new_customers for row in rows]),
             Series(_("came back"), [row.returned for row in rows]),
         ],
-        unit=_("members"),
+        unit=_("people"),
     )
 
 
@@ -320,7 +344,7 @@ def _dormant_chart(rows: list[MembersRow], threshold: int) -> Chart:
         title=_("Dormant members (no visit for %(days)s days)") % {"days": threshold},
         labels=[row.label for row in rows],
         series=[Series(_("dormant members"), [row.dormant for row in rows], kind="line")],
-        unit=_("members"),
+        unit=_("people"),
     )
 
 

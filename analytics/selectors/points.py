@@ -207,9 +207,9 @@ def _flows_chart(rows: list[PointsRow]) -> Chart:
         title=_("Points issued, spent and expired"),
         labels=[row.label for row in rows],
         series=[
-            Series(_("issued"), [row.issued for row in rows]),
-            Series(_("spent"), [row.spent for row in rows]),
-            Series(_("expired"), [row.expired for row in rows]),
+            Series(_("points issued"), [row.issued for row in rows]),
+            Series(_("points spent"), [row.spent for row in rows]),
+            Series(_("points expired"), [row.expired for row in rows]),
         ],
         unit=_("pt"),
     )
