@@ -17,10 +17,11 @@ from django.utils.translation import gettext_lazy
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin
 from common.formatting import datetime_text
+from common.privacy import SMALL_GROUP, is_small_group
 from common.scoping import narrow_form, register_programme_paths, report_programme_ids
 from coupons.forms import CouponTemplateForm, ReportForm
 from coupons.models import Coupon, CouponTemplate
-from coupons.selectors import Figures, coupon_report, masked
+from coupons.selectors import Figures, coupon_report
 from coupons.services import coupon_code_normalise, coupon_template_save, coupon_template_set_status
 
 register_programme_paths({CouponTemplate: "programme", Coupon: "template__programme"})
@@ -156,18 +157,18 @@ class CouponTemplateAdmin(PromotionAdmin):
         return TemplateResponse(request, "admin/coupons/report.html", context)
 
 
-def _count(value: int, members: int) -> str | None:
-    """A figure as the report may show it: None (printed as a dash) for a group of one to four members."""
-    return None if masked(members) else f"{value:,}"
+def _count(value: int, members: int) -> str:
+    """A figure as the report may show it: "5名未満" for a group of one to four members."""
+    return str(SMALL_GROUP) if is_small_group(members) else f"{value:,}"
 
 
 def _shown(figures: Figures) -> dict:
-    issued_hidden, redeemed_hidden = masked(figures.issued_members), masked(figures.redeemed_members)
+    hidden = is_small_group(figures.issued_members) or is_small_group(figures.redeemed_members)
     rate = figures.rate_percent
     return {
         "issued": _count(figures.issued, figures.issued_members),
         "redeemed": _count(figures.redeemed, figures.redeemed_members),
-        "rate": None if issued_hidden or redeemed_hidden or rate is None else f"{rate}%",
+        "rate": str(SMALL_GROUP) if hidden else (None if rate is None else f"{rate}%"),
         "discount_yen": _count(figures.discount_yen, figures.redeemed_members),
         "bonus_points": _count(figures.bonus_points, figures.redeemed_members),
     }

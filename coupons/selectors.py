@@ -1,6 +1,6 @@
 """Reads of the coupons app: a coupon as the receipt prints it, and the report of issues and redemptions.
 
-Figures here are exact; `masked` hides groups of fewer than five members for display.
+Figures here are exact; the admin hides groups of fewer than five members (common.privacy).
 """
 
 from __future__ import annotations
@@ -16,15 +16,6 @@ from django.utils.translation import gettext as _
 from coupons.models import Coupon, CouponTemplate
 from stores.models import Store
 from stores.selectors import local_midnight
-
-# A report never shows a group of fewer than five members.
-MIN_GROUP = 5
-
-
-def masked(members: int) -> bool:
-    """Whether a figure about this many members must be hidden: a group of one to four."""
-    return 0 < members < MIN_GROUP
-
 
 # --- the receipt -------------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ DAILY_WORK = (
     "rallies",
     "stores",
     "billing",
+    "analytics",
     "audit",
 )
 SYSTEM = {
@@ -53,6 +54,11 @@ class BackOfficeSite(AdminSite):
         for app in apps:
             if app["app_label"] in SYSTEM:
                 app["name"] = SYSTEM[app["app_label"]]
+            for entry in app["models"]:
+                # A model admin that is a report (analytics) leads from the index to the report itself.
+                index_url = getattr(self._registry.get(entry["model"]), "index_url", None)
+                if index_url is not None:
+                    entry["admin_url"] = index_url()
         return sorted(apps, key=lambda app: (_place(app["app_label"]), str(app["name"])))
 
 

@@ -55,6 +55,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("qrpoints"),
         # Mail to members: mailings, the send log, the monthly expiry reminders.
         Grant("mailing"),
+        # The analytics reports (read-only: the summaries are the ledger's).
+        Grant("analytics", actions=("view",)),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.
@@ -78,6 +80,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         # Mail to members: they write, schedule and send mailings and reminders; the send log is history.
         Grant("mailing", actions=("view", "add", "change", "send"), models=("mailing", "expiryreminder")),
         Grant("mailing", actions=("view",), models=("delivery",)),
+        Grant("analytics", actions=("view",)),
     ),
     # 監査: reads everything, changes nothing.
     AUDITOR: (
@@ -91,6 +94,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("donations", actions=("view",)),
         Grant("qrpoints", actions=("view",)),
         Grant("mailing", actions=("view",)),
+        Grant("analytics", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),
     ),
 }

@@ -12,6 +12,11 @@ The deep verification adds the per-entry links (each crediting entry forms
 lots of exactly its size in its own account; each debiting entry uses no
 more than it took, only from its own account's lots); it joins every lot and
 lot use to its entry, so it costs about twice as much.
+
+Apps above points that keep figures derived from the ledger (the analytics summaries) reconcile them
+here too, without points knowing them: each registers a reconciliation (`register_reconciliation`) when
+it is ready, and `manage.py verify_ledger` runs them after the ledger's own rules
+(`reconciliation_problems`). They are apart from `ledger_problems`, whose cost is the ledger's alone.
 """
 
 from __future__ import annotations
@@ -266,3 +271,33 @@ def ledger_problems(*, deep: bool = False) -> list[Problem]:
                 if broken:
                     problems.append(Problem(rule, len(broken), broken[:SAMPLE]))
     return problems
+
+
+# --- figures derived from the ledger, kept by the apps above -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    """A check an app registers: `problems(deep=...)` returns the Problems it finds, and its notes (what it
+    compared, what it could not yet) go to `notes`."""
+
+    name: str
+    problems: Callable[..., tuple[list[Problem], list[str]]]
+
+
+_reconciliations: dict[str, Reconciliation] = {}
+
+
+def register_reconciliation(name: str, problems: Callable[..., tuple[list[Problem], list[str]]]) -> None:
+    """Have verify_ledger also run `problems(deep=...)`, which returns (problems, notes)."""
+    _reconciliations[name] = Reconciliation(name, problems)
+
+
+def reconciliation_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
+    """What the registered reconciliations find, with their notes."""
+    problems, notes = [], []
+    for reconciliation in _reconciliations.values():
+        found, said = reconciliation.problems(deep=deep)
+        problems += found
+        notes += [f"{reconciliation.name}: {note}" for note in said]
+    return problems, notes

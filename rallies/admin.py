@@ -20,10 +20,11 @@ from django.utils.translation import gettext_lazy
 from audit.backoffice import PromotionAdmin
 from common.admin import ReadOnlyAdmin, ReadOnlyInline
 from common.formatting import datetime_text
+from common.privacy import shown_count
 from common.scoping import register_programme_paths
 from rallies.forms import DrawForm, RallyForm, RallyGoalForm, RallyGoalFormSet
 from rallies.models import Draw, DrawWinner, GoalReached, Rally, RallyGoal, Stamp
-from rallies.selectors import masked, rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
+from rallies.selectors import rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
 from rallies.services import rally_draw, rally_goals_save, rally_save, rally_set_status
 
 register_programme_paths(
@@ -131,14 +132,15 @@ class RallyAdmin(PromotionAdmin):
         results = rally_goal_results(rally=rally)
         context = {
             **self._context(request, rally, _("Results of %(rally)s") % {"rally": rally.name}),
-            "participants": masked(rally_participants(rally=rally)),
+            "participants": shown_count(rally_participants(rally=rally)),
             "goals": [
                 {
                     "goal": result.goal,
-                    "members": masked(result.members),
-                    "bonus_points": result.bonus_points if masked(result.members) is not None else None,
+                    "members": shown_count(result.members),
+                    "bonus_points": result.bonus_points if shown_count(result.members) is not None else None,
                     "funnel": [
-                        {"step": step, "members": masked(members)} for step, members in rally_funnel(goal=result.goal)
+                        {"step": step, "members": shown_count(members)}
+                        for step, members in rally_funnel(goal=result.goal)
                     ],
                 }
                 for result in results
@@ -146,8 +148,8 @@ class RallyAdmin(PromotionAdmin):
             "stores": [
                 {
                     "store": row.store,
-                    "stamps": row.stamps if masked(row.members) is not None else None,
-                    "members": masked(row.members),
+                    "stamps": row.stamps if shown_count(row.members) is not None else None,
+                    "members": shown_count(row.members),
                 }
                 for row in rally_stamps_per_store(rally=rally)
             ],

@@ -1,5 +1,5 @@
 """Reads of the rallies app: who takes part, stamps per store, the completion funnel, goal results and
-who may win a draw. Figures here are exact; `masked` hides groups of fewer than five members for display."""
+who may win a draw. Figures here are exact; the admin hides groups of fewer than five members (common.privacy)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,6 @@ from django.db.models import Count, Q, Sum
 from members.models import Member
 from rallies.models import GoalReached, Rally, RallyGoal, Stamp
 from stores.models import Store
-
-# A report never shows a group of fewer than five members.
-MIN_GROUP = 5
-
-
-def masked(members: int) -> int | None:
-    """The number as a report may show it: None for a group of one to four members."""
-    return None if 0 < members < MIN_GROUP else members
 
 
 def rally_participants(*, rally: Rally) -> int:

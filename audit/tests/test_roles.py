@@ -22,6 +22,7 @@ OUR_APPS = {
     "donations",
     "qrpoints",
     "mailing",
+    "analytics",
 }
 
 

@@ -14,6 +14,8 @@ LAYERS = (
     ("points",),
     ("ranks",),
     ("campaigns", "coupons", "rallies", "billing", "exchange", "qrpoints"),
+    # Reads the promotions and billing's settings; the portal and the dashboard build on it.
+    ("analytics",),
     ("till", "portal", "lifecycle", "legacy", "donations", "mailing"),
     ("api",),
     ("membersite",),

@@ -12,6 +12,7 @@ from django.contrib.auth.models import Group
 from django.utils import timezone
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 
+from analytics.models import CirculationReport, MembersReport, PointsReport, PromotionsReport
 from audit.models import AuditEvent
 from billing.models import BillingAdjustment, Period, Statement, StoreBillingTerms
 from billing.services import period_close
@@ -165,6 +166,11 @@ def build_programme(code: str, name: str, staff) -> dict:
         mailing,
         delivery,
         reminder,
+        # Each analytics report is a programme's page.
+        *(
+            report.objects.get(pk=programme.pk)
+            for report in (PointsReport, CirculationReport, MembersReport, PromotionsReport)
+        ),
     ]
     assert all(row is not None for row in rows)
     assert isinstance(period, Period) and isinstance(adjustment, BillingAdjustment)

@@ -2,7 +2,7 @@ import pytest
 
 from members.tests.factories import CardFactory
 from rallies.models import RallyGoal
-from rallies.selectors import masked, rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
+from rallies.selectors import rally_funnel, rally_goal_results, rally_participants, rally_stamps_per_store
 from rallies.tests.factories import RallyFactory, RallyGoalFactory, buy, void
 
 pytestmark = pytest.mark.django_db
@@ -76,8 +76,3 @@ def test_goal_results_count_live_rewards_and_their_points(rally, stores):
     [result] = rally_goal_results(rally=rally)
     # then
     assert (result.goal, result.members, result.bonus_points) == (goal, 1, 200)
-
-
-@pytest.mark.parametrize(("members", "shown"), [(0, 0), (1, None), (4, None), (5, 5), (120, 120)])
-def test_groups_of_fewer_than_five_members_are_masked(members, shown):
-    assert masked(members) == shown

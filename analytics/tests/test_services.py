@@ -1,0 +1,158 @@
+"""The summaries are refreshed from the ledger, set-based, for a range of days; verify_ledger reconciles them."""
+
+import datetime
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Sum
+from django_q.models import Schedule
+
+from analytics.models import Circulation, LotFlow, PointsFlow, SummaryState, Visit
+from analytics.tests.helpers import TODAY, buy, days_ago, member_card, on, pay, refresh
+from analytics.verification import summary_problems
+from points.models import Entry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_points_moved_match_the_ledger_at_every_grain(programme, store, other_store):
+    # given purchases and a spend on two days
+    cards = [member_card(gender="female") for _ in range(3)]
+    for card in cards:
+        buy(card, store, days_ago(3), amount_yen=2_000)
+    pay(cards[0], other_store, days_ago(1), 15)
+    # when
+    refresh()
+    # then each grain adds up to the ledger's points per kind
+    ledger = dict(Entry.objects.values("kind").annotate(n=Sum("points")).values_list("kind", "n"))
+    for grain in "ASMF":
+        summed = PointsFlow.objects.filter(period="D", grain=grain).values("kind").annotate(n=Sum("points"))
+        assert dict(summed.values_list("kind", "n")) == ledger == {"earn": 60, "spend": -15}
+    month = PointsFlow.objects.filter(period="M", grain="A").values("day", "kind", "points", "members")
+    assert list(month.order_by("kind")) == [
+        {"day": TODAY.replace(day=1), "kind": "earn", "points": 60, "members": 3},
+        {"day": TODAY.replace(day=1), "kind": "spend", "points": -15, "members": 1},
+    ]
+
+
+def test_lots_and_circulation_follow_the_points_from_store_to_store(programme, store, other_store):
+    card = member_card()
+    buy(card, store, days_ago(2), amount_yen=5_000)
+    pay(card, other_store, days_ago(1), 30)
+
+    refresh()
+
+    assert list(LotFlow.objects.values_list("store_id", "issued", "used").order_by("day")) == [
+        (store.pk, 50, 0),
+        (store.pk, 0, 30),
+    ]
+    assert list(Circulation.objects.filter(period="D").values_list("issued_at_id", "spent_at_id", "points")) == [
+        (store.pk, other_store.pk, 30)
+    ]
+
+
+def test_visits_know_the_previous_and_next_visit_at_each_place(programme, store, other_store):
+    card = member_card()
+    buy(card, store, days_ago(20))
+    buy(card, other_store, days_ago(5))
+    buy(card, store, days_ago(2))
+
+    refresh()
+
+    anywhere = Visit.objects.filter(place="").order_by("day")
+    assert [(v.day, v.previous_day, v.next_day, v.gap_days) for v in anywhere] == [
+        (days_ago(20), None, days_ago(5), None),
+        (days_ago(5), days_ago(20), days_ago(2), 15),
+        (days_ago(2), days_ago(5), None, 3),
+    ]
+    at_store = Visit.objects.filter(place=f"s:{store.pk}").order_by("day")
+    assert [(v.day, v.gap_days) for v in at_store] == [(days_ago(20), None), (days_ago(2), 18)]
+    assert Visit.objects.filter(place="c:bakery").count() == 3  # both stores are bakeries
+
+
+def test_a_refresh_of_today_links_new_visits_to_the_summarised_ones(programme, store):
+    # given summaries up to yesterday
+    card = member_card()
+    buy(card, store, days_ago(10))
+    refresh(days_ago(1))
+    # when the member comes back today and the schedule refreshes today only
+    buy(card, store, TODAY)
+    done = refresh()
+    # then (yesterday became final with it)
+    assert done.first_day == days_ago(1)
+    first, second = Visit.objects.filter(place="").order_by("day")
+    assert (first.next_day, second.previous_day, second.gap_days) == (TODAY, days_ago(10), 10)
+    assert summary_problems(deep=True)[0] == []
+
+
+def test_the_state_says_which_days_are_final(programme, store):
+    buy(member_card(), store, days_ago(3))
+
+    refresh()
+
+    state = SummaryState.objects.get()
+    assert (state.first_day, state.final_through) == (days_ago(3), days_ago(1))
+
+
+def test_verify_ledger_reconciles_the_summaries(programme, store, capsys):
+    buy(member_card(), store, days_ago(3))
+    refresh()
+
+    call_command("verify_ledger", "--deep")
+
+    out = capsys.readouterr().out
+    assert f"summaries final from {days_ago(3)} to {days_ago(1)}" in out
+    assert "reconcile with the ledger" in out
+
+
+def test_verify_ledger_names_a_summary_that_disagrees_with_the_ledger(programme, store):
+    # given summaries, one of whose rows then drifts from the ledger
+    buy(member_card(), store, days_ago(3))
+    refresh()
+    PointsFlow.objects.filter(period="D", grain="A").update(points=999)
+    # when / then
+    with pytest.raises(CommandError, match="reconciliation failed"):
+        call_command("verify_ledger", stdout=StringIO(), stderr=StringIO())
+    names = {problem.rule.name for problem in summary_problems()[0]}
+    assert names == {"analytics_points_match_ledger", "analytics_points_grains_agree"}
+
+
+def test_refresh_analytics_rebuilds_from_a_day(programme, store):
+    buy(member_card(), store, days_ago(3))
+    refresh()
+    PointsFlow.objects.all().delete()
+
+    with on(TODAY, 23):
+        call_command("refresh_analytics", "--from", days_ago(5).isoformat(), stdout=StringIO())
+
+    assert PointsFlow.objects.filter(period="D", grain="A").get().points == 10
+    assert summary_problems()[0] == []
+
+
+def test_the_refreshes_are_scheduled():
+    schedules = dict(Schedule.objects.values_list("name", "func"))
+    assert schedules["refresh-analytics-summaries"] == "analytics.tasks.refresh_summaries"
+    assert schedules["refresh-analytics-today"] == "analytics.tasks.refresh_today"
+    every = Schedule.objects.get(name="refresh-analytics-today")
+    assert (every.schedule_type, every.minutes) == (Schedule.MINUTES, 5)
+
+
+def test_an_empty_ledger_summarises_nothing():
+    refresh()
+    assert not PointsFlow.objects.exists()
+    assert summary_problems()[0] == []
+
+
+def test_refreshing_twice_changes_nothing(programme, store, other_store):
+    card = member_card()
+    buy(card, store, days_ago(40))
+    pay(card, other_store, days_ago(2), 5)
+    refresh()
+    before = list(PointsFlow.objects.values_list("period", "day", "grain", "kind", "points", "members").order_by())
+
+    refresh(first_day=days_ago(60))
+
+    after = list(PointsFlow.objects.values_list("period", "day", "grain", "kind", "points", "members").order_by())
+    assert sorted(before) == sorted(after)
+    assert datetime.date(2026, 5, 1) in {row[1] for row in after}
