@@ -19,7 +19,7 @@ $(VENV)/.installed: requirements.txt
 
 # Installs, migrates SQLite, loads the demo street once, closes last month's
 # billing, sets up the exchange desk's counters and catalogue, runs campaigns, coupons and a rally with purchases and
-# exchanges, adds a department store's own card with ranks at three stores, sets up the member site (/my/) with a
+# exchanges, adds a department store's own card with ranks at three stores, sets up the member site (/my/) and mail to members with a
 # sign-in link for a demo member, prints the admin and merchant portal logins and serves on http://$(HOST):$(PORT) with the django-q2 worker beside it.
 run: install
 	$(PY) manage.py migrate --noinput

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from donations.models import Organisation
+from mailing.models import Delivery, ExpiryReminder, Mailing
 from members.models import Consent, ConsentPolicy, ThirdParty
 from qrpoints.models import QrEvent
 
@@ -18,6 +19,12 @@ def test_the_demo_prints_a_sign_in_link_that_works(db, capsys, client):
 
     assert ConsentPolicy.objects.count() == 1 and ThirdParty.objects.count() == 1
     assert Organisation.objects.count() == 1 and QrEvent.objects.count() == 1
+    # mail to members: one mailing sent (its log written), one draft to send, the monthly reminder
+    assert sorted(Mailing.objects.values_list("status", flat=True)) == ["draft", "sent"]
+    sent = Mailing.objects.get(status="sent")
+    assert sent.finished_at is not None
+    assert Delivery.objects.filter(mailing=sent).count() == sent.sent_count + sent.skipped_count + sent.failed_count
+    assert ExpiryReminder.objects.filter(active=True).count() == 1
     # the demo members' consents are in the ledger, as the flags say
     assert Consent.objects.filter(purpose="mail_magazine", given=True).exists()
     out = capsys.readouterr().out

@@ -1,14 +1,24 @@
 """Give a local demo its member side: the privacy policy the demo members agreed to, a named third party, an
-organisation taking donations, a QR event running for a month, and a sign-in link for one demo member, printed
-with the member site's address."""
+organisation taking donations, a QR event running for a month, mail to members (a mailing already sent to a
+small segment, with its send log, a draft to send, and the monthly reminder of expiring points), and a sign-in
+link for one demo member, printed with the member site's address."""
 
 import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from donations.models import Organisation
+from mailing.models import ExpiryReminder, Mailing
+from mailing.services import (
+    expiry_reminder_save,
+    mailing_save,
+    mailing_send_now,
+    mailing_send_run,
+    reminder_default_text,
+)
 from members.models import ConsentPolicy, Member, ThirdParty
 from membersite.services import member_link_url
 from points.models import Programme
@@ -41,6 +51,7 @@ class Command(BaseCommand):
         programme = Programme.objects.filter(code=words.PROGRAMME_CODE).first()
         if programme is not None:
             self._donations_and_qr(programme)
+            self._mail(programme)
         member = (
             Member.objects.filter(status=Member.Status.ACTIVE, terms_version=words.TERMS_VERSION)
             .exclude(email_bidx="")
@@ -82,3 +93,41 @@ class Command(BaseCommand):
                 ),
                 staff=None,
             )
+
+    def _mail(self, programme) -> None:
+        """A mailing sent to a small segment (its send log and counts to look at), a draft for the operator to
+        send, and the monthly reminder of expiring points. Run once: a programme that has mailings is left as
+        it is."""
+        if Mailing.objects.filter(programme=programme).exists():
+            return
+        if not ExpiryReminder.objects.filter(programme=programme).exists():
+            subject, body = reminder_default_text()
+            expiry_reminder_save(reminder=ExpiryReminder(programme=programme, subject=subject, body=body), staff=None)
+        mailing_save(
+            mailing=Mailing(
+                programme=programme,
+                subject="{{ programme }} 歳末セールのお知らせ",
+                body=(
+                    "{{ name }} 様\n\nいつもご利用ありがとうございます。\n"
+                    "現在のポイント残高は {{ balance }} ポイントです。\n"
+                    "歳末セールでは、加盟店でのお買い物にポイントが2倍つきます。"
+                ),
+                visited_within_days=30,
+            ),
+            staff=None,
+        )
+        sent = mailing_save(
+            mailing=Mailing(
+                programme=programme,
+                subject="{{ programme }} ご無沙汰しております",
+                body="{{ name }} 様\n\n{{ balance }} ポイントが貯まっています。またのご来店をお待ちしております。",
+                age_min=70,
+                not_visited_for_days=60,
+            ),
+            staff=None,
+        )
+        # Sent here, to a few members, into memory: the console that prints sign-in links stays readable, and
+        # the queued run finds the mailing sent and does nothing.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend"):
+            mailing_send_now(mailing=sent, staff=None)
+            mailing_send_run(mailing_id=sent.pk, seconds=60)
