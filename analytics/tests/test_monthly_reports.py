@@ -2,7 +2,9 @@
 read back against the reports' selectors, merchants' reports of their own stores under the five-member rule,
 the twelve newest kept, the schedule and the command."""
 
+import csv as csv_module
 import datetime
+import io
 import subprocess
 
 import pytest
@@ -239,3 +241,20 @@ def test_the_command_makes_a_months_reports_by_hand(programme, street, capsys):
     assert MonthlyReport.objects.filter(programme=programme, year=2026, month=5).count() == 1
     assert not mail.outbox
     assert "1 reports, 0 mailed" in capsys.readouterr().out
+
+
+def test_a_merchants_outstanding_points_held_by_fewer_than_five_members_are_hidden(programme, other_store, street):
+    # Given the other store issued points to one member only
+    merchant = other_store.merchant
+    merchant.monthly_report = True
+    merchant.save()
+
+    make(programme)
+
+    # Then its report's points table shows the outstanding points and liability as 5名未満, never a figure
+    rows = list(csv_module.reader(io.StringIO(csv_text(MonthlyReport.objects.get(merchant=merchant)))))
+    header = next(row for row in rows if row and row[0] == "対象期間" and "期末の未使用ポイント" in row)
+    total = next(row for row in rows[rows.index(header) :] if row and row[0] == "合計")
+    assert total[header.index("期末の未使用ポイント")] == "5名未満"
+    assert total[header.index("負債額（円）")] == "5名未満"
+    assert total[header.index("発行ポイント")] == "5名未満"
