@@ -10,19 +10,23 @@ figures only (common.scoping: the programmes, stores and ranks offered are their
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django_q.tasks import async_task
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from analytics import forms, tables
 from analytics.charts import svg
-from analytics.models import CirculationReport, MembersReport, PointsReport, PromotionsReport
+from analytics.models import CirculationReport, MembersReport, MonthlyReport, PointsReport, PromotionsReport
 from analytics.selectors import circulation_report, members_report, points_report, promotions_report
 from analytics.selectors.filters import attributes_text
 from analytics.services import summary_state
@@ -32,7 +36,16 @@ from common.formatting import date_text
 from common.privacy import SMALL_GROUP_LABEL
 from common.scoping import narrow_form, register_programme_paths, report_programme_ids
 
-register_programme_paths({PointsReport: "pk", CirculationReport: "pk", MembersReport: "pk", PromotionsReport: "pk"})
+register_programme_paths(
+    {
+        PointsReport: "pk",
+        CirculationReport: "pk",
+        MembersReport: "pk",
+        PromotionsReport: "pk",
+        MonthlyReport: "programme",
+    }
+)
+MAKE_PERMISSION = "analytics.make_monthlyreport"
 
 
 class ReportAdmin(ReadOnlyAdmin):
@@ -214,3 +227,104 @@ class PromotionsReportAdmin(ReportAdmin):
     def build(self, report, options):
         result = promotions_report(report)
         return {"tables": [tables.PromotionsTable(result.lines)], "charts": [result.chart]}
+
+
+# --- the monthly reports ----------------------------------------------------------------------------------
+
+
+@admin.register(MonthlyReport)
+class MonthlyReportAdmin(ReadOnlyAdmin):
+    """The twelve latest monthly reports of each owner, to download (through these views: media are not
+    served); the secretariat makes a month's reports by hand (queued)."""
+
+    list_display = ["label", "programme", "owner", "first_day", "last_day", "created_at", "sent_at", "downloads"]
+    list_filter = ["programme", "year", ("merchant", admin.EmptyFieldListFilter)]
+    search_fields = ["merchant__code", "merchant__name", "programme__code"]
+    list_select_related = ["programme", "merchant"]
+    change_list_template = "admin/analytics/monthlyreport/change_list.html"
+
+    def get_urls(self):
+        def url(route, view, name):
+            return path(route, self.admin_site.admin_view(view), name=f"analytics_monthlyreport_{name}")
+
+        return [
+            url("make/", self.make_view, "make"),
+            url("<int:pk>/pdf/", self.pdf_view, "pdf"),
+            url("<int:pk>/csv/", self.csv_view, "csv"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_lazy("month"), ordering="year")
+    def label(self, report):
+        return report.label
+
+    @admin.display(description=_lazy("for"))
+    def owner(self, report):
+        return report.merchant.name if report.merchant_id else _("the secretariat")
+
+    @admin.display(description=_lazy("download"))
+    def downloads(self, report):
+        return format_html(
+            '<a href="{}" class="monthly-pdf">PDF</a> <a href="{}" class="monthly-csv">CSV</a>',
+            reverse("admin:analytics_monthlyreport_pdf", args=[report.pk]),
+            reverse("admin:analytics_monthlyreport_csv", args=[report.pk]),
+        )
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_make": request.user.has_perm(MAKE_PERMISSION)}
+        return super().changelist_view(request, extra_context)
+
+    def _report(self, request, pk) -> MonthlyReport:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = self.get_object(request, str(pk))
+        if report is None:
+            raise Http404
+        return report
+
+    def pdf_view(self, request, pk):
+        report = self._report(request, pk)
+        return FileResponse(
+            report.pdf.open("rb"), as_attachment=True, filename=f"{report.filename}.pdf", content_type="application/pdf"
+        )
+
+    def csv_view(self, request, pk):
+        report = self._report(request, pk)
+        return FileResponse(
+            report.csv.open("rb"),
+            as_attachment=True,
+            filename=f"{report.filename}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+
+    def make_view(self, request):
+        if not request.user.has_perm(MAKE_PERMISSION):
+            raise PermissionDenied
+        form = forms.MonthlyReportsForm(request.POST or None)
+        narrow_form(request, form)
+        if request.method == "POST" and form.is_valid():
+            programme = form.cleaned_data["programme"]
+            year, month = form.cleaned_data["month"]
+            async_task(
+                "analytics.tasks.make_monthly_reports",
+                programme.pk,
+                year,
+                month,
+                task_name=f"monthly reports {programme.code} {year}-{month:02d}",
+            )
+            messages.success(
+                request,
+                _(
+                    "The monthly reports of %(programme)s for %(year)s-%(month)02d were queued; they appear here "
+                    "when made."
+                )
+                % {"programme": programme.name, "year": year, "month": month},
+            )
+            return redirect("admin:analytics_monthlyreport_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Make a month's reports"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/analytics/monthlyreport/make.html", context)

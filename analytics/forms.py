@@ -10,7 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from analytics.bands import DORMANCY_THRESHOLDS
 from analytics.models import AgeBand
+from analytics.monthly.services import report_days
 from analytics.selectors import CATEGORY, DAY, ISSUED, MONTH, SPENT, STORE, ReportFilter
+from billing.periods import parse_period
 from members.models import Member
 from points.models import Programme
 from ranks.models import Rank
@@ -122,3 +124,29 @@ class MembersForm(ReportForm):
         required=False,
         empty_value=None,
     )
+
+
+class MonthlyReportsForm(forms.Form):
+    """A programme's month to make the monthly reports of, by hand."""
+
+    programme = forms.ModelChoiceField(Programme.objects.filter(is_active=True).order_by("code"), label=_("Programme"))
+    month = forms.CharField(
+        label=_("Month"),
+        max_length=7,
+        help_text=_("The programme's month (its billing period) as YYYY-MM, for example 2026-10."),
+    )
+
+    def clean_month(self) -> tuple[int, int]:
+        try:
+            return parse_period(self.cleaned_data["month"])
+        except ValueError:
+            raise forms.ValidationError(_("Enter the month as YYYY-MM, for example 2026-10.")) from None
+
+    def clean(self):
+        cleaned = super().clean()
+        programme, month = cleaned.get("programme"), cleaned.get("month")
+        if programme is not None and month is not None:
+            _first, last = report_days(programme=programme, year=month[0], month=month[1])
+            if last >= timezone.localdate():
+                raise forms.ValidationError(_("That month has not ended yet."))
+        return cleaned

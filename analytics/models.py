@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from members.models import Member
 from points.models import Entry, Funder, Programme
 from ranks.models import Rank
-from stores.models import Store
+from stores.models import Merchant, Store
 
 
 def _programme():
@@ -337,3 +337,67 @@ class PromotionsReport(Programme):
         proxy = True
         verbose_name = _("campaigns, coupons and rallies")
         verbose_name_plural = _("campaigns, coupons and rallies")
+
+
+# --- the monthly reports: made after the close, mailed, the last twelve kept ---------------------------------
+
+
+def _report_path(report, filename: str) -> str:
+    return f"monthly-reports/{report.year}/{report.month:02d}/{filename}"
+
+
+class MonthlyReport(models.Model):
+    """A programme's month as a PDF with the charts and a CSV with the tables: the secretariat's (no
+    merchant), or a merchant's about its own stores. One per owner and month; the twelve newest of an owner
+    are kept (analytics.monthly.services). `sent_at` is set when its mail is handed over, once."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme"))
+    merchant = models.ForeignKey(
+        Merchant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="monthly_reports",
+        verbose_name=_("merchant"),
+        help_text=_("Empty for the secretariat's report."),
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    pdf = models.FileField(_("PDF"), upload_to=_report_path)
+    csv = models.FileField(_("CSV"), upload_to=_report_path)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    sent_to = models.CharField(_("sent to"), max_length=254, blank=True)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-year", "-month", "programme", "merchant"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "year", "month"],
+                condition=models.Q(merchant__isnull=True),
+                name="monthly_report_once_for_the_secretariat",
+            ),
+            models.UniqueConstraint(
+                fields=["programme", "merchant", "year", "month"],
+                condition=models.Q(merchant__isnull=False),
+                name="monthly_report_once_per_merchant",
+            ),
+        ]
+        indexes = [models.Index(fields=["merchant", "year", "month"], name="monthly_report_merchant")]
+        permissions = [("make_monthlyreport", _("Can make and send the monthly reports"))]
+
+    def __str__(self) -> str:
+        return f"{self.label} {self.merchant.name if self.merchant_id else self.programme.name}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+    @property
+    def filename(self) -> str:
+        owner = self.merchant.code if self.merchant_id else self.programme.code
+        return f"monthly-report-{owner}-{self.year}{self.month:02d}"

@@ -55,8 +55,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("qrpoints"),
         # Mail to members: mailings, the send log, the monthly expiry reminders.
         Grant("mailing"),
-        # The analytics reports (read-only: the summaries are the ledger's).
-        Grant("analytics", actions=("view",)),
+        # The analytics reports (read-only: the summaries are the ledger's); a month's reports made by hand.
+        Grant("analytics", actions=("view",), extra=("make_monthlyreport",)),
         Grant("auth", actions=("view",)),
         Grant("django_q", actions=("view", "add")),
         # To see and clear login lockouts of colleagues.

@@ -269,6 +269,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "jimukyoku@example.jp"
 # webhooks answer 404 until it is set).
 ANYMAIL = {name.removeprefix("ANYMAIL_"): value for name, value in os.environ.items() if name.startswith("ANYMAIL_")}
 MAILING_FROM_EMAIL = os.environ.get("MAILING_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+# Where each programme's monthly report (docs/analytics.md) is mailed after the close; empty: made, not mailed.
+REPORTS_SECRETARIAT_EMAIL = os.environ.get("REPORTS_SECRETARIAT_EMAIL", DEFAULT_FROM_EMAIL)
 
 # --- Billing and the merchant portal ------------------------------------------
 # A period is closed no earlier than this long after it ends, so requests still in flight at midnight land first.

@@ -26,4 +26,7 @@ urlpatterns = [
     path("statements/", views.statement_list, name="statements"),
     path("statements/<int:statement_id>/pdf", views.statement_pdf, name="statement_pdf"),
     path("statements/<int:statement_id>/csv", views.statement_csv_download, name="statement_csv"),
+    path("reports/", views.report_list, name="reports"),
+    path("reports/<int:report_id>/pdf", views.report_pdf, name="report_pdf"),
+    path("reports/<int:report_id>/csv", views.report_csv, name="report_csv"),
 ]

@@ -13,11 +13,12 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
+from analytics.models import MonthlyReport
 from billing.documents.csv import statement_csv
 from billing.models import Statement, StatementFile
 from billing.services import statement_document
@@ -25,6 +26,7 @@ from common.downloads import CSV_ENCODINGS, csv_attachment
 from portal import selectors
 from portal.forms import PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
 from stores.models import MerchantUser
+from stores.services import merchant_monthly_report_set
 
 STATEMENTS_PER_PAGE = 50
 # ?encoding= → (codec for statement_csv, charset of the response, file name suffix); as the admin offers them.
@@ -105,6 +107,49 @@ def statement_csv_download(request, statement_id: int):
         raise Http404 from None
     content = statement_csv(statement_document(statement), encoding=codec)
     return csv_attachment(content, charset=charset, filename=f"{statement.number}{suffix}.csv")
+
+
+# --- monthly reports ---------------------------------------------------------------------
+
+
+@merchant_required
+def report_list(request):
+    """The merchant's monthly reports (the twelve latest) and whether it asks for them by mail."""
+    if request.method == "POST":
+        wanted = request.POST.get("monthly_report") == "on"
+        merchant_monthly_report_set(merchant=request.merchant, wanted=wanted, user=request.user)
+        messages.success(
+            request,
+            _("You will receive the monthly report by mail.")
+            if wanted
+            else _("The monthly report will no longer be mailed."),
+        )
+        return redirect("portal:reports")
+    reports = MonthlyReport.objects.filter(merchant=request.merchant).select_related("programme")
+    return _render(request, "reports.html", {"reports": reports.order_by("-year", "-month", "programme__code")})
+
+
+def _own_report(request, report_id: int) -> MonthlyReport:
+    return get_object_or_404(MonthlyReport, pk=report_id, merchant=request.merchant)
+
+
+@merchant_required
+def report_pdf(request, report_id: int):
+    report = _own_report(request, report_id)
+    return FileResponse(
+        report.pdf.open("rb"), as_attachment=True, filename=f"{report.filename}.pdf", content_type="application/pdf"
+    )
+
+
+@merchant_required
+def report_csv(request, report_id: int):
+    report = _own_report(request, report_id)
+    return FileResponse(
+        report.csv.open("rb"),
+        as_attachment=True,
+        filename=f"{report.filename}.csv",
+        content_type="text/csv; charset=utf-8",
+    )
 
 
 # --- login, logout, password reset ---------------------------------------------------------

@@ -60,7 +60,7 @@ class MerchantAdmin(BackofficeAdmin):
     list_select_related = False
     fieldsets = [
         (None, {"fields": ["code", "name", "name_kana", "representative"]}),
-        (_("Invoicing"), {"fields": ["invoice_registration_number", "email"]}),
+        (_("Invoicing"), {"fields": ["invoice_registration_number", "email", "monthly_report"]}),
         (_("Address"), {"fields": ["postal_code", "address", "phone"]}),
         (
             _("Bank account for payments"),

@@ -44,6 +44,14 @@ class Merchant(models.Model):
         _("account number"), max_length=7, blank=True, validators=[account_number_validator]
     )
     bank_account_holder_kana = models.CharField(_("account holder (kana)"), max_length=100, blank=True)
+    monthly_report = models.BooleanField(
+        _("monthly report by mail"),
+        default=False,
+        help_text=_(
+            "Each month after the close, a report of the merchant's stores (PDF and CSV) is mailed to the "
+            "billing e-mail."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_noop
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from stores.models import Store, Terminal
+from stores.models import Merchant, Store, Terminal
 from stores.selectors import terminal_secret_hash
 
 # How stale `last_seen_at` may get: one UPDATE per terminal per minute at most,
@@ -123,3 +123,19 @@ def store_reactivate(*, store: Store, staff) -> None:
         summary=gettext_noop("store reactivated"),
         service="store_reactivate",
     )
+
+
+def merchant_monthly_report_set(*, merchant: Merchant, wanted: bool, user) -> None:
+    """Whether the merchant gets the monthly report by mail: set by the merchant in the portal, or by the
+    secretariat in the admin."""
+    with transaction.atomic():
+        updated = Merchant.objects.filter(pk=merchant.pk).exclude(monthly_report=wanted).update(monthly_report=wanted)
+        merchant.monthly_report = wanted
+        if updated:
+            audit_record(
+                actor=user,
+                action=AuditEvent.Action.CHANGE,
+                obj=merchant,
+                summary=gettext_noop("monthly report asked for") if wanted else gettext_noop("monthly report stopped"),
+                detail={"service": "merchant_monthly_report_set", "monthly_report": wanted},
+            )

@@ -84,3 +84,23 @@ def refresh(day: datetime.date = TODAY, *, first_day: datetime.date | None = Non
 def today_is(day: datetime.date = TODAY):
     """Reports read "today" from the clock."""
     return mock.patch("django.utils.timezone.now", return_value=noon(day, 23))
+
+
+def monthly_report_row(programme, merchant=None, *, year: int = 2026, month: int = 5):
+    """A monthly report with small stand-in files, for tests of who may download it (none renders a PDF)."""
+    from django.core.files.base import ContentFile
+
+    from analytics.models import MonthlyReport
+
+    report = MonthlyReport(
+        programme=programme,
+        merchant=merchant,
+        year=year,
+        month=month,
+        first_day=datetime.date(year, month, 1),
+        last_day=datetime.date(year, month, 28),
+    )
+    report.pdf.save(f"{report.filename}.pdf", ContentFile(b"%PDF-1.4 stand-in"), save=False)
+    report.csv.save(f"{report.filename}.csv", ContentFile("\ufeff月次レポート\r\n".encode()), save=False)
+    report.save()
+    return report

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_q.models import Failure, OrmQ, Schedule, Success, Task
 
 from analytics.models import CirculationReport, MembersReport, PointsReport, PromotionsReport
+from analytics.tests.helpers import monthly_report_row
 from audit.models import AuditEvent
 from billing.models import BillingAdjustment, Period, Statement, StoreBillingTerms
 from billing.services import period_close
@@ -120,6 +121,7 @@ def build_programme(code: str, name: str, staff) -> dict:
     )
     delivery = Delivery.objects.create(mailing=mailing, member=member, status=Delivery.Status.SENT, at=timezone.now())
     reminder = ExpiryReminder.objects.create(programme=programme, subject="失効のお知らせ", body="{{ name }} 様")
+    monthly_report = monthly_report_row(programme)
     rows = [
         programme,
         batch,
@@ -166,6 +168,7 @@ def build_programme(code: str, name: str, staff) -> dict:
         mailing,
         delivery,
         reminder,
+        monthly_report,
         # Each analytics report is a programme's page.
         *(
             report.objects.get(pk=programme.pk)

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import URLPattern, reverse
 
+from analytics.tests.helpers import monthly_report_row
 from billing.models import Statement
 from billing.services import period_close
 from billing.tests.factories import after_period, earn, this_period
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 # Routes whose parameters are signed tokens rather than ids of a merchant's objects.
 TOKEN_ROUTES = {"password_reset_confirm"}
-KNOWN_IDS = {"store_id", "statement_id"}
+KNOWN_IDS = {"store_id", "statement_id", "report_id"}
 UNKNOWN_ID = 987_654_321
 NOT_IDS = ["abc", "-1", "1.0", "0x1", "１", "1%20", "%00"]
 QUERIES = ["", "?encoding=utf-8", "?encoding=cp932"]
@@ -49,7 +50,8 @@ def own_ids(billing_settings, store, other_store, card):
     previous = (year, month - 1) if month > 1 else (year - 1, 12)
     close_and_send(billing_settings, *previous)
     sent = Statement.objects.get(store=store, status=Statement.Status.SENT)
-    return {"store_id": [store.pk], "statement_id": [sent.pk]}
+    report = monthly_report_row(billing_settings.programme, store.merchant)
+    return {"store_id": [store.pk], "statement_id": [sent.pk], "report_id": [report.pk]}
 
 
 @pytest.fixture
@@ -72,9 +74,12 @@ def foreign_ids(own_ids, billing_settings, store, other_store, card):
         status=Statement.Status.CANCELLED,
     )
     others = Statement.objects.get(store=other_store, status=Statement.Status.SENT)
+    others_report = monthly_report_row(billing_settings.programme, other_store.merchant)
+    secretariats = monthly_report_row(billing_settings.programme)
     return {
         "store_id": [other_store.pk, UNKNOWN_ID],
         "statement_id": [others.pk, unsent.pk, cancelled.pk, UNKNOWN_ID],
+        "report_id": [others_report.pk, secretariats.pk, UNKNOWN_ID],
     }
 
 
@@ -82,7 +87,7 @@ def test_every_route_parameter_is_known_here():
     # A new route with a new kind of id must say here which ids are another merchant's.
     for pattern in id_routes():
         assert set(pattern.pattern.converters) <= KNOWN_IDS, f"{pattern.name}: add its ids to foreign_ids"
-    assert {p.name for p in id_routes()} >= {"store", "statement_pdf", "statement_csv"}
+    assert {p.name for p in id_routes()} >= {"store", "statement_pdf", "statement_csv", "report_pdf", "report_csv"}
 
 
 @pytest.mark.parametrize("route", [pattern.name for pattern in id_routes()])
