@@ -293,7 +293,7 @@ def _charts(days: Days, flows: list[dict], visits) -> list[Chart]:
                     [_members_figure(visits, d, d, whole_months=False) for d in chart_days],
                 )
             ],
-            unit=_("members"),
+            unit=_("people"),
             width=CHART_WIDTH,
             height=CHART_HEIGHT,
         ),

@@ -91,3 +91,26 @@ def test_every_roles_sections_are_the_dashboards():
     from loyalty.admin_site import DASHBOARD_SECTIONS
 
     assert all(sections <= SECTIONS for sections in DASHBOARD_SECTIONS.values())
+
+
+def test_the_home_page_reads_a_bounded_number_of_queries(client, world, secretariat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from campaigns.tests.factories import CampaignFactory
+    from points.models import Programme
+    from rallies.tests.factories import RallyFactory
+    from stores.tests.factories import TerminalFactory
+
+    client.force_login(secretariat)
+    client.get(reverse("admin:index"))
+    with CaptureQueriesContext(connection) as before:
+        client.get(reverse("admin:index"))
+    store = world["A"][Terminal].store
+    for n in range(6):
+        CampaignFactory(programme=world["A"][Programme], name=f"追加{n}")
+        RallyFactory(programme=world["B"][Programme], store_ids=[world["B"][Terminal].store_id])
+        TerminalFactory(store=store)
+    with CaptureQueriesContext(connection) as after:
+        client.get(reverse("admin:index"))
+    assert len(after) == len(before) <= 30, [query["sql"] for query in after.captured_queries]
