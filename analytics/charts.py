@@ -40,6 +40,9 @@ class Chart:
     series: list[Series]
     unit: str = ""
     id: str = "chart"
+    # The drawing's size in pixels: the reports' full width by default, smaller for the dashboard's.
+    width: int = WIDTH
+    height: int = HEIGHT
 
 
 @dataclass
@@ -99,7 +102,8 @@ def _open(chart_id: str, title: str, width: int, height: int) -> list[str]:
 
 
 def _chart(chart: Chart) -> SafeString:
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    width, height = chart.width, chart.height
+    plot_w, plot_h = width - LEFT - RIGHT, height - TOP - BOTTOM
     numbers = [n for series in chart.series for n in map(_number, series.values) if n is not None]
     low, high = min([0.0, *numbers]), max([0.0, *numbers])
     step = _nice_step(high - low)
@@ -110,17 +114,17 @@ def _chart(chart: Chart) -> SafeString:
     def y_of(value: float) -> float:
         return TOP + plot_h - (value - low) / (high - low) * plot_h
 
-    parts = _open(chart.id, chart.title, WIDTH, HEIGHT)
+    parts = _open(chart.id, chart.title, width, height)
     tick = low
     while tick <= high + step / 2:
         y = y_of(tick)
-        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>')
+        parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{width - RIGHT}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(_text(LEFT - 6, y + 4, _grouped(tick), size=11, anchor="end", cls="y-tick"))
         tick += step
     if chart.unit:
         parts.append(_text(LEFT - 6, TOP - 8, chart.unit, size=11, anchor="end", cls="y-unit"))
     zero = y_of(0.0)
-    parts.append(f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{WIDTH - RIGHT}" y2="{zero:.1f}" stroke="#555"/>')
+    parts.append(f'<line x1="{LEFT}" y1="{zero:.1f}" x2="{width - RIGHT}" y2="{zero:.1f}" stroke="#555"/>')
 
     bars = [series for series in chart.series if series.kind == "bar"]
     bar_w = max(1.0, slot * 0.8 / max(len(bars), 1))
@@ -170,13 +174,15 @@ def _chart(chart: Chart) -> SafeString:
             for x, y in points:
                 parts.append(f'<circle class="point" cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{colour}"/>')
 
-    every = max(1, math.ceil(count / 24))
+    # At most 24 labels across the full width, fewer on a smaller drawing.
+    every = max(1, math.ceil(count / max(4, 24 * width // WIDTH)))
     for index, label in enumerate(chart.labels):
         if index % every:
             continue
         x = LEFT + (index + 0.5) * slot
         parts.append(_text(x, TOP + plot_h + 14, label, size=11, anchor="end", rotate=-40, cls="x-label"))
-    parts += _legend([(series.name, COLOURS[n % len(COLOURS)]) for n, series in enumerate(chart.series)], small_drawn)
+    legend = [(series.name, COLOURS[n % len(COLOURS)]) for n, series in enumerate(chart.series)]
+    parts += _legend(legend, small_drawn, y=height - 8)
     parts.append("</svg>")
     return mark_safe("".join(parts))
 

@@ -11,7 +11,9 @@ from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.apps import AdminConfig
 from django.utils.translation import gettext_lazy as _
 
-from common.scoping import ProgrammeScopedAdmin
+from common.privacy import SMALL_GROUP_LABEL
+from common.scoping import ProgrammeScopedAdmin, request_scope
+from loyalty.roles import AUDITOR, OPERATOR, SECRETARIAT
 
 # The order of the index; an app not named comes after these and before the system screens.
 DAILY_WORK = (
@@ -31,6 +33,14 @@ SYSTEM = {
     "auth": _("System: users and groups"),
     "django_q": _("System: background tasks"),
     "axes": _("System: login attempts and lockouts"),
+}
+# What each role's home page shows above the index (the sections of analytics.selectors.dashboard); the
+# links of what is due lead to the pages where it is acted on, or, for staff who may only read them, to the
+# pages that show it.
+DASHBOARD_SECTIONS = {
+    SECRETARIAT: frozenset({"figures", "terminals", "due", "promotions"}),
+    AUDITOR: frozenset({"figures", "terminals", "due", "promotions"}),
+    OPERATOR: frozenset({"figures", "promotions"}),
 }
 
 
@@ -60,6 +70,28 @@ class BackOfficeSite(AdminSite):
                 if index_url is not None:
                     entry["admin_url"] = index_url()
         return sorted(apps, key=lambda app: (_place(app["app_label"]), str(app["name"])))
+
+    def index(self, request, extra_context=None):
+        """The home page: the dashboard of the staff member's role above the index."""
+        # The admin site is made as the apps load, before their models can be imported.
+        from analytics.selectors.dashboard import dashboard
+
+        sections = dashboard_sections(request.user)
+        extra_context = dict(extra_context or {})
+        if sections:
+            extra_context["dashboard"] = dashboard(
+                programme_ids=request_scope(request).programme_ids, sections=sections, can=request.user.has_perm
+            )
+            extra_context["small_group_label"] = SMALL_GROUP_LABEL
+        return super().index(request, extra_context)
+
+
+def dashboard_sections(user) -> frozenset[str]:
+    """The dashboard's sections for the user's roles (a superuser's: the secretariat's)."""
+    if user.is_superuser:
+        return DASHBOARD_SECTIONS[SECRETARIAT]
+    roles = user.groups.filter(name__in=DASHBOARD_SECTIONS).values_list("name", flat=True)
+    return frozenset().union(*(DASHBOARD_SECTIONS[role] for role in roles))
 
 
 def _place(app_label: str) -> int:

@@ -116,3 +116,45 @@ def test_the_promotions_report_draws_before_and_during(page, live_server, admin_
     row = page.locator("#table-main tbody tr", has_text="夏の5ポイント").inner_text()
     assert "\t9\t45\t" in row  # the regulars and the one-time shopper, 9 × 5 bonus points from the stores
     shoot(page, "promotions")
+
+
+@pytest.fixture
+def recent_days(db):
+    """Six members bought three days ago, three of them yesterday; a campaign is running."""
+    from django.utils import timezone
+
+    from analytics.services import analytics_refresh
+
+    today = timezone.localdate()
+    programme = ProgrammeFactory()
+    bakery = join(StoreFactory(name="ひかりベーカリー", category=Store.Category.BAKERY), programme)
+    CampaignFactory(programme=programme, name="冬の感謝祭", kind=Campaign.Kind.FIXED, fixed_points=5)
+    regulars = [member_card() for _ in range(6)]
+    for card in regulars:
+        buy(card, bakery, today - datetime.timedelta(days=3))
+    for card in regulars[:3]:
+        buy(card, bakery, today - datetime.timedelta(days=1))
+    yesterday = today - datetime.timedelta(days=1)
+    analytics_refresh(first_day=today - datetime.timedelta(days=40), now=noon(yesterday, 23))
+    return programme
+
+
+def test_the_home_page_draws_the_dashboard(page, live_server, admin_login, recent_days):
+    admin_login()
+    page.goto(f"{live_server.url}/admin/")
+    page.wait_for_selector("#dashboard svg.analytics-chart")
+
+    assert page.locator("#dashboard-points-chart rect.bar").count() >= 2
+    points = page.locator("#dashboard-points-chart text").all_text_contents()
+    assert {"ポイントの発行・利用（直近4週間）", "発行ポイント", "利用ポイント"} <= set(points)
+    members = page.locator("#dashboard-members-chart text").all_text_contents()
+    assert "買い物をした会員（直近4週間）" in members
+    # three members shopped yesterday: a hatched stub, never the figure
+    assert "5名未満" in members
+    assert page.locator("#dashboard-members-chart rect.small-group").count() == 1
+    assert "本日と今月" in page.inner_text("#dashboard-figures")
+    assert "冬の感謝祭" in page.inner_text("#dashboard-promotions")
+    assert "対応が必要なこと" in page.inner_text("#dashboard-due")
+    # the index is still there
+    assert page.locator("#content-main .app-points").count() == 1
+    shoot(page, "dashboard")
