@@ -123,6 +123,8 @@ def analytics(request, store_id: int | None = None):
     context.update(
         report=report,
         total=result.total,
+        spent_where=result.spent_where,
+        came_from=result.came_from,
         charts={chart.id.replace("-", "_"): svg(chart) for chart in result.charts},
         tables=tables,
     )

@@ -51,32 +51,34 @@ class VisitFigures:
         return self.members - self.new
 
 
-def _visits_sql(place_count: int, programme_count: int, *, whole: bool, by: str) -> str:
-    """Per day or month (or, `whole`, for the period as one): members, visits, new members, repeaters and
-    yen at the places. Parameters: the programmes, the places, the last day, the first day, (whole: the
-    first day again,) the first day."""
-    bucket = date_param() if whole else ("day" if by == DAY else month_start("day"))
-    group = "member_id" if whole else f"{bucket}, member_id"
+def _visits_sql(*, places: int, programmes: int, by: str) -> str:
+    """Per day or month ("B") and for the period as one ("W", its first day as the bucket): members, visits,
+    new members, repeaters and yen at the places, in one reading of their visits. Parameters: the
+    programmes, the places, the last day, the first day four times."""
+    bucket = "day" if by == DAY else month_start("day")
     return f"""
         WITH v AS (
             SELECT member_id, day, amount_yen FROM analytics_visit
-            WHERE programme_id IN ({placeholders([0] * programme_count)})
-              AND place IN ({placeholders([0] * place_count)}) AND day <= {date_param()}
+            WHERE programme_id IN ({placeholders([0] * programmes)})
+              AND place IN ({placeholders([0] * places)}) AND day <= {date_param()}
         ),
         seen AS (
             SELECT member_id, MIN(day) AS first_day FROM v GROUP BY member_id HAVING MAX(day) >= {date_param()}
         ),
         per AS (
-            SELECT {bucket} AS bucket, member_id, COUNT(*) AS visits, COUNT(DISTINCT day) AS days,
+            SELECT 'B' AS part, {bucket} AS bucket, member_id, COUNT(*) AS visits, COUNT(DISTINCT day) AS days,
                    SUM(amount_yen) AS yen
-            FROM v WHERE day >= {date_param()} GROUP BY {group}
+            FROM v WHERE day >= {date_param()} GROUP BY {bucket}, member_id
+            UNION ALL
+            SELECT 'W', {date_param()}, member_id, COUNT(*), COUNT(DISTINCT day), SUM(amount_yen)
+            FROM v WHERE day >= {date_param()} GROUP BY member_id
         )
-        SELECT per.bucket, COUNT(*), SUM(per.visits),
+        SELECT per.part, per.bucket, COUNT(*), SUM(per.visits),
                SUM(CASE WHEN seen.first_day >= per.bucket THEN 1 ELSE 0 END),
                SUM(CASE WHEN seen.first_day < per.bucket OR per.days > 1 THEN 1 ELSE 0 END),
                SUM(per.yen)
         FROM per JOIN seen ON seen.member_id = per.member_id
-        GROUP BY per.bucket
+        GROUP BY per.part, per.bucket
     """
 
 
@@ -91,19 +93,17 @@ def store_visits(report: ReportFilter) -> tuple[dict[datetime.date, VisitFigures
     if not store_ids or not programme_ids:
         return {}, empty
     places = [f"s:{pk}" for pk in store_ids]
-    head = [*programme_ids, *places, report.last, report.first]
+    params = [*programme_ids, *places, report.last, *[report.first] * 4]
     found: dict[datetime.date, VisitFigures] = {}
     total = empty
     with connection.cursor() as cursor:
-        for whole in (False, True):
-            params = [*head, report.first, report.first] if whole else [*head, report.first]
-            cursor.execute(_visits_sql(len(places), len(programme_ids), whole=whole, by=report.by), params)
-            for day, members, visits, new, repeaters, yen in cursor.fetchall():
-                figures = VisitFigures(int(visits or 0), members, int(new or 0), int(repeaters or 0), int(yen or 0))
-                if whole:
-                    total = figures
-                else:
-                    found[_as_date(day)] = figures
+        cursor.execute(_visits_sql(places=len(places), programmes=len(programme_ids), by=report.by), params)
+        for part, day, members, visits, new, repeaters, yen in cursor.fetchall():
+            figures = VisitFigures(int(visits or 0), members, int(new or 0), int(repeaters or 0), int(yen or 0))
+            if part == "W":
+                total = figures
+            else:
+                found[_as_date(day)] = figures
     return found, total
 
 

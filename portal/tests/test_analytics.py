@@ -292,3 +292,13 @@ def test_a_merchant_with_no_store_sees_an_empty_report(client, db):
     response = client.get("/portal/analytics/")
 
     assert response.status_code == 200
+
+
+def test_a_store_with_no_points_spent_says_so(portal_client, programme, merchant, street):
+    quiet = join(StoreFactory(merchant=merchant, name="ひかり花店", category=Store.Category.FLORIST), programme)
+
+    with today_is(D(2026, 6, 30)):
+        response = portal_client.get(f"/portal/analytics/stores/{quiet.pk}/", PERIOD)
+
+    assert text_of(response, "spent-none") == "この期間に利用された、これらの店舗のポイントはありません。"
+    assert 'id="store-spent-where-chart"' not in response.content.decode()
