@@ -6,7 +6,8 @@ Everything is read from the summary tables (`Visit` for the stores' visits, `Cir
 the five-member rule (common.privacy) on every figure, with the complement hidden too where a hidden figure
 could be worked out by subtraction (a total less the lines shown). Other merchants' stores appear only
 grouped by category, a category on its own only where the programme has at least `MIN_OTHER_STORES` of
-other merchants' stores in it (else under "other stores"), so that no group stands for one other store.
+other merchants' stores in it (else under "other categories", which never holds a single store either), so
+that no group stands for one other store.
 """
 
 from __future__ import annotations
@@ -140,7 +141,15 @@ def _other_store_groups(programme_ids, own_ids) -> tuple[dict[int, str], set[str
     for pk, category in categories.items():
         if pk not in own_ids:
             counts[category] = counts.get(category, 0) + 1
-    return categories, {category for category, n in counts.items() if n >= MIN_OTHER_STORES}
+    shown = {category for category, n in counts.items() if n >= MIN_OTHER_STORES}
+    # "Other categories" must not stand for one store either: while it has fewer, the smallest category
+    # shown joins it.
+    folded = sum(n for category, n in counts.items() if category not in shown)
+    while 0 < folded < MIN_OTHER_STORES and shown:
+        smallest = min(shown, key=lambda category: (counts[category], category))
+        shown.discard(smallest)
+        folded += counts[smallest]
+    return categories, shown
 
 
 def store_flows(report: ReportFilter, *, own_store_ids: frozenset[int]) -> Flows:

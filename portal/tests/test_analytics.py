@@ -28,7 +28,7 @@ PERIOD = {"start": "2026-04-01", "end": "2026-06-30", "by": "month"}
 
 @pytest.fixture
 def street(programme, merchant, store):
-    """The merchant's bakery (`store`) and café; two other merchants' cafés and one bookshop.
+    """The merchant's bakery (`store`) and café; two other merchants' cafés, a bookshop and a florist.
 
     Eight regulars buy at the bakery in April and June; in June seven newcomers buy there (two of them on
     two days). In June the regulars spend points issued at the bakery: five at one other café, one at the
@@ -38,6 +38,7 @@ def street(programme, merchant, store):
     cafe_a = join(StoreFactory(name="喫茶あおば", category=Store.Category.CAFE), programme)
     cafe_b = join(StoreFactory(name="喫茶みどり", category=Store.Category.CAFE), programme)
     bookshop = join(StoreFactory(name="さくら書店", category=Store.Category.BOOKSHOP), programme)
+    join(StoreFactory(name="はな花店", category=Store.Category.FLORIST), programme)
     regulars = [member_card() for _ in range(8)]
     for month in (4, 6):
         for n, card in enumerate(regulars):
@@ -144,7 +145,7 @@ def test_flows_match_the_ledger_with_other_merchants_by_category(programme, merc
     assert spent == {
         (OWN, street["cafe"].pk): ledger[street["cafe"].pk],
         (CATEGORY, Store.Category.CAFE): ledger[street["cafe_a"].pk] + ledger[street["cafe_b"].pk],
-        # the only other bookshop is not shown on its own
+        # the only other bookshop is not shown on its own, but with the florist
         (OTHERS, None): ledger[street["bookshop"].pk],
     }
     came = {(flow.kind, flow.key): (flow.points, flow.members) for flow in flows.came_from}
@@ -302,3 +303,28 @@ def test_a_store_with_no_points_spent_says_so(portal_client, programme, merchant
 
     assert text_of(response, "spent-none") == "この期間に利用された、これらの店舗のポイントはありません。"
     assert 'id="store-spent-where-chart"' not in response.content.decode()
+
+
+def test_other_categories_never_stand_for_one_store(programme, merchant, store):
+    # Given two other cafés and a single other bookshop: the bookshop alone would be "other categories"
+    from analytics.selectors.stores import _other_store_groups
+
+    for _ in range(2):
+        join(StoreFactory(category=Store.Category.CAFE), programme)
+    join(StoreFactory(category=Store.Category.BOOKSHOP), programme)
+
+    _categories, shown = _other_store_groups([programme.pk], frozenset({store.pk}))
+
+    # Then the cafés join it
+    assert shown == set()
+
+
+def test_a_category_of_two_other_stores_is_shown_beside_two_folded_ones(programme, merchant, store):
+    from analytics.selectors.stores import _other_store_groups
+
+    for category in (Store.Category.CAFE, Store.Category.CAFE, Store.Category.BOOKSHOP, Store.Category.FLORIST):
+        join(StoreFactory(category=category), programme)
+
+    _categories, shown = _other_store_groups([programme.pk], frozenset({store.pk}))
+
+    assert shown == {Store.Category.CAFE}
