@@ -190,6 +190,15 @@ def test_the_page_shows_the_period_and_hides_small_groups(portal_client, street)
         assert f'id="{chart}"' in response.content.decode()
 
 
+def test_the_store_choice_offers_the_merchants_own_stores_only(portal_client, street):
+    with today_is(D(2026, 6, 30)):
+        response = portal_client.get("/portal/analytics/", PERIOD)
+
+    assert text_of(response, "analytics-stores") == "すべての店舗 ひかりベーカリー ひかりカフェ"
+    link = f'href="/portal/analytics/stores/{street["cafe"].pk}/?start=2026-04-01&amp;end=2026-06-30&amp;by=month"'
+    assert link in response.content.decode()
+
+
 def test_the_default_period_is_this_month(portal_client, street):
     with today_is(D(2026, 6, 30)):
         response = portal_client.get("/portal/analytics/")
