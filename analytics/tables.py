@@ -144,3 +144,27 @@ class PromotionsTable(ReportTable):
     per_member_before_yen = FigureColumn(verbose_name=_("per participant before (yen)"))
     per_member_during_yen = FigureColumn(verbose_name=_("per participant during (yen)"))
     change = FigureColumn(verbose_name=_("change (%)"))
+
+
+class StoreVisitsTable(ReportTable):
+    """A merchant's stores' visits (the portal)."""
+
+    label = LabelColumn(verbose_name=_("period"), order_by=("day",))
+    members = FigureColumn(verbose_name=_("members who visited"))
+    new = FigureColumn(verbose_name=_("new members"))
+    returning = FigureColumn(verbose_name=_("returning members"))
+    repeat_rate = FigureColumn(verbose_name=_("repeat rate (%)"))
+    visits = FigureColumn(verbose_name=_("visits"))
+    purchases_yen = FigureColumn(verbose_name=_("purchases (yen)"))
+
+
+class SpentWhereTable(ReportTable):
+    name = LabelColumn(verbose_name=_("spent at"))
+    points = FigureColumn(verbose_name=_("points spent"))
+    share = FigureColumn(verbose_name=_("share (%)"))
+
+
+class CameFromTable(ReportTable):
+    name = LabelColumn(verbose_name=_("where issued"))
+    points = FigureColumn(verbose_name=_("points spent"))
+    share = FigureColumn(verbose_name=_("share (%)"))

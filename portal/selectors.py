@@ -16,7 +16,7 @@ from billing.models import BillingSettings, Statement
 from billing.periods import period_bounds, period_containing
 from billing.selectors import period_store_figures
 from points.errors import StoreNotInProgramme
-from points.models import Programme
+from points.models import Participation, Programme
 from points.services import programme_for_store
 from stores.models import Merchant, Store, Terminal
 from stores.selectors import terminal_silent_since
@@ -65,6 +65,13 @@ def merchant_stores(*, merchant: Merchant) -> QuerySet[Store]:
             Prefetch("terminals", queryset=Terminal.objects.filter(status=Terminal.Status.ACTIVE).order_by("code"))
         )
         .order_by("code")
+    )
+
+
+def merchant_programme_ids(*, merchant: Merchant) -> frozenset[int]:
+    """The programmes the merchant's stores take part in: the figures its analytics read."""
+    return frozenset(
+        Participation.objects.filter(store__merchant=merchant).values_list("programme_id", flat=True).distinct()
     )
 
 

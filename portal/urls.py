@@ -1,4 +1,5 @@
-"""The merchant portal: a merchant's own stores, their activity this period, and their sent statements.
+"""The merchant portal: a merchant's own stores, their activity this period, their analytics (all of them or
+one), and their sent statements.
 
 Every route that takes an id looks the object up through the logged-in merchant
 (portal/tests/test_isolation.py walks this list to prove it).
@@ -23,6 +24,8 @@ urlpatterns = [
     path("password-reset/complete/", views.PortalPasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("", views.dashboard, name="dashboard"),
     path("stores/<int:store_id>/", views.store_detail, name="store"),
+    path("analytics/", views.analytics, name="analytics"),
+    path("analytics/stores/<int:store_id>/", views.analytics, name="analytics_store"),
     path("statements/", views.statement_list, name="statements"),
     path("statements/<int:statement_id>/pdf", views.statement_pdf, name="statement_pdf"),
     path("statements/<int:statement_id>/csv", views.statement_csv_download, name="statement_csv"),

@@ -17,14 +17,21 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+from django_tables2 import RequestConfig
+from django_tables2.export import TableExport
 
+from analytics import tables as analytics_tables
+from analytics.charts import svg
 from analytics.models import MonthlyReport
+from analytics.selectors import ReportFilter, stores_report
+from analytics.services import summary_state
 from billing.documents.csv import statement_csv
 from billing.models import Statement, StatementFile
 from billing.services import statement_document
 from common.downloads import CSV_ENCODINGS, csv_attachment
+from common.privacy import SMALL_GROUP_LABEL
 from portal import selectors
-from portal.forms import PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
+from portal.forms import AnalyticsForm, PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
 from stores.models import MerchantUser
 from stores.services import merchant_monthly_report_set
 
@@ -75,6 +82,77 @@ def statement_list(request):
         request.GET.get("page")
     )
     return _render(request, "statements.html", {"page": page, "statements": page.object_list})
+
+
+@merchant_required
+def analytics(request, store_id: int | None = None):
+    """分析: the merchant's stores (all of them, or the one in the path): visits, new and returning members,
+    the repeat rate, and where their points went and came from; each table also as CSV."""
+    stores = list(selectors.merchant_stores(merchant=request.merchant))
+    store = next((each for each in stores if each.pk == store_id), None)
+    if store_id is not None and store is None:
+        raise Http404
+    form = AnalyticsForm(request.GET if "start" in request.GET else None)
+    context = {
+        "form": form,
+        "stores": stores,
+        "store": store,
+        "state": summary_state(),
+        "small_group": SMALL_GROUP_LABEL,
+        "period_query": _period_query(request),
+    }
+    if form.is_bound and not form.is_valid():
+        return _render(request, "analytics.html", context)
+    start, end, by = form.period()
+    own = frozenset(each.pk for each in stores)
+    report = ReportFilter(
+        start=start,
+        end=end,
+        by=by,
+        programme_ids=selectors.merchant_programme_ids(merchant=request.merchant),
+        store_ids=frozenset({store.pk}) if store else own,
+    )
+    result = stores_report(report, own_store_ids=own)
+    tables = {
+        "visits": analytics_tables.StoreVisitsTable(result.rows, total=result.total, prefix="visits-"),
+        "spent": analytics_tables.SpentWhereTable(result.spent_where, total=result.spent_where_total, prefix="spent-"),
+        "came": analytics_tables.CameFromTable(result.came_from, total=result.came_from_total, prefix="came-"),
+    }
+    if request.GET.get("format") == "csv":
+        return _analytics_csv(request, tables, report, store)
+    for table in tables.values():
+        RequestConfig(request, paginate={"per_page": table._meta.per_page}).configure(table)
+    context.update(
+        report=report,
+        total=result.total,
+        spent_where=result.spent_where,
+        came_from=result.came_from,
+        charts={chart.id.replace("-", "_"): svg(chart) for chart in result.charts},
+        tables=tables,
+    )
+    return _render(request, "analytics.html", context)
+
+
+def _period_query(request) -> str:
+    """The period chosen, for the links to another store's analytics."""
+    query = request.GET.copy()
+    for name in list(query):
+        if name not in ("start", "end", "by"):
+            del query[name]
+    return query.urlencode()
+
+
+def _analytics_csv(request, tables: dict, report: ReportFilter, store):
+    table = tables.get(request.GET.get("table", "visits"))
+    encoding = CSV_ENCODINGS.get(request.GET.get("encoding", "utf-8"))
+    if table is None or encoding is None:
+        raise Http404
+    codec, charset, suffix = encoding
+    data = [*table.data, table.total]
+    text = TableExport(TableExport.CSV, type(table)(data)).export()
+    name = f"analytics-{store.code if store else 'all'}-{report.first:%Y%m%d}-{report.last:%Y%m%d}"
+    name += f"-{table.prefix.rstrip('-')}{suffix}.csv"
+    return csv_attachment(text.encode(codec, errors="replace"), charset=charset, filename=name)
 
 
 # --- downloads ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from analytics.selectors.filters import DAY, MONTH, ReportFilter
 from analytics.selectors.members import MembersReport, members_report
 from analytics.selectors.points import PointsReport, points_report
 from analytics.selectors.promotions import PromotionsReport, promotions_report
+from analytics.selectors.stores import StoresReport, store_flows, store_visits, stores_report
 
 __all__ = [
     "CATEGORY",
@@ -19,9 +20,13 @@ __all__ = [
     "MembersReport",
     "PointsReport",
     "PromotionsReport",
+    "StoresReport",
     "ReportFilter",
     "circulation_report",
     "members_report",
     "points_report",
     "promotions_report",
+    "store_flows",
+    "store_visits",
+    "stores_report",
 ]

@@ -26,7 +26,7 @@ TOKEN_ROUTES = {"password_reset_confirm"}
 KNOWN_IDS = {"store_id", "statement_id", "report_id"}
 UNKNOWN_ID = 987_654_321
 NOT_IDS = ["abc", "-1", "1.0", "0x1", "１", "1%20", "%00"]
-QUERIES = ["", "?encoding=utf-8", "?encoding=cp932"]
+QUERIES = ["", "?encoding=utf-8", "?encoding=cp932", "?format=csv&table=visits&start=2026-01-01&end=2026-01-31"]
 
 
 def id_routes() -> list[URLPattern]:
@@ -87,7 +87,14 @@ def test_every_route_parameter_is_known_here():
     # A new route with a new kind of id must say here which ids are another merchant's.
     for pattern in id_routes():
         assert set(pattern.pattern.converters) <= KNOWN_IDS, f"{pattern.name}: add its ids to foreign_ids"
-    assert {p.name for p in id_routes()} >= {"store", "statement_pdf", "statement_csv", "report_pdf", "report_csv"}
+    assert {p.name for p in id_routes()} >= {
+        "store",
+        "analytics_store",
+        "statement_pdf",
+        "statement_csv",
+        "report_pdf",
+        "report_csv",
+    }
 
 
 @pytest.mark.parametrize("route", [pattern.name for pattern in id_routes()])
