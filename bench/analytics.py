@@ -167,6 +167,22 @@ def filters(programme_id: int, today: datetime.date) -> dict[str, dict]:
     }
 
 
+def report_url(name: str, fields: dict, **more) -> str:
+    return f"/admin/analytics/{name}report/report/?{query_string(fields, **more)}"
+
+
+def page_url(page: Page, chosen: dict[str, dict]) -> str:
+    """The page's URL with the names it may use filled in from the filters timed."""
+    year, month = chosen["month"], chosen["day"]
+    return page.url.format(
+        programme=year["programme"],
+        start=year["start"].isoformat(),
+        end=year["end"].isoformat(),
+        month_start=month["start"].isoformat(),
+        month_end=month["end"].isoformat(),
+    )
+
+
 def report_filter(fields: dict):
     from analytics.selectors import ReportFilter
 
@@ -257,13 +273,12 @@ def time_reports(found: dict, programme_id: int, clients: dict) -> None:
     admin = clients["superuser"]
     found["reports"] = {}
     for name in REPORTS:
-        path = f"/admin/analytics/{name}report/report/"
         by_filter = {}
         for filter_name, fields in chosen.items():
             by_filter[filter_name] = {
                 "selector": timed(selector_work(name, report_filter(fields))),
-                "html": timed(page_work(admin, f"{path}?{query_string(fields)}")),
-                "csv": timed(page_work(admin, f"{path}?{query_string(fields, format='csv')}")),
+                "html": timed(page_work(admin, report_url(name, fields))),
+                "csv": timed(page_work(admin, report_url(name, fields, format="csv"))),
             }
         times = [figure["ms"] for ways in by_filter.values() for figure in ways.values()]
         worst = None if None in times else max(times)
@@ -273,19 +288,12 @@ def time_reports(found: dict, programme_id: int, clients: dict) -> None:
             "filters": by_filter,
         }
     found["pages"] = {}
-    names = {
-        "programme": programme_id,
-        "start": chosen["month"]["start"].isoformat(),
-        "end": today.isoformat(),
-        "month_start": chosen["day"]["start"].isoformat(),
-        "month_end": chosen["day"]["end"].isoformat(),
-    }
     for page in PAGES:
         client = clients.get(page.login)
         if client is None:
             figure = {"ms": None, "queries": None, "error": f"no {page.login} login on this database"}
         else:
-            figure = timed(page_work(client, page.url.format(**names)))
+            figure = timed(page_work(client, page_url(page, chosen)))
         figure["pass"] = figure["ms"] is not None and figure["ms"] < TARGET_MS
         found["pages"][page.name] = figure
 
