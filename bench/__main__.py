@@ -40,6 +40,14 @@ and PostgreSQL's CPU per earn (known and new card) and statements per earn,
 next to the thinnest earn Django can write (lock a balance row, add, insert
 a ledger row) measured in the same run; target: at most 4x its CPU.
 
+Then the analytics reports (issue 17; details in bench/analytics.py): on the seeded database, the summaries
+rebuilt from the ledger (seconds, once); each report (points, circulation, members, promotions) for one
+programme's last 12 months by month, its last whole month by day, and the 12 months for members of some
+attributes, through its selector and through the admin page as HTML and CSV, median of 5 after a warm-up
+with query counts (target: under 300 ms each), next to one plain aggregate of the ledger measured in the
+same run; the pages listed in bench/analytics.PAGES (the admin's index); and verify_ledger's
+reconciliation of the summaries.
+
 Then the monthly close (issue "monthly close"; details in bench/billing.py):
 200 stores and 1,000,000 entries in last month on a database of its own:
 the close's seconds against one plain aggregate over the same entries
@@ -62,7 +70,7 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import billing, campaigns, finish, foundation, legacy, ranks, section, terminal_api, till_cpu
+from bench import analytics, billing, campaigns, finish, foundation, legacy, ranks, section, terminal_api, till_cpu
 
 
 def main() -> int:
@@ -73,6 +81,7 @@ def main() -> int:
     section(figures, "ranks", ranks.run, small=small)
     section(figures, "terminal_api", terminal_api.run, small=small)
     section(figures, "till_cpu", till_cpu.run, small=small)
+    section(figures, "analytics", analytics.run, small=small)
     section(figures, "billing", billing.run)
     section(figures, "campaigns", campaigns.run, small=small)
     section(figures, "legacy", legacy.run)
