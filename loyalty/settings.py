@@ -146,6 +146,26 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # its CPU per earn). Turn off behind a transaction-mode pgbouncer.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
+# A streaming read replica for the heavy reads (common/replica.py): the views that opt in read it unless the
+# primary has a transaction open, they wrote already, or it lags more than DATABASE_REPLICA_MAX_LAG_SECONDS
+# (asked at most every DATABASE_REPLICA_CHECK_SECONDS). Without the URL every read goes to the primary.
+# DATABASE_REPLICA_READS=0 keeps every read on the primary though a replica is configured. Tests run with the
+# alias as a mirror of the test database (conftest.py), its reads off unless a test turns them on.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+        ),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["replica"]["CONN_MAX_AGE"] = 0
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
+DATABASE_REPLICA_READS = env_bool("DATABASE_REPLICA_READS", True)
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "30"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "5"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -22,6 +22,7 @@ from billing.documents.csv import statement_csv
 from billing.models import Statement, StatementFile
 from billing.services import statement_document
 from common.downloads import CSV_ENCODINGS, csv_attachment
+from common.replica import reading_from_replica
 from portal import selectors
 from portal.forms import PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
 from stores.models import MerchantUser
@@ -55,12 +56,14 @@ def _render(request, template: str, context: dict):
 
 
 @merchant_required
+@reading_from_replica()
 def dashboard(request):
     overviews = selectors.store_overviews(stores=selectors.merchant_stores(merchant=request.merchant))
     return _render(request, "dashboard.html", {"overviews": overviews})
 
 
 @merchant_required
+@reading_from_replica()
 def store_detail(request, store_id: int):
     store = get_object_or_404(selectors.merchant_stores(merchant=request.merchant), pk=store_id)
     (overview,) = selectors.store_overviews(stores=[store])
