@@ -251,6 +251,9 @@ TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 102
 TERMINAL_API_MAX_BATCH_BODY = int(os.environ.get("TERMINAL_API_MAX_BATCH_BODY", str(8 * 1024 * 1024)))
 # An offline batch of more items than this is answered 202 at once and applied by the workers (api/batch/).
 TERMINAL_API_BATCH_INLINE_MAX = int(os.environ.get("TERMINAL_API_BATCH_INLINE_MAX", "200"))
+# A queued part of a batch that has shown no progress for this long lost its worker: the next status read
+# queues it again for another worker (api/batch/queued.py).
+TERMINAL_BATCH_STALLED_SECONDS = int(os.environ.get("TERMINAL_BATCH_STALLED_SECONDS", "60"))
 # How long a write waits for a lock (a retry for its first request, a card for another till) before it
 # is answered 409 or 503 and the till retries; PostgreSQL only (SQLite takes one writer at a time).
 TERMINAL_API_LOCK_TIMEOUT_MS = int(os.environ.get("TERMINAL_API_LOCK_TIMEOUT_MS", "3000"))
