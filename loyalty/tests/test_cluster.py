@@ -167,11 +167,11 @@ print(terminal_issue_secret(terminal=terminal, staff=None))
 """
 
 
-def _manage_shell(url: str, code: str) -> str:
+def _manage_shell(url: str, code: str, **extra) -> str:
     done = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
-        env=_env(DATABASE_URL=url),
+        env=_env(DATABASE_URL=url, **extra),
         capture_output=True,
         text=True,
         check=True,
@@ -276,3 +276,22 @@ def test_the_replica_streams_the_primarys_writes(cluster):
     _rows(primary, "INSERT INTO cluster_probe VALUES (42)")
     assert _wait_for(replica, "SELECT count(*) FROM pg_tables WHERE tablename = 'cluster_probe'", 10)
     assert _rows(replica, "SELECT n FROM cluster_probe") == [(42,)]
+
+
+READ_FROM_REPLICA = """
+from common.replica import read_alias, reading_from_replica, replica_lag
+from members.models import Member
+with reading_from_replica():
+    print(read_alias(), replica_lag(), Member.objects.count())
+"""
+
+
+def test_the_router_reads_the_real_replica_while_it_keeps_up(cluster):
+    # Given the app's settings for the cluster (DATABASE_REPLICA_URL), a view's reads inside
+    # reading_from_replica() go to the streaming replica, whose lag (asked with PostgreSQL's replay
+    # functions) is within the setting, and which has the primary's rows.
+    primary, replica = cluster["DATABASE_URL"], cluster["DATABASE_REPLICA_URL"]
+    alias, lag, members = _manage_shell(primary, READ_FROM_REPLICA, DATABASE_REPLICA_URL=replica).split()
+    assert alias == "replica"
+    assert 0 <= float(lag) < 30
+    assert int(members) == _rows(primary, "SELECT count(*) FROM members_member")[0][0]
