@@ -7,6 +7,7 @@ skipped where HAProxy, PostgreSQL's programs or Redis are missing, except in CI 
 It takes two to four minutes.
 """
 
+import datetime
 import http.client
 import json
 import os
@@ -206,6 +207,63 @@ def test_the_rate_limit_counts_a_terminal_across_both_app_servers(cluster):
         ["redis-cli", "-n", "4", "--scan", "--pattern", "*api:rate:*"], capture_output=True, text=True, check=True
     )
     assert keys.stdout.strip()
+
+
+CAMPAIGN_START = """
+import datetime
+from django.utils import timezone
+from campaigns.models import Campaign
+from campaigns.services import campaign_save, campaign_set_status
+from points.models import Programme
+now = timezone.now()
+campaign = Campaign(
+    programme=Programme.objects.order_by("pk").first(), name="cluster", kind=Campaign.Kind.FIXED, fixed_points=77,
+    starts_at=now - datetime.timedelta(hours=1), ends_at=now + datetime.timedelta(days=1),
+)
+campaign = campaign_save(campaign=campaign, staff=None)
+campaign_set_status(campaign=campaign, status=Campaign.Status.ACTIVE, staff=None)
+print(campaign.pk)
+"""
+
+CAMPAIGN_PAUSE = """
+from campaigns.models import Campaign
+from campaigns.services import campaign_set_status
+campaign_set_status(campaign=Campaign.objects.get(name="cluster"), status=Campaign.Status.PAUSED, staff=None)
+print("paused")
+"""
+
+
+def _bonuses(port: int, secret: str, n: int) -> list[int]:
+    """An earn on a new card through one app server: the bonus points its receipt lists."""
+    body = {
+        "card": {"type": "transit_ic", "number": f"C1A57E{n:010X}"},
+        "amount_yen": 1_000,
+        "receipt_no": f"CL-{n}",
+        "occurred_at": datetime.datetime.now(datetime.UTC).isoformat(),
+    }
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {"Authorization": f"Bearer {secret}", "Idempotency-Key": f"cluster-{n}"}
+        connection.request("POST", "/api/v1/earn", body=json.dumps(body), headers=headers)
+        response = connection.getresponse()
+        answer = json.loads(response.read())
+    finally:
+        connection.close()
+    assert response.status == 201, answer
+    return [bonus["points"] for bonus in answer["points"]["bonuses"]]
+
+
+def test_a_campaign_paused_is_paused_on_every_app_server_at_the_next_earn(cluster):
+    # Given a running campaign that every process of both app servers has given at an earn,
+    url = cluster["DATABASE_URL"]
+    secret = _manage_shell(url, ISSUE_SECRET)
+    _manage_shell(url, CAMPAIGN_START)
+    servers = [PORT + 1, PORT + 2] * 4
+    assert all(77 in _bonuses(port, secret, n) for n, port in enumerate(servers))
+    # when an operator pauses it (one write to PostgreSQL, nothing sent to the servers),
+    _manage_shell(url, CAMPAIGN_PAUSE)
+    # then no process of either server gives it any more.
+    assert not any(77 in _bonuses(port, secret, 100 + n) for n, port in enumerate(servers))
 
 
 def test_the_tills_answers_survive_a_dead_app_server_and_a_dead_worker(cluster, tmp_path):
