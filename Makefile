@@ -7,7 +7,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/loyalty
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-sqlite test-postgres bench lint clean
+.PHONY: install run cluster test test-sqlite test-postgres bench lint clean
 
 install: $(VENV)/.installed
 
@@ -31,6 +31,12 @@ run: install
 	$(PY) manage.py demo_company
 	$(PY) manage.py demo_members --url http://$(HOST):$(PORT)/my/ | tee -a $(VENV)/admin-login.txt
 	$(PY) bin/serve $(HOST):$(PORT) $(VENV)/admin-login.txt
+
+# The production topology on loopback: HAProxy on :8400 before two gunicorn servers, two django-q2 workers,
+# Redis (db 3), a PostgreSQL primary and its streaming replica of their own (bin/cluster; docs/scale-out.md).
+# Ctrl-C stops all of it.
+cluster: install
+	bin/cluster
 
 # Every test, on SQLite and on the local PostgreSQL server.
 test: install

@@ -34,6 +34,7 @@ from common.admin import ReadOnlyAdmin
 from common.downloads import CSV_ENCODINGS, csv_attachment
 from common.formatting import date_text
 from common.privacy import SMALL_GROUP_LABEL
+from common.replica import reading_from_replica
 from common.scoping import narrow_form, register_programme_paths, report_programme_ids
 
 register_programme_paths(
@@ -76,6 +77,7 @@ class ReportAdmin(ReadOnlyAdmin):
 
     # --- the report --------------------------------------------------------------------------
 
+    @reading_from_replica()  # figures of closed days and the summary tables: a few seconds behind is fine
     def report_view(self, request, programme=None):
         if not self.has_view_permission(request, programme):
             raise PermissionDenied

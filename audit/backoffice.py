@@ -28,6 +28,7 @@ from common.imports import (
     import_problems,
     import_rejected,
 )
+from common.replica import reading_from_replica
 
 # More lines than this and the page would be a wall of red; the table below
 # the messages still has every row.
@@ -209,7 +210,9 @@ class ImportExportHooksMixin:
         return name
 
     def get_data_for_export(self, request, queryset, **kwargs):
-        dataset = super().get_data_for_export(request, queryset, **kwargs)
+        # The rows from the replica when one is configured; the audit row after them on the primary.
+        with reading_from_replica():
+            dataset = super().get_data_for_export(request, queryset, **kwargs)
         audit_record(
             actor=request.user,
             action=AuditEvent.Action.EXPORT,

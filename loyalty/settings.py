@@ -146,6 +146,26 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_b
     # its CPU per earn). Turn off behind a transaction-mode pgbouncer.
     DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 
+# A streaming read replica for the heavy reads (common/replica.py): the views that opt in read it unless the
+# primary has a transaction open, they wrote already, or it lags more than DATABASE_REPLICA_MAX_LAG_SECONDS
+# (asked at most every DATABASE_REPLICA_CHECK_SECONDS). Without the URL every read goes to the primary.
+# DATABASE_REPLICA_READS=0 keeps every read on the primary though a replica is configured. Tests run with the
+# alias as a mirror of the test database (conftest.py), its reads off unless a test turns them on.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = {
+        **dj_database_url.parse(
+            os.environ["DATABASE_REPLICA_URL"], conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60"))
+        ),
+        "OPTIONS": DATABASES["default"].get("OPTIONS", {}),
+        "TEST": {"MIRROR": "default"},
+    }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        DATABASES["replica"]["CONN_MAX_AGE"] = 0
+DATABASE_ROUTERS = ["common.replica.ReplicaRouter"]
+DATABASE_REPLICA_READS = env_bool("DATABASE_REPLICA_READS", True)
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("DATABASE_REPLICA_MAX_LAG_SECONDS", "30"))
+DATABASE_REPLICA_CHECK_SECONDS = float(os.environ.get("DATABASE_REPLICA_CHECK_SECONDS", "5"))
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -231,6 +251,9 @@ TERMINAL_API_MAX_BODY = int(os.environ.get("TERMINAL_API_MAX_BODY", str(64 * 102
 TERMINAL_API_MAX_BATCH_BODY = int(os.environ.get("TERMINAL_API_MAX_BATCH_BODY", str(8 * 1024 * 1024)))
 # An offline batch of more items than this is answered 202 at once and applied by the workers (api/batch/).
 TERMINAL_API_BATCH_INLINE_MAX = int(os.environ.get("TERMINAL_API_BATCH_INLINE_MAX", "200"))
+# A queued part of a batch that has shown no progress for this long lost its worker: the next status read
+# queues it again for another worker (api/batch/queued.py).
+TERMINAL_BATCH_STALLED_SECONDS = int(os.environ.get("TERMINAL_BATCH_STALLED_SECONDS", "60"))
 # How long a write waits for a lock (a retry for its first request, a card for another till) before it
 # is answered 409 or 503 and the till retries; PostgreSQL only (SQLite takes one writer at a time).
 TERMINAL_API_LOCK_TIMEOUT_MS = int(os.environ.get("TERMINAL_API_LOCK_TIMEOUT_MS", "3000"))

@@ -30,6 +30,7 @@ from billing.models import Statement, StatementFile
 from billing.services import statement_document
 from common.downloads import CSV_ENCODINGS, csv_attachment
 from common.privacy import SMALL_GROUP_LABEL
+from common.replica import reading_from_replica
 from portal import selectors
 from portal.forms import AnalyticsForm, PortalAuthenticationForm, PortalPasswordResetForm, is_merchant_user
 from stores.models import MerchantUser
@@ -64,12 +65,14 @@ def _render(request, template: str, context: dict):
 
 
 @merchant_required
+@reading_from_replica()
 def dashboard(request):
     overviews = selectors.store_overviews(stores=selectors.merchant_stores(merchant=request.merchant))
     return _render(request, "dashboard.html", {"overviews": overviews})
 
 
 @merchant_required
+@reading_from_replica()
 def store_detail(request, store_id: int):
     store = get_object_or_404(selectors.merchant_stores(merchant=request.merchant), pk=store_id)
     (overview,) = selectors.store_overviews(stores=[store])
@@ -85,6 +88,7 @@ def statement_list(request):
 
 
 @merchant_required
+@reading_from_replica()
 def analytics(request, store_id: int | None = None):
     """分析: the merchant's stores (all of them, or the one in the path): visits, new and returning members,
     the repeat rate, and where their points went and came from; each table also as CSV."""

@@ -27,7 +27,7 @@ from points.models import Entry
 from stores.models import Terminal
 
 # A part that has shown no progress for this long lost its worker (a chunk takes well under a second).
-STALLED_AFTER = datetime.timedelta(seconds=60)
+STALLED_AFTER = datetime.timedelta(seconds=settings.TERMINAL_BATCH_STALLED_SECONDS)
 MAX_ATTEMPTS = 3  # runs of one part before its batch is failed: a part that kills its worker every time
 
 

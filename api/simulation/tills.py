@@ -118,6 +118,7 @@ class Till:
     faults: dict = field(default_factory=lambda: dict(FAULTS))
     done: list = field(default_factory=list)  # (transaction_id, kind, amount_yen, card)
     earned: list = field(default_factory=list)  # (key, payload) of earns that went through online
+    received: list = field(default_factory=list)  # every final answer to a write: op, key, status, transaction
     n: int = 0
 
     def run(self) -> None:
@@ -187,6 +188,8 @@ class Till:
                 continue
             if lost is not None and (lost.status, lost.body) != (answer.status, answer.body):
                 self.tally.fail(f"replay of {op} differs from the first answer", answer.body[:200])
+            told = {"op": op, "key": self.key, "status": answer.status}
+            self.received.append({**told, "transaction_id": answer.data.get("transaction_id")})
             return answer
         self.tally.fail(f"{op} without a final answer after {MAX_ATTEMPTS} attempts")
         return None

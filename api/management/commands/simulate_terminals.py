@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
@@ -33,6 +36,15 @@ class Command(BaseCommand):
         parser.add_argument(
             "--force", action="store_true", help="Run although DEBUG is off (the secrets are replaced all the same)."
         )
+        parser.add_argument(
+            "--batch-items",
+            type=int,
+            default=4,
+            help="Earns in each offline upload; past TERMINAL_API_BATCH_INLINE_MAX the workers apply them.",
+        )
+        parser.add_argument(
+            "--report", default="", help="Write what the tills were told (every final answer) to this JSON file."
+        )
 
     def handle(self, *args, stores, minutes, terminals_per_store, rate, base_url, seed, cut_bodies, force, **options):
         if stores < 1 or minutes <= 0 or terminals_per_store < 1 or rate <= 0:
@@ -56,7 +68,13 @@ class Command(BaseCommand):
         cards = simulation.cards_known()
         first_entry = simulation.last_entry_id()
 
-        run = {"minutes": minutes, "rate": rate, "seed": seed, "cut_bodies": cut_bodies}
+        run = {
+            "minutes": minutes,
+            "rate": rate,
+            "seed": seed,
+            "cut_bodies": cut_bodies,
+            "batch_items": options["batch_items"],
+        }
         if client is None:
             # The server sets up logging as it starts; quieten it after that.
             with simulation.local_server() as url, simulation.quiet_request_log():
@@ -66,6 +84,8 @@ class Command(BaseCommand):
             with simulation.quiet_request_log():
                 result = self._drive(client, terminals, cards, **run)
 
+        if options["report"]:
+            Path(options["report"]).write_text(json.dumps(result.report(), ensure_ascii=False))
         problems = ledger_problems(deep=True)
         entries = simulation.entries_since(first_entry)
         for line in simulation.summary(result, entries=entries, problems=problems):
