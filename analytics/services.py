@@ -132,4 +132,4 @@ def _refresh(first_day: datetime.date, last_day: datetime.date) -> None:
             cursor.execute("ANALYZE analytics_visit")
         cursor.execute(sql.visit_days_insert(), days * 2)
         cursor.execute(sql.dormancy_insert(), days * 2)
-        cursor.execute(sql.registrations_insert(ranked=ranked), moments)
+        cursor.execute(sql.registrations_insert(ranked=ranked), moments * 2)

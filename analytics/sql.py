@@ -358,17 +358,37 @@ def dormancy_insert() -> str:
     """
 
 
+def registrations_joined() -> str:
+    """Each member's joining of each programme that began in [%s, %s): the later of their registration and
+    the first entry of their account in the programme, as (member_id, programme_id, joined). A moment in the
+    past, so a day once over keeps its count: a member registered earlier whose account opens today joins
+    today, a provisional member who registers today after earning joins today. A programme account without
+    an entry has not joined yet. Parameters: the range twice."""
+    return """
+        SELECT m.id AS member_id, a.programme_id, m.registered_at AS joined
+        FROM members_member m JOIN points_account a ON a.member_id = m.id
+        WHERE m.registered_at >= %s AND m.registered_at < %s
+          AND EXISTS (SELECT 1 FROM points_entry f WHERE f.account_id = a.id AND f.recorded_at <= m.registered_at)
+        UNION ALL
+        SELECT m.id, a.programme_id, e.recorded_at
+        FROM points_entry e JOIN points_account a ON a.id = e.account_id JOIN members_member m ON m.id = a.member_id
+        WHERE e.recorded_at >= %s AND e.recorded_at < %s AND m.registered_at < e.recorded_at
+          AND NOT EXISTS (
+              SELECT 1 FROM points_entry f WHERE f.account_id = e.account_id
+              AND (f.recorded_at < e.recorded_at OR (f.recorded_at = e.recorded_at AND f.id < e.id)))
+    """
+
+
 def registrations_insert(*, ranked: bool) -> str:
-    """Members who registered in [%s, %s), per day and programme they hold an account in. Parameters: the
-    range."""
-    day = local_day("m.registered_at")
+    """Members who joined a programme in [%s, %s) (registrations_joined), per day and programme. Parameters:
+    the range twice."""
+    day = local_day("j.joined")
     attributes = ", ".join(ATTRIBUTES)
     return f"""
         INSERT INTO analytics_registration (day, programme_id, registrations, {attributes})
         SELECT day, programme_id, COUNT(*), {attributes} FROM (
-            SELECT {day} AS day, a.programme_id,
-                   {attributes_select("m", "m.id", "a.programme_id", day, ranked=ranked)}
-            FROM members_member m JOIN points_account a ON a.member_id = m.id
-            WHERE m.registered_at >= %s AND m.registered_at < %s
+            SELECT {day} AS day, j.programme_id,
+                   {attributes_select("m", "m.id", "j.programme_id", day, ranked=ranked)}
+            FROM ({registrations_joined()}) j JOIN members_member m ON m.id = j.member_id
         ) x GROUP BY day, programme_id, {attributes}
     """

@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.models import SummaryState
-from analytics.sql import local_day, moment, month_start
+from analytics.sql import local_day, moment, month_start, registrations_joined
 from points.verification import SAMPLE, Problem, Rule
 from stores.selectors import local_midnight
 
@@ -113,10 +113,7 @@ VISIT_DAYS = """
 """
 
 LEDGER_REGISTRATIONS = """
-    SELECT {day} AS day, a.programme_id, COUNT(*) AS registrations
-    FROM members_member m JOIN points_account a ON a.member_id = m.id
-    WHERE m.registered_at >= %s AND m.registered_at < %s
-    GROUP BY {day}, a.programme_id
+    SELECT {day} AS day, j.programme_id, COUNT(*) AS registrations FROM ({joined}) j GROUP BY {day}, j.programme_id
 """
 
 SUMMARY_REGISTRATIONS = """
@@ -248,7 +245,7 @@ def summary_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
         _found(RULES["visit_days"], _rows(VISIT_DAYS, days * 2), ("day", "programme_id", "place")),
         _compare(
             RULES["registrations"],
-            _rows(LEDGER_REGISTRATIONS.format(day=local_day("m.registered_at")), moments),
+            _rows(LEDGER_REGISTRATIONS.format(day=local_day("j.joined"), joined=registrations_joined()), moments * 2),
             _rows(SUMMARY_REGISTRATIONS, days),
             ("day", "programme_id"),
             ("registrations",),

@@ -8,9 +8,10 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django_q.models import Schedule
 
-from analytics.models import Circulation, LotFlow, PointsFlow, SummaryState, Visit
-from analytics.tests.helpers import TODAY, buy, days_ago, member_card, on, pay, refresh
+from analytics.models import Circulation, LotFlow, PointsFlow, Registration, SummaryState, Visit
+from analytics.tests.helpers import TODAY, buy, days_ago, member_card, noon, on, pay, refresh
 from analytics.verification import summary_problems
+from members.models import Member
 from points.models import Entry
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +105,23 @@ def test_verify_ledger_reconciles_the_summaries(programme, store, capsys):
     out = capsys.readouterr().out
     assert f"summaries final from {days_ago(3)} to {days_ago(1)}" in out
     assert "reconcile with the ledger" in out
+
+
+def test_a_member_joins_a_programme_when_registered_and_in_it_and_final_days_keep_their_count(programme, store):
+    # given a member registered five days ago who has not shopped yet, and a provisional member who shopped
+    # before registering
+    late = member_card(registered=noon(days_ago(5)))
+    early = member_card()
+    buy(early, store, days_ago(4))
+    Member.objects.filter(pk=early.member_id).update(registered_at=noon(days_ago(2)), status=Member.Status.ACTIVE)
+    refresh(days_ago(1))
+    # when the first member shops in this programme today (their account here opens today)
+    buy(late, store, TODAY)
+    refresh()
+    # then they join this programme today; the final days keep their counts and still reconcile
+    joined = Registration.objects.filter(programme=programme).values_list("day", "registrations")
+    assert sorted(joined) == [(days_ago(2), 1), (TODAY, 1)]
+    assert summary_problems()[0] == []
 
 
 def test_verify_ledger_names_a_summary_that_disagrees_with_the_ledger(programme, store):
