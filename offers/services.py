@@ -16,6 +16,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
 from audit.services import audit_record
 from common.snapshots import RunningRows
 from members.models import Member
@@ -62,7 +63,7 @@ def offer_save(*, offer: Offer, stores: list[Store] | None = None, staff=None) -
             offer.stores.set(stores)
         audit_record(
             actor=staff,
-            action="offer.create" if created else "offer.change",
+            action=AuditEvent.Action.ADD if created else AuditEvent.Action.CHANGE,
             obj=offer,
             summary=f"{offer.title} ({offer.get_status_display()})",
         )
@@ -83,7 +84,12 @@ def _set_status(offer: Offer, status: str, staff) -> Offer:
     with transaction.atomic():
         offer.status = status
         offer.save(update_fields=["status", "updated_at"])
-        audit_record(actor=staff, action=f"offer.{status}", obj=offer, summary=offer.title)
+        audit_record(
+            actor=staff,
+            action=AuditEvent.Action.ACTION,
+            obj=offer,
+            summary=f"{offer.title}: {offer.get_status_display()}",
+        )
     return offer
 
 
