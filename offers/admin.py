@@ -12,7 +12,7 @@ from common.privacy import masked
 from common.scoping import register_programme_paths
 from offers import selectors
 from offers.forms import OfferForm
-from offers.models import Activation, CardTransaction, Offer, PaymentCard, Redemption
+from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption
 from offers.services import offer_publish, offer_save, offer_stop
 
 register_programme_paths(
@@ -22,6 +22,7 @@ register_programme_paths(
         Redemption: "offer__programme",
         CardTransaction: "store__participation__programme",
         PaymentCard: "member__accounts__programme",
+        OfferPolicy: "programme",
     }
 )
 
@@ -84,3 +85,8 @@ class CardTransactionAdmin(ReadOnlyAdmin):
 class PaymentCardAdmin(ReadOnlyAdmin):
     list_display = ["__str__", "member", "created_at"]
     list_select_related = ["member"]
+
+
+@admin.register(OfferPolicy)
+class OfferPolicyAdmin(admin.ModelAdmin):
+    list_display = ["programme", "portal_creation", "fee_per_redemption_yen"]

@@ -211,3 +211,19 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer} {self.benefit:,d}"
+
+
+class OfferPolicy(models.Model):
+    """A programme's rules for offers: whether merchants create their own in the portal (as drafts the
+    secretariat publishes), and the fee per benefit paid that those offers carry."""
+
+    programme = models.OneToOneField(Programme, on_delete=models.PROTECT, related_name="+", verbose_name=_("programme"))
+    portal_creation = models.BooleanField(_("merchants create offers in the portal"), default=False)
+    fee_per_redemption_yen = models.PositiveIntegerField(_("fee per redemption (yen, before tax)"), default=0)
+
+    class Meta:
+        verbose_name = _("offer policy")
+        verbose_name_plural = _("offer policies")
+
+    def __str__(self) -> str:
+        return str(self.programme)

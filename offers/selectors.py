@@ -107,6 +107,7 @@ class OfferReport:
     reach: int
     activations: int
     purchases: int
+    buyers: int
     sales_yen: int
     benefit_paid: int
     benefit_pending: int
@@ -122,7 +123,7 @@ def offer_report(*, offer: Offer) -> OfferReport:
     """An offer's figures: reach now, activations, qualifying purchases not cancelled or reversed, their
     sales, the benefit paid and waiting, and the fees of the benefits paid."""
     counted = offer.redemptions.filter(status__in=[Redemption.Status.PENDING, Redemption.Status.PAID])
-    totals = counted.aggregate(purchases=Count("pk"), sales=Sum("amount_yen"))
+    totals = counted.aggregate(purchases=Count("pk"), buyers=Count("member", distinct=True), sales=Sum("amount_yen"))
     paid = counted.filter(status=Redemption.Status.PAID).aggregate(benefit=Sum("benefit"), fees=Sum("fee_yen"))
     pending = counted.filter(status=Redemption.Status.PENDING).aggregate(benefit=Sum("benefit"))
     return OfferReport(
@@ -130,6 +131,7 @@ def offer_report(*, offer: Offer) -> OfferReport:
         reach=offer_reach(offer=offer),
         activations=offer.activations.count(),
         purchases=totals["purchases"] or 0,
+        buyers=totals["buyers"] or 0,
         sales_yen=totals["sales"] or 0,
         benefit_paid=paid["benefit"] or 0,
         benefit_pending=pending["benefit"] or 0,
@@ -166,3 +168,18 @@ def period_offer_figures(*, programme, starts_at, ends_at) -> dict[int, StoreOff
             figures.redemptions += sign * row["count"]
             figures.fees_yen += sign * row["fees"]
     return {store_id: f for store_id, f in found.items() if f.cashback_yen or f.fees_yen or f.redemptions}
+
+
+def merchant_offers(*, merchant) -> QuerySet[Offer]:
+    """The merchant's own offers, newest first."""
+    return Offer.objects.filter(merchant=merchant).select_related("programme").order_by("-starts_at", "-pk")
+
+
+def portal_creation_programmes(*, merchant):
+    """The programmes whose policy lets this merchant's staff create offers in the portal: those its stores
+    take part in."""
+    from offers.models import OfferPolicy
+    from points.models import Programme
+
+    allowed = OfferPolicy.objects.filter(portal_creation=True).values("programme_id")
+    return Programme.objects.filter(pk__in=allowed, stores__merchant=merchant).distinct().order_by("pk")

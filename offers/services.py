@@ -21,8 +21,8 @@ from audit.services import audit_record
 from common.snapshots import RunningRows
 from members.models import Member
 from offers import selectors
-from offers.models import Activation, CardTransaction, Offer, PaymentCard, Redemption
-from points.models import Entry, Programme
+from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption
+from points.models import Entry, Funder, Programme
 from points.services import Posting, points_grant
 from stores.models import Store
 
@@ -91,6 +91,19 @@ def _set_status(offer: Offer, status: str, staff) -> Offer:
             summary=f"{offer.title}: {offer.get_status_display()}",
         )
     return offer
+
+
+def offer_create_in_portal(*, merchant, programme: Programme, offer: Offer, stores: list[Store], user) -> Offer:
+    """A merchant's own offer, created in the portal where the programme allows: a draft the secretariat
+    publishes, paid by the merchant's stores, with the programme's fee."""
+    policy = OfferPolicy.objects.filter(programme=programme, portal_creation=True).first()
+    if policy is None:
+        raise OfferError(_("This programme does not let merchants create offers."))
+    offer.programme, offer.merchant = programme, merchant
+    offer.status, offer.funder = Offer.Status.DRAFT, Funder.STORE
+    offer.fee_per_redemption_yen = policy.fee_per_redemption_yen
+    offer.created_by = user
+    return offer_save(offer=offer, stores=stores, staff=user)
 
 
 # --- the member -------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from django.urls import URLPattern, reverse
 from billing.models import Statement
 from billing.services import period_close
 from billing.tests.factories import after_period, earn, this_period
+from offers.tests.factories import make_offer
 from portal import urls as portal_urls
 from portal.tests.conftest import close_and_send
 
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 # Routes whose parameters are signed tokens rather than ids of a merchant's objects.
 TOKEN_ROUTES = {"password_reset_confirm"}
-KNOWN_IDS = {"store_id", "statement_id"}
+KNOWN_IDS = {"store_id", "statement_id", "offer_id"}
 UNKNOWN_ID = 987_654_321
 NOT_IDS = ["abc", "-1", "1.0", "0x1", "１", "1%20", "%00"]
 QUERIES = ["", "?encoding=utf-8", "?encoding=cp932"]
@@ -49,7 +50,8 @@ def own_ids(billing_settings, store, other_store, card):
     previous = (year, month - 1) if month > 1 else (year - 1, 12)
     close_and_send(billing_settings, *previous)
     sent = Statement.objects.get(store=store, status=Statement.Status.SENT)
-    return {"store_id": [store.pk], "statement_id": [sent.pk]}
+    offer = make_offer(programme=billing_settings.programme, store=store)
+    return {"store_id": [store.pk], "statement_id": [sent.pk], "offer_id": [offer.pk]}
 
 
 @pytest.fixture
@@ -75,6 +77,7 @@ def foreign_ids(own_ids, billing_settings, store, other_store, card):
     return {
         "store_id": [other_store.pk, UNKNOWN_ID],
         "statement_id": [others.pk, unsent.pk, cancelled.pk, UNKNOWN_ID],
+        "offer_id": [make_offer(programme=billing_settings.programme, store=other_store).pk, UNKNOWN_ID],
     }
 
 
