@@ -33,7 +33,7 @@ from loyalty.roles import SECRETARIAT
 from mailing.models import Delivery, ExpiryReminder, Mailing
 from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdParty
 from members.services import member_register
-from offers.models import Activation, Redemption
+from offers.models import Activation, OfferPolicy, Redemption
 from offers.services import CardLine, card_transaction_import, offer_activate, payment_card_link
 from offers.tests.factories import consenting, make_offer
 from points.models import Account, Entry, Lot, StaffProgramme
@@ -185,6 +185,7 @@ def build_programme(code: str, name: str, staff) -> dict:
         delivery,
         reminder,
         offer,
+        OfferPolicy.objects.create(programme=programme, portal_creation=True),
         Activation.objects.get(offer=offer),
         Redemption.objects.filter(offer=offer).first(),
         payment_card,
