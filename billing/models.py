@@ -279,6 +279,8 @@ class StatementLine(models.Model):
         TERMINAL_RENTAL = "terminal_rental", _("Terminal rental")
         TRANSACTION_FEE = "transaction_fee", _("Transaction fees")
         ADJUSTMENT = "adjustment", _("Adjustment")
+        OFFER_CASHBACK = "offer_cashback", _("Card-linked offers: yen paid back to members")
+        OFFER_FEE = "offer_fee", _("Card-linked offers: fees")
 
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="lines")
     position = models.PositiveSmallIntegerField(_("position"))

@@ -53,6 +53,8 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("donations"),
         # QR events and flyers, their posters, and each store's visit code at the counter.
         Grant("qrpoints"),
+        # Card-linked offers: created for merchants, published, stopped; activations and payouts are history.
+        Grant("offers"),
         # Mail to members: mailings, the send log, the monthly expiry reminders.
         Grant("mailing"),
         # The analytics reports (read-only: the summaries are the ledger's); a month's reports made by hand.
@@ -74,6 +76,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         # QR events and flyers are the operators' to run; claims, flyer rights and stores' codes are history.
         Grant("qrpoints", models=("qrevent", "flyer")),
         Grant("qrpoints", actions=("view",)),
+        Grant("offers", actions=("view",)),
         Grant("stores", actions=("view",)),
         Grant("points", actions=("view",), models=("programme", "participation", "entry", "account", "lot")),
         Grant("ranks", actions=("view",), models=("rankpolicy", "rank")),
@@ -93,6 +96,7 @@ ROLES: dict[str, tuple[Grant, ...]] = {
         Grant("legacy", actions=("view",)),
         Grant("donations", actions=("view",)),
         Grant("qrpoints", actions=("view",)),
+        Grant("offers", actions=("view",)),
         Grant("mailing", actions=("view",)),
         Grant("analytics", actions=("view",)),
         Grant("members", actions=(), extra=("view_personal_data",)),

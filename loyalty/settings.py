@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "points",
     "api",
     "campaigns",
+    "offers",
     "coupons",
     "rallies",
     "till",

@@ -38,6 +38,8 @@ from members.models import Card, Consent, Member
 from members.selectors import card_number_indexes
 from members.services.consents import consent_record, policy_in_force
 from membersite.models import ApiSession, MemberLogin
+from offers.selectors import MemberOffer, offers_of_member
+from offers.services import OfferError, offer_activate
 from points import errors
 from points.models import Account
 from qrpoints.services import qr_scan
@@ -414,3 +416,20 @@ def member_qr_scan(*, member: Member, token: str):
     """A QR code the member scanned: an event's points, a flyer's right, or a store visit redeeming rights
     (qrpoints.services.qr_scan, which answers every outcome with a message and never raises for it)."""
     return qr_scan(member=member, token=token)
+
+
+def member_offers(*, member: Member) -> list[MemberOffer]:
+    """The running card-linked offers that reach the member (none without their consent to targeted offers)."""
+    return offers_of_member(member=member)
+
+
+def member_offer_activate(*, member: Member, offer_id: int) -> MemberOffer:
+    """Activate one of the member's own offers; an offer that does not reach them is unknown (not_found)."""
+    found = next((each for each in offers_of_member(member=member) if each.offer.pk == offer_id), None)
+    if found is None:
+        raise MemberSiteError(_("Not found."), code="not_found")
+    try:
+        activation = offer_activate(member=member, offer=found.offer)
+    except OfferError as exc:
+        raise MemberSiteError(str(exc), code="offer_refused") from exc
+    return MemberOffer(found.offer, True, activation.uses)

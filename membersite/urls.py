@@ -24,5 +24,6 @@ urlpatterns = [
     path("donate/", views.donate, name="donate"),
     path("donations/record.pdf", views.donation_record, name="donation_record"),
     path("qr/<str:token>/", views.qr, name="qr"),
+    path("offers/", views.offers, name="offers"),
     path("withdraw/", views.withdraw, name="withdraw"),
 ]

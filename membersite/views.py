@@ -344,3 +344,23 @@ def withdraw(request):
         logout(request)
         return _render(request, "withdrawn.html")
     return _render(request, "withdraw.html", {"step": 2, "form": form})
+
+
+@member_required
+def offers(request):
+    """The member's card-linked offers, each activated with a button (a POST naming the offer)."""
+    if request.method == "POST":
+        try:
+            offer_id = int(request.POST.get("offer", ""))
+        except ValueError:
+            raise Http404 from None
+        try:
+            activated = services.member_offer_activate(member=request.member, offer_id=offer_id)
+        except MemberSiteError as exc:
+            if exc.code == "not_found":
+                raise Http404 from exc
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Activated: %(title)s") % {"title": activated.offer.title})
+        return redirect("my:offers")
+    return _render(request, "offers.html", {"offers": services.member_offers(member=request.member)})

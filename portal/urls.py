@@ -7,7 +7,7 @@ Every route that takes an id looks the object up through the logged-in merchant
 
 from django.urls import path
 
-from portal import views
+from portal import offer_views, views
 
 app_name = "portal"
 
@@ -26,6 +26,9 @@ urlpatterns = [
     path("stores/<int:store_id>/", views.store_detail, name="store"),
     path("analytics/", views.analytics, name="analytics"),
     path("analytics/stores/<int:store_id>/", views.analytics, name="analytics_store"),
+    path("offers/", offer_views.offer_list, name="offers"),
+    path("offers/new/", offer_views.offer_create, name="offer_create"),
+    path("offers/<int:offer_id>/", offer_views.offer_report, name="offer"),
     path("statements/", views.statement_list, name="statements"),
     path("statements/<int:statement_id>/pdf", views.statement_pdf, name="statement_pdf"),
     path("statements/<int:statement_id>/csv", views.statement_csv_download, name="statement_csv"),

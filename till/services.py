@@ -47,6 +47,7 @@ from coupons.models import Coupon
 from coupons.services import coupon_redeem, coupons_after_earn, coupons_after_void
 from members.models import Card
 from members.services import CardNumberError, card_create, card_number_index, card_number_normalise
+from offers.services import offers_after_earn, offers_after_void
 from points.errors import LedgerError, StoreNotInProgramme
 from points.models import Account, Entry, Participation, Programme
 from points.selectors import lots_expiring, purchased_balance
@@ -207,7 +208,19 @@ def _campaigns(earning: Earning) -> None:
     )
 
 
-EARN_STEPS = (_items, _ranks, _coupons, _rallies, _campaigns)
+def _offers(earning: Earning) -> None:
+    """Card-linked offers the member activated that the purchase meets: each qualifies once (by the earn
+    entry), within its budget and the member's limit, and is paid after its waiting period."""
+    offers_after_earn(
+        posting=earning.posting,
+        store=earning.store,
+        programme=earning.programme,
+        amount_yen=earning.amount_yen,
+        occurred_at=earning.occurred_at,
+    )
+
+
+EARN_STEPS = (_items, _ranks, _coupons, _rallies, _offers, _campaigns)
 
 
 # --- the terminal --------------------------------------------------------------------------------
@@ -446,6 +459,7 @@ def till_void(
             )
             rally += rallies_after_void(original_entry=each)
             withdrawn += coupons_after_void(original_entry=each)
+            offers_after_void(original_entry=each, at=occurred_at)
             lines.append(_line(_programme_of(posting, participations), posting))
         return Receipt(lines, original.card, rally=rally, withdrawn=withdrawn)
 

@@ -22,6 +22,7 @@ OUR_APPS = {
     "donations",
     "qrpoints",
     "mailing",
+    "offers",
 }
 # Read-only for every role: the analytics summaries are the ledger's, written only by their refresh.
 VIEW_ONLY_APPS = {"analytics"}

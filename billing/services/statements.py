@@ -19,6 +19,7 @@ from billing.models import (
     Tax,
 )
 from billing.periods import due_date
+from offers.selectors import StoreOfferFigures, period_offer_figures
 
 Kind = StatementLine.Kind
 
@@ -105,6 +106,29 @@ def _fee_lines(store, figures: selectors.StoreFigures | None, terms: dict[str, i
                 unit="件",
                 unit_price=f"{fee:,}円",
                 tax=taxable,
+            )
+        )
+    return lines
+
+
+def _offer_lines(offers: StoreOfferFigures | None) -> list[StatementLine]:
+    """Card-linked offers: the yen paid back to members for the store (not taxable: a discount the store
+    funds, passed through), and the fees per benefit paid (taxable, at 10 %). Returns after payment reduce
+    both. Points paid are store-funded bonus entries, billed with the campaigns' above."""
+    if offers is None:
+        return []
+    lines = []
+    if offers.cashback_yen:
+        lines.append(_line(Kind.OFFER_CASHBACK, "カード連動オファー 還元額（店舗負担）", offers.cashback_yen))
+    if offers.fees_yen:
+        lines.append(
+            _line(
+                Kind.OFFER_FEE,
+                "カード連動オファー 成果手数料",
+                offers.fees_yen,
+                quantity=offers.redemptions,
+                unit="件",
+                tax=Tax.TAXABLE_10,
             )
         )
     return lines
@@ -206,12 +230,16 @@ def statements_build(period, settings, today) -> tuple[list[Statement], dict[int
     figures = selectors.period_store_figures(
         programme=period.programme, starts_at=period.starts_at, ends_at=period.ends_at
     )
+    offers = period_offer_figures(programme=period.programme, starts_at=period.starts_at, ends_at=period.ends_at)
     overrides = {terms.store_id: terms for terms in StoreBillingTerms.objects.all()}
     # Every store under contract in the period, and any other store the ledger has entries at.
     stores = {
         store.pk: store
         for store in selectors.period_billable_stores(
-            programme=period.programme, starts_at=period.starts_at, ends_at=period.ends_at, with_activity=figures
+            programme=period.programme,
+            starts_at=period.starts_at,
+            ends_at=period.ends_at,
+            with_activity=set(figures) | set(offers),
         )
     }
     # Locked: an adjustment changed or withdrawn while the close runs waits, and cannot go out stale.
@@ -229,6 +257,7 @@ def statements_build(period, settings, today) -> tuple[list[Statement], dict[int
         terms = selectors.store_terms(settings=settings, overrides=overrides, store_id=store.pk)
         adjustments = [a for a in pending if a.store_id == store.pk]
         lines = (_point_lines(found, terms) if found else []) + _fee_lines(store, found, terms)
+        lines += _offer_lines(offers.get(store.pk))
         lines += _adjustment_lines(adjustments)
         if not lines and not (found and found.bonus_secretariat + found.void_bonus_secretariat):
             continue

@@ -13,6 +13,8 @@ LAYERS = (
     ("stores", "members"),
     ("points",),
     ("ranks",),
+    # Card-linked offers: billing's close reads what they paid.
+    ("offers",),
     ("campaigns", "coupons", "rallies", "billing", "exchange", "qrpoints"),
     # Reads the promotions and billing's settings; the portal and the dashboard build on it.
     ("analytics",),

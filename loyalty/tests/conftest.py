@@ -34,6 +34,9 @@ from loyalty.roles import SECRETARIAT
 from mailing.models import Delivery, ExpiryReminder, Mailing
 from members.models import CardEvent, Consent, ConsentPolicy, Provision, ThirdParty
 from members.services import member_register
+from offers.models import Activation, OfferPolicy, Redemption
+from offers.services import CardLine, card_transaction_import, offer_activate, payment_card_link
+from offers.tests.factories import consenting, make_offer
 from points.models import Account, Entry, Lot, StaffProgramme
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card
 from qrpoints.models import FlyerRight, QrClaim
@@ -72,7 +75,10 @@ def build_programme(code: str, name: str, staff) -> dict:
     member_register(
         member=member, terms_version="v1", personal={"name": f"{name}の会員"}, consents={"mail_magazine": True}
     )
+    consenting(member)
+    offer = make_offer(programme=programme, store=store, per_member_limit=2)
     till_buy(card, store, amount_yen=5_000)
+    offer_activate(member=member, offer=offer)
     give_points(member, programme, 10_000)
     draw = rally_draw(goal=goal, winners=1, seed=1, staff=staff)
 
@@ -114,6 +120,18 @@ def build_programme(code: str, name: str, staff) -> dict:
     visit_code = store_visit_code_current(store=store)
     for code in (qr_event, flyer, visit_code):
         qr_scan(member=member, token=token_of(code))
+
+    payment_card = payment_card_link(member=member, token=f"tok-{code}")
+    card_transaction, _outcome = card_transaction_import(
+        line=CardLine(
+            token=payment_card.token,
+            merchant_code=merchant.code,
+            store_code=store.code,
+            amount_yen=4_000,
+            occurred_at=timezone.now(),
+            transaction_id=f"tx-{code}",
+        )
+    )
 
     account = Account.objects.get(member=member, programme=programme)
     mailing = Mailing.objects.create(
@@ -169,6 +187,12 @@ def build_programme(code: str, name: str, staff) -> dict:
         delivery,
         reminder,
         monthly_report,
+        offer,
+        OfferPolicy.objects.create(programme=programme, portal_creation=True),
+        Activation.objects.get(offer=offer),
+        Redemption.objects.filter(offer=offer).first(),
+        payment_card,
+        card_transaction,
         # Each analytics report is a programme's page.
         *(
             report.objects.get(pk=programme.pk)

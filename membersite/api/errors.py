@@ -41,6 +41,7 @@ ERRORS: dict[str, tuple[int, str]] = {
         409,
         "The organisation is not taking donations today, or is not one of those GET /organisations lists.",
     ),
+    "offer_refused": (409, "The offer is not running any more, or no longer reaches the member."),
     "insufficient_points": (409, "The points that can be donated are fewer than the points asked for."),
     "idempotency_key_reused": (422, "The key was used before for a different donation; make a new key."),
     "body_too_large": TERMINAL_ERRORS["body_too_large"],

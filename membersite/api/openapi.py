@@ -324,6 +324,29 @@ OPERATIONS = (
         answer=schemas.QrPoints,
         errors=SIGNED_IN,
     ),
+    Operation(
+        method="get",
+        path="/me/offers",
+        operation_id="offers",
+        summary="The member's card-linked offers",
+        description="The running offers that reach the member: only while the member's consent to the use of "
+        "their data for targeted offers holds. An offer's `areas` are decided on the phone; no operation of "
+        "this API takes or stores the member's position.",
+        answer=schemas.Offers,
+        errors=SIGNED_IN,
+    ),
+    Operation(
+        method="post",
+        path="/me/offers/activations",
+        operation_id="offer_activate",
+        summary="Activate an offer",
+        description="The member activates one of their offers; only purchases after that qualify. Activating "
+        "twice answers the same. An offer that does not reach the member is 404 `not_found`.",
+        request=schemas.OfferActivateRequest,
+        example={"offer_id": 1},
+        answer=schemas.OfferLine,
+        errors=(*SIGNED_IN, "not_found", "offer_refused"),
+    ),
 )
 
 

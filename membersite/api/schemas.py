@@ -350,3 +350,37 @@ class QrScanned(Strict):
     points: int = Field(description="The points this scan credited; 0 if none")
     message: str = Field(description="What to show the member")
     name: str = Field(description="The event's, the flyer's or the store's name")
+
+
+# --- card-linked offers --------------------------------------------------------------------------------------
+
+
+class OfferLine(Strict):
+    id: int
+    title: str
+    description: str
+    merchant: str = Field(description="The company whose stores make the offer")
+    stores: list[str] = Field(description="The names of the stores where it applies")
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime = Field(description="The offer ends before this moment")
+    benefit: Literal["yen", "points"] = Field(description="yen: money back; points: points credited")
+    benefit_fixed: int = Field(description="The fixed benefit per purchase (yen or points)")
+    benefit_rate_bp: int = Field(description="The benefit's rate in 1/100 % of the purchase (500 = 5 %)")
+    benefit_cap: int | None = Field(description="The largest benefit of one purchase; null: no cap")
+    min_purchase_yen: int
+    waiting_days: int = Field(description="The benefit is paid this many days after the purchase")
+    areas: list[str] = Field(
+        description="Areas (geohash cells or postal areas) where the app may remind the member, decided on the "
+        "phone: the API never receives the member's position"
+    )
+    activated: bool
+    uses: int = Field(description="The member's purchases that qualified so far")
+    per_member_limit: int
+
+
+class Offers(Strict):
+    offers: list[OfferLine] = Field(description="The running offers that reach the member, soonest ending first")
+
+
+class OfferActivateRequest(Strict):
+    offer_id: int = Field(description="The id of one of the offers GET /me/offers lists")

@@ -28,6 +28,8 @@ urlpatterns = [
     path("me/donations", methods(get=views.donations, post=views.donate), name="donations"),
     path("me/donations/record.pdf", methods(get=views.donation_record), name="donation_record"),
     path("me/qr", methods(get=views.qr_points, post=views.qr_scan), name="qr"),
+    path("me/offers", methods(get=views.offers), name="offers"),
+    path("me/offers/activations", methods(post=views.offer_activate), name="offer_activations"),
     path("openapi.json", openapi.openapi_json, name="openapi"),
     path("docs", openapi.docs, name="docs"),
 ]

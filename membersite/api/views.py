@@ -443,3 +443,37 @@ def qr_scan(request, member, data: schemas.QrScanRequest):
 @endpoint()
 def qr_points(request, member, data):
     return 200, _qr_points(member_qr_points(member_id=member.pk, limit=QR_LINES))
+
+
+def _offer_line(each) -> schemas.OfferLine:
+    offer = each.offer
+    return schemas.OfferLine(
+        id=offer.pk,
+        title=offer.title,
+        description=offer.description,
+        merchant=offer.merchant.name,
+        stores=[store.name for store in offer.stores.all()],
+        starts_at=offer.starts_at,
+        ends_at=offer.ends_at,
+        benefit=offer.benefit,
+        benefit_fixed=offer.benefit_fixed,
+        benefit_rate_bp=offer.benefit_rate_bp,
+        benefit_cap=offer.benefit_cap,
+        min_purchase_yen=offer.min_purchase_yen,
+        waiting_days=offer.waiting_days,
+        areas=list(offer.areas),
+        activated=each.activated,
+        uses=each.uses,
+        per_member_limit=offer.per_member_limit,
+    )
+
+
+@endpoint()
+def offers(request, member, data):
+    return 200, schemas.Offers(offers=[_offer_line(each) for each in services.member_offers(member=member)])
+
+
+@endpoint(model=schemas.OfferActivateRequest)
+def offer_activate(request, member, data: schemas.OfferActivateRequest):
+    """An offer that does not reach the member (another's, or none) is not_found, as any other member's id."""
+    return 200, _offer_line(services.member_offer_activate(member=member, offer_id=data.offer_id))

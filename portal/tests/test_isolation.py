@@ -16,6 +16,7 @@ from analytics.tests.helpers import monthly_report_row
 from billing.models import Statement
 from billing.services import period_close
 from billing.tests.factories import after_period, earn, this_period
+from offers.tests.factories import make_offer
 from portal import urls as portal_urls
 from portal.tests.conftest import close_and_send
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 # Routes whose parameters are signed tokens rather than ids of a merchant's objects.
 TOKEN_ROUTES = {"password_reset_confirm"}
-KNOWN_IDS = {"store_id", "statement_id", "report_id"}
+KNOWN_IDS = {"store_id", "statement_id", "report_id", "offer_id"}
 UNKNOWN_ID = 987_654_321
 NOT_IDS = ["abc", "-1", "1.0", "0x1", "１", "1%20", "%00"]
 QUERIES = ["", "?encoding=utf-8", "?encoding=cp932", "?format=csv&table=visits&start=2026-01-01&end=2026-01-31"]
@@ -51,7 +52,8 @@ def own_ids(billing_settings, store, other_store, card):
     close_and_send(billing_settings, *previous)
     sent = Statement.objects.get(store=store, status=Statement.Status.SENT)
     report = monthly_report_row(billing_settings.programme, store.merchant)
-    return {"store_id": [store.pk], "statement_id": [sent.pk], "report_id": [report.pk]}
+    offer = make_offer(programme=billing_settings.programme, store=store)
+    return {"store_id": [store.pk], "statement_id": [sent.pk], "report_id": [report.pk], "offer_id": [offer.pk]}
 
 
 @pytest.fixture
@@ -80,6 +82,7 @@ def foreign_ids(own_ids, billing_settings, store, other_store, card):
         "store_id": [other_store.pk, UNKNOWN_ID],
         "statement_id": [others.pk, unsent.pk, cancelled.pk, UNKNOWN_ID],
         "report_id": [others_report.pk, secretariats.pk, UNKNOWN_ID],
+        "offer_id": [make_offer(programme=billing_settings.programme, store=other_store).pk, UNKNOWN_ID],
     }
 
 
@@ -94,6 +97,7 @@ def test_every_route_parameter_is_known_here():
         "statement_csv",
         "report_pdf",
         "report_csv",
+        "offer",
     }
 
 

@@ -1,0 +1,375 @@
+"""Every write of the offers app: offers saved and published, activations, purchases that qualify (at the
+till, from a card issuer's file), their cancellation, payment after the waiting period, and reversal.
+
+The budget and each member's uses are counters raised by a conditional UPDATE inside the purchase's
+transaction (`budget_used + benefit <= budget`, `uses < per_member_limit`): the first that fails leaves the
+row as it was, so concurrent purchases never pass either, on any database. Locks: the activation row, then
+the offer row, always in that order.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.models import AuditEvent
+from audit.services import audit_record
+from common.snapshots import RunningRows
+from members.models import Member
+from offers import selectors
+from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption
+from points.models import Entry, Funder, Programme
+from points.services import Posting, points_grant
+from stores.models import Store
+
+
+class OfferError(Exception):
+    """Refused by an offer's rules; the message is for the member or the operator."""
+
+
+_RUNNING = RunningRows(
+    model=Offer,
+    active=lambda programme_id: Offer.objects.filter(
+        programme_id=programme_id, status=Offer.Status.PUBLISHED
+    ).prefetch_related("stores"),
+)
+
+
+def offers_running_at_store(*, programme: Programme, store: Store, at: datetime.datetime) -> list[Offer]:
+    """The programme's published offers running at a moment at this store (one small query while the offers
+    are unchanged: a copy per process, like the campaigns')."""
+    return [
+        offer for offer in _RUNNING.running(programme.pk, at) if any(each.pk == store.pk for each in offer.stores.all())
+    ]
+
+
+# --- the merchant's and the secretariat's changes -----------------------------------------------
+
+
+def offer_save(*, offer: Offer, stores: list[Store] | None = None, staff=None) -> Offer:
+    """Save an offer (new or changed) with its stores; the stores must be the merchant's."""
+    with transaction.atomic():
+        created = offer.pk is None
+        if offer.benefit_fixed == 0 and offer.benefit_rate_bp == 0:
+            raise OfferError(_("An offer needs a fixed benefit or a rate."))
+        offer.save()
+        if stores is not None:
+            if any(store.merchant_id != offer.merchant_id for store in stores):
+                raise OfferError(_("An offer runs only at the merchant's own stores."))
+            offer.stores.set(stores)
+        audit_record(
+            actor=staff,
+            action=AuditEvent.Action.ADD if created else AuditEvent.Action.CHANGE,
+            obj=offer,
+            summary=f"{offer.title} ({offer.get_status_display()})",
+        )
+    return offer
+
+
+def offer_publish(*, offer: Offer, staff=None) -> Offer:
+    """Publish an offer: members it reaches see it from now."""
+    return _set_status(offer, Offer.Status.PUBLISHED, staff)
+
+
+def offer_stop(*, offer: Offer, staff=None) -> Offer:
+    """Stop an offer: no purchase qualifies from now; what qualified is still paid."""
+    return _set_status(offer, Offer.Status.STOPPED, staff)
+
+
+def _set_status(offer: Offer, status: str, staff) -> Offer:
+    with transaction.atomic():
+        offer.status = status
+        offer.save(update_fields=["status", "updated_at"])
+        audit_record(
+            actor=staff,
+            action=AuditEvent.Action.ACTION,
+            obj=offer,
+            summary=f"{offer.title}: {offer.get_status_display()}",
+        )
+    return offer
+
+
+def offer_create_in_portal(*, merchant, programme: Programme, offer: Offer, stores: list[Store], user) -> Offer:
+    """A merchant's own offer, created in the portal where the programme allows: a draft the secretariat
+    publishes, paid by the merchant's stores, with the programme's fee."""
+    policy = OfferPolicy.objects.filter(programme=programme, portal_creation=True).first()
+    if policy is None:
+        raise OfferError(_("This programme does not let merchants create offers."))
+    offer.programme, offer.merchant = programme, merchant
+    offer.status, offer.funder = Offer.Status.DRAFT, Funder.STORE
+    offer.fee_per_redemption_yen = policy.fee_per_redemption_yen
+    offer.created_by = user
+    return offer_save(offer=offer, stores=stores, staff=user)
+
+
+# --- the member -------------------------------------------------------------------------------------
+
+
+def offer_activate(*, member: Member, offer: Offer, at: datetime.datetime | None = None) -> Activation:
+    """The member activates an offer that reaches them (their consent to targeted offers read now); a second
+    activation returns the first."""
+    at = at or timezone.now()
+    existing = Activation.objects.filter(offer=offer, member=member).first()
+    if existing is not None:
+        return existing
+    if offer.status != Offer.Status.PUBLISHED or not (offer.starts_at <= at < offer.ends_at):
+        raise OfferError(_("This offer is not running."))
+    if not selectors.offer_fits(offer=offer, member_id=member.pk):
+        raise OfferError(_("This offer is not available to you."))
+    try:
+        with transaction.atomic():
+            return Activation.objects.create(offer=offer, member=member, activated_at=at)
+    except IntegrityError:
+        return Activation.objects.get(offer=offer, member=member)
+
+
+def payment_card_link(*, member: Member, token: str) -> PaymentCard:
+    """Link a payment card's token (from the card issuer) to the member."""
+    card, _created = PaymentCard.objects.get_or_create(token=token, defaults={"member": member})
+    if card.member_id != member.pk:
+        raise OfferError(_("This card is linked to another member."))
+    return card
+
+
+# --- purchases that qualify -------------------------------------------------------------------------
+
+
+def _in_hours(offer: Offer, at: datetime.datetime) -> bool:
+    local = timezone.localtime(at)
+    if offer.weekdays and local.weekday() not in offer.weekdays:
+        return False
+    if offer.hour_from is not None and local.hour < offer.hour_from:
+        return False
+    return not (offer.hour_to is not None and local.hour >= offer.hour_to)
+
+
+def _meets(offer: Offer, amount_yen: int, at: datetime.datetime) -> bool:
+    if amount_yen < offer.min_purchase_yen:
+        return False
+    if offer.max_purchase_yen is not None and amount_yen > offer.max_purchase_yen:
+        return False
+    return offer.starts_at <= at < offer.ends_at and _in_hours(offer, at)
+
+
+def _due_on(offer: Offer, at: datetime.datetime) -> datetime.date:
+    """The purchase's payment date plus the offer's waiting period."""
+    return timezone.localdate(at) + datetime.timedelta(days=offer.waiting_days)
+
+
+def offer_qualify(
+    *,
+    offer: Offer,
+    activation: Activation,
+    store: Store,
+    amount_yen: int,
+    occurred_at: datetime.datetime,
+    source: str,
+    purchase: Entry | None = None,
+    card_transaction: CardTransaction | None = None,
+) -> Redemption | None:
+    """Record a qualifying purchase if the member's limit and the budget allow (both raised by conditional
+    UPDATEs in the caller's transaction); None when either is used up, or the source already qualified."""
+    benefit = offer.benefit_for(amount_yen)
+    if benefit <= 0:
+        return None
+    if Redemption.objects.filter(offer=offer, source=source).exists():
+        return None
+    counted = Activation.objects.filter(pk=activation.pk, uses__lt=offer.per_member_limit).update(uses=F("uses") + 1)
+    if not counted:
+        return None
+    funded = Offer.objects.filter(pk=offer.pk, budget_used__lte=F("budget") - benefit).update(
+        budget_used=F("budget_used") + benefit
+    )
+    if not funded:
+        Activation.objects.filter(pk=activation.pk).update(uses=F("uses") - 1)
+        return None
+    return Redemption.objects.create(
+        offer=offer,
+        activation=activation,
+        member_id=activation.member_id,
+        store=store,
+        source=source,
+        purchase=purchase,
+        card_transaction=card_transaction,
+        amount_yen=amount_yen,
+        benefit=benefit,
+        fee_yen=offer.fee_per_redemption_yen,
+        occurred_at=occurred_at,
+        due_on=_due_on(offer, occurred_at),
+    )
+
+
+def _qualifying(offers: list[Offer], member_id: int, store: Store, amount_yen: int, at) -> list:
+    """(offer, activation) for each running offer here that the member activated and the purchase meets."""
+    meeting = [offer for offer in offers if _meets(offer, amount_yen, at)]
+    if not meeting:
+        return []
+    by_offer = {offer.pk: offer for offer in meeting}
+    activations = Activation.objects.filter(member_id=member_id, offer_id__in=list(by_offer)).order_by("pk")
+    return [(by_offer[a.offer_id], a) for a in activations]
+
+
+def offers_after_earn(
+    *, posting: Posting, store: Store, programme: Programme, amount_yen: int, occurred_at: datetime.datetime
+) -> list[Redemption]:
+    """The till's step: the purchase qualifies for each activated offer it meets (in the earning's
+    transaction). A programme with no offer running at the store costs one small question; a retried
+    purchase (same earn entry) never qualifies twice."""
+    offers = offers_running_at_store(programme=programme, store=store, at=occurred_at)
+    if not offers:
+        return []
+    earn = posting.entries[0]
+    found = []
+    for offer, activation in _qualifying(offers, posting.account.member_id, store, amount_yen, occurred_at):
+        redemption = offer_qualify(
+            offer=offer,
+            activation=activation,
+            store=store,
+            amount_yen=amount_yen,
+            occurred_at=occurred_at,
+            source=f"till:{earn.pk}",
+            purchase=earn,
+        )
+        if redemption is not None:
+            found.append(redemption)
+    return found
+
+
+def _cancel_or_reverse(redemptions, *, at: datetime.datetime) -> int:
+    """Cancel what is still waiting (its use and budget given back); a paid yen benefit is reversed (the
+    close takes it back from the store's bill). Rows locked in primary-key order."""
+    changed = 0
+    for redemption in redemptions.select_for_update().order_by("pk"):
+        if redemption.status == Redemption.Status.PENDING:
+            redemption.status = Redemption.Status.CANCELLED
+            redemption.save(update_fields=["status"])
+            Activation.objects.filter(pk=redemption.activation_id).update(uses=F("uses") - 1)
+            Offer.objects.filter(pk=redemption.offer_id).update(budget_used=F("budget_used") - redemption.benefit)
+            changed += 1
+        elif redemption.status == Redemption.Status.PAID:
+            redemption.status = Redemption.Status.REVERSED
+            redemption.reversed_at = at
+            redemption.save(update_fields=["status", "reversed_at"])
+            changed += 1
+    return changed
+
+
+def offers_after_void(*, original_entry: Entry, at: datetime.datetime | None = None) -> int:
+    """A voided till purchase: its benefits not yet paid are cancelled (pay nothing), paid ones reversed."""
+    redemptions = Redemption.objects.filter(source=f"till:{original_entry.pk}")
+    return _cancel_or_reverse(redemptions, at=at or timezone.now())
+
+
+# --- settlement ---------------------------------------------------------------------------------------
+
+
+def offers_settle_due(*, today: datetime.date | None = None) -> int:
+    """Pay every benefit whose waiting period has ended: points as a bonus entry funded as the offer says
+    (through points_grant, keyed by the redemption so a re-run pays nothing twice), or yen as a payout line
+    the close bills. One short transaction per redemption; returns how many were paid."""
+    today = today or timezone.localdate()
+    paid = 0
+    due = Redemption.objects.filter(status=Redemption.Status.PENDING, due_on__lte=today).values_list("pk", flat=True)
+    for pk in list(due.order_by("pk")):
+        with transaction.atomic():
+            redemption = (
+                Redemption.objects.select_for_update()
+                .select_related("offer__programme", "store")
+                .filter(pk=pk, status=Redemption.Status.PENDING)
+                .first()
+            )
+            if redemption is None:
+                continue
+            offer = redemption.offer
+            if offer.benefit == Offer.Benefit.POINTS:
+                posting = points_grant(
+                    member_id=redemption.member_id,
+                    programme=offer.programme,
+                    points=redemption.benefit,
+                    funder=offer.funder,
+                    store=redemption.store,
+                    reason=f"オファー: {offer.title}"[:300],
+                    idempotency_key=f"offer-redemption:{redemption.pk}",
+                )
+                redemption.payout_entry = posting.entries[0]
+            redemption.status = Redemption.Status.PAID
+            redemption.paid_at = timezone.now()
+            redemption.save(update_fields=["status", "paid_at", "payout_entry"])
+            paid += 1
+    return paid
+
+
+# --- the card issuer's file ---------------------------------------------------------------------------
+
+
+class CardLine:
+    """A line of the card file, parsed: card token, merchant and store code, amount (negative: a return),
+    time, transaction id, and for a return the id of the purchase it returns."""
+
+    def __init__(self, *, token, merchant_code, store_code, amount_yen, occurred_at, transaction_id, original_id=""):
+        self.token = token
+        self.merchant_code = merchant_code
+        self.store_code = store_code
+        self.amount_yen = amount_yen
+        self.occurred_at = occurred_at
+        self.transaction_id = transaction_id
+        self.original_id = original_id
+
+
+def card_transaction_import(*, line: CardLine, file_name: str = "") -> tuple[CardTransaction | None, str]:
+    """One line of a card file, in its own transaction: recorded once by its transaction id (a line seen
+    before changes nothing), a purchase matched to the member's activated offers at the store, a return
+    matched to its purchase and taking the benefit back. Returns (the transaction, what happened)."""
+    if CardTransaction.objects.filter(transaction_id=line.transaction_id).exists():
+        return None, "duplicate"
+    store = Store.objects.filter(code=line.store_code, merchant__code=line.merchant_code).first()
+    if store is None:
+        return None, "unknown_store"
+    with transaction.atomic():
+        original = None
+        if line.amount_yen < 0:
+            original = CardTransaction.objects.filter(transaction_id=line.original_id).first()
+            if original is None:
+                return None, "unmatched_return"
+        try:
+            with transaction.atomic():
+                card_transaction = CardTransaction.objects.create(
+                    transaction_id=line.transaction_id,
+                    token=line.token,
+                    store=store,
+                    amount_yen=line.amount_yen,
+                    occurred_at=line.occurred_at,
+                    original=original,
+                    file_name=file_name[:200],
+                )
+        except IntegrityError:
+            return None, "duplicate"
+        if original is not None:
+            _cancel_or_reverse(Redemption.objects.filter(source=f"card:{original.transaction_id}"), at=timezone.now())
+            return card_transaction, "returned"
+        linked = PaymentCard.objects.filter(token=line.token).first()
+        if linked is None:
+            return card_transaction, "no_member"
+        matched = 0
+        for programme_id in store.programmes.values_list("pk", flat=True):
+            offers = [
+                offer
+                for offer in selectors.offers_running(programme_ids=[programme_id], at=line.occurred_at)
+                if offer.stores.filter(pk=store.pk).exists()
+            ]
+            for offer, activation in _qualifying(offers, linked.member_id, store, line.amount_yen, line.occurred_at):
+                if offer_qualify(
+                    offer=offer,
+                    activation=activation,
+                    store=store,
+                    amount_yen=line.amount_yen,
+                    occurred_at=line.occurred_at,
+                    source=f"card:{line.transaction_id}",
+                    card_transaction=card_transaction,
+                ):
+                    matched += 1
+        return card_transaction, "matched" if matched else "no_offer"
