@@ -78,54 +78,57 @@ def _percent(part, whole) -> Decimal | None:
     return (Decimal(100 * part) / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def _names(level: str) -> dict:
-    """The name of each place at the level: a store's (by its id) or a category's, and the secretariat's."""
+def _names(level: str) -> tuple[dict, dict]:
+    """Each store's name and its place at the level (itself, or its category) with the place's name."""
+    categories = dict(Store.Category.choices)
+    stores = {pk: (name, category) for pk, name, category in Store.objects.values_list("pk", "name", "category")}
+    secretariat = _("Secretariat (no store)")
     if level == CATEGORY:
-        labels = dict(Store.Category.choices)
-        used = Store.objects.order_by().values_list("category", flat=True).distinct()
-        names = {category: str(labels.get(category, category)) for category in used}
+        place = {pk: category for pk, (_name, category) in stores.items()}
+        names = {category: str(categories.get(category, category)) for category in set(place.values())}
     else:
-        names = dict(Store.objects.values_list("pk", "name"))
-    names[SECRETARIAT] = _("Secretariat (no store)")
-    return names
+        place = {pk: pk for pk in stores}
+        names = {pk: name for pk, (name, _category) in stores.items()}
+    place[SECRETARIAT] = SECRETARIAT
+    names[SECRETARIAT] = secretariat
+    return place, names
 
 
 def circulation_report(report: ReportFilter, *, level: str = STORE, side: str = ISSUED) -> CirculationReport:
     """Points spent in the period by issuing and spending store (or category). With stores chosen, the
     points issued there (`side` "issued") or spent there ("spent"). The members behind a pair are those of
     its largest day or month: a pair shown is about five members or more."""
-    where = ["c.period = %s", "c.day >= %s", "c.day <= %s"]
+    where = ["period = %s", "day >= %s", "day <= %s"]
     params: list = ["D" if report.by == DAY else "M", report.first, report.last]
     if report.programme_ids is not None:
-        where.append(f"c.programme_id IN ({placeholders(sorted(report.programme_ids) or [0])})")
+        where.append(f"programme_id IN ({placeholders(sorted(report.programme_ids) or [0])})")
         params += sorted(report.programme_ids) or [0]
     stores = selected_store_ids(report)
     if stores is not None:
         where.append(
-            f"c.{'issued_at_id' if side == ISSUED else 'spent_at_id'} IN ({placeholders(sorted(stores) or [0])})"
+            f"{'issued_at_id' if side == ISSUED else 'spent_at_id'} IN ({placeholders(sorted(stores) or [0])})"
         )
         params += sorted(stores) or [0]
-    names = _names(level)
-    # Summed by the database at the level shown: by category, a few dozen cells rather than the tens of
-    # thousands of pairs of stores a year holds. A cell's members are those of its largest row (pair and day
-    # or month); its points elsewhere those spent at another store than the issuing one (the secretariat's
-    # points, issued at no store, are spent elsewhere).
-    if level == CATEGORY:
-        keys = "i.category, s.category"
-        joins = "LEFT JOIN stores_store i ON i.id = c.issued_at_id LEFT JOIN stores_store s ON s.id = c.spent_at_id"
-    else:
-        keys, joins = "c.issued_at_id, c.spent_at_id", ""
-    elsewhere = "CASE WHEN COALESCE(c.issued_at_id, 0) = COALESCE(c.spent_at_id, 0) THEN 0 ELSE c.points END"
+    # Tens of thousands of pairs of stores: read as plain rows, past the ORM's per-row conversions.
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {keys}, CAST(SUM(c.points) AS bigint), MAX(c.members), CAST(SUM({elsewhere}) AS bigint) "
-            f"FROM analytics_circulation c {joins} WHERE {' AND '.join(where)} GROUP BY {keys}",
+            "SELECT issued_at_id, spent_at_id, CAST(SUM(points) AS bigint), MAX(members) FROM analytics_circulation "
+            f"WHERE {' AND '.join(where)} GROUP BY issued_at_id, spent_at_id",
             params,
         )
-        # points, members, points at another store than the issuing one
-        cells: dict[tuple, list[int]] = {
-            (origin, spent): [points, members, other] for origin, spent, points, members, other in cursor.fetchall()
-        }
+        pairs = cursor.fetchall()
+    place, names = _names(level)
+    cells: dict[tuple, list[int]] = {}
+    for issued_at, spent_at, points, members in pairs:
+        key = (place.get(issued_at), place.get(spent_at))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = [0, 0, 0]  # points, members, points at another store than the issuing one
+        cell[0] += points
+        if members > cell[1]:
+            cell[1] = members
+        if issued_at != spent_at:
+            cell[2] += points
 
     by_origin: dict[object, list[int]] = {}
     for (origin, _spent), (points, members, elsewhere) in cells.items():
