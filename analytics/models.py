@@ -154,6 +154,10 @@ class Circulation(models.Model):
         verbose_name_plural = _("circulation (summary)")
         indexes = [
             models.Index(fields=["period", "programme", "day"], name="circulation_programme"),
+            # A store's points, issued or spent there (the portal's 分析, the report for chosen stores): the
+            # period's rows of the store only. Not partial: a prepared statement is planned for any period.
+            models.Index(fields=["period", "programme", "issued_at", "day"], name="circulation_issued"),
+            models.Index(fields=["period", "programme", "spent_at", "day"], name="circulation_spent"),
             models.Index(fields=["day"], name="circulation_day"),
         ]
 

@@ -126,7 +126,7 @@ def _refresh(first_day: datetime.date, last_day: datetime.date) -> None:
         cursor.execute(sql.circulation_insert(period="M"), month_moments * 2)
         cursor.execute(sql.visits_insert(ranked=ranked, everyone=everyone), moments + ([] if everyone else [first_day]))
         if not everyone:
-            cursor.execute(sql.visits_link_before(), [first_day, *days])
+            cursor.execute(sql.visits_link_before(), [*days, first_day, first_day])
         if postgres and large:
             # The planner must know the visits just written before it joins them with themselves.
             cursor.execute("ANALYZE analytics_visit")

@@ -291,14 +291,20 @@ def visits_insert(*, ranked: bool, everyone: bool) -> str:
 
 
 def visits_link_before() -> str:
-    """The latest visit before %s of each member with a visit from %s to %s, at each place, learns its next
-    visit. Parameters: the first day, the range."""
+    """The visits of members who came back from %s to %s to a place they had visited before %s: the latest
+    such visit before the range, at each place, learns its next visit (the first of the range's visits there,
+    whose `previous_day`, written by `visits_insert`, names it). It starts from the range's visits, by day,
+    and finds each visit they link by the member's index, rather than going through every member's history.
+    Parameters: the range, then its first day twice."""
     return f"""
-        UPDATE analytics_visit SET next_day = (
-            SELECT MIN(n.day) FROM analytics_visit n WHERE {_same_place("n", "analytics_visit")}
-              AND n.day > analytics_visit.day)
-        WHERE day < %s AND next_day IS NULL
-          AND member_id IN (SELECT member_id FROM analytics_visit WHERE day BETWEEN %s AND %s)
+        UPDATE analytics_visit SET next_day = linked.next_day
+        FROM (
+            SELECT member_id, programme_id, place, previous_day, MIN(day) AS next_day FROM analytics_visit
+            WHERE day BETWEEN %s AND %s AND previous_day < %s
+            GROUP BY member_id, programme_id, place, previous_day
+        ) linked
+        WHERE {_same_place("analytics_visit", "linked")} AND analytics_visit.day = linked.previous_day
+          AND analytics_visit.day < %s AND analytics_visit.next_day IS NULL
     """
 
 

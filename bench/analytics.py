@@ -19,7 +19,9 @@ On the foundation's seeded database (a small one otherwise), in one process:
   made. A report passes when its slowest figure is under the target. All in one connection, as a web
   worker's: a statement run more than 5 times is prepared (the settings' server-side binding), and
   PostgreSQL may plan it for any parameters after 5 more, so the later figures are of prepared statements;
-- the other pages of PAGES (the admin's index, where the dashboard will be; one entry each), alike.
+- the other pages of PAGES, alike: the admin's index (the dashboard), and the merchant portal's 分析 as the
+  merchant of the store with the most purchases sees it (all its stores for the 12 months by month and for
+  the last whole month by day; that store for the 12 months).
 
 The machine may be busy with other work: read the figures against the reference measured in the same run.
 
@@ -57,17 +59,21 @@ SUMMARY_TABLES = (
 @dataclass(frozen=True)
 class Page:
     """A page timed beside the reports. `url` may name {programme} (the programme timed), {start} and {end}
-    (the 12 months), {month_start} and {month_end} (the last whole month); `login` is "superuser", or
-    "merchant" (a portal user of the merchant whose stores had the most purchases)."""
+    (the 12 months), {month_start} and {month_end} (the last whole month), {store} (the store with the most
+    purchases); `login` is "superuser", or "merchant" (a portal user of that store's merchant)."""
 
     name: str
     url: str
     login: str = "superuser"
 
 
-# Adding a page (the dashboard, the portal's analytics) is one entry here.
+# Adding a page is one entry here.
 PAGES = [
     Page("admin index", "/admin/"),
+    # The merchant portal's 分析: all the merchant's stores, a year by month and a month by day; one store.
+    Page("portal analytics", "/portal/analytics/?start={start}&end={end}&by=month", login="merchant"),
+    Page("portal analytics day", "/portal/analytics/?start={month_start}&end={month_end}&by=day", login="merchant"),
+    Page("portal store", "/portal/analytics/stores/{store}/?start={start}&end={end}&by=month", login="merchant"),
 ]
 
 
@@ -173,10 +179,11 @@ def report_url(name: str, fields: dict, **more) -> str:
     return f"/admin/analytics/{name}report/report/?{query_string(fields, **more)}"
 
 
-def page_url(page: Page, chosen: dict[str, dict]) -> str:
-    """The page's URL with the names it may use filled in from the filters timed."""
+def page_url(page: Page, chosen: dict[str, dict], store: int | None = None) -> str:
+    """The page's URL with the names it may use filled in from the filters timed and the store."""
     year, month = chosen["month"], chosen["day"]
     return page.url.format(
+        store=store,
         programme=year["programme"],
         start=year["start"].isoformat(),
         end=year["end"].isoformat(),
@@ -237,19 +244,12 @@ def refresh_summaries(found: dict) -> None:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
-def logins() -> dict:
-    """A test client for each kind of login PAGES names."""
-    from django.contrib.auth import get_user_model
+def busiest_store() -> int | None:
+    """The store with the most purchases: its merchant is the portal's login, and its page is timed."""
     from django.db.models import Count
-    from django.test import Client
 
     from points.models import Entry
-    from stores.models import MerchantUser, Store
 
-    users = get_user_model().objects
-    superuser, _created = users.update_or_create(username="bench", defaults={"is_staff": True, "is_superuser": True})
-    clients = {"superuser": Client()}
-    clients["superuser"].force_login(superuser)
     busiest = (
         Entry.objects.filter(kind=Entry.Kind.EARN, store__isnull=False)
         .values("store_id")
@@ -257,8 +257,22 @@ def logins() -> dict:
         .order_by("-n")
         .first()
     )
-    if busiest:
-        merchant = Store.objects.get(pk=busiest["store_id"]).merchant
+    return busiest["store_id"] if busiest else None
+
+
+def logins(store: int | None = None) -> dict:
+    """A test client for each kind of login PAGES names: the merchant's is of the store's merchant."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from stores.models import MerchantUser, Store
+
+    users = get_user_model().objects
+    superuser, _created = users.update_or_create(username="bench", defaults={"is_staff": True, "is_superuser": True})
+    clients = {"superuser": Client()}
+    clients["superuser"].force_login(superuser)
+    if store is not None:
+        merchant = Store.objects.get(pk=store).merchant
         user, _created = users.get_or_create(username="bench-merchant")
         MerchantUser.objects.update_or_create(user=user, defaults={"merchant": merchant})
         clients["merchant"] = Client()
@@ -266,7 +280,7 @@ def logins() -> dict:
     return clients
 
 
-def time_reports(found: dict, programme_id: int, clients: dict) -> None:
+def time_reports(found: dict, programme_id: int, clients: dict, store: int | None = None) -> None:
     from django.utils import timezone
 
     today = timezone.localdate()
@@ -295,7 +309,7 @@ def time_reports(found: dict, programme_id: int, clients: dict) -> None:
         if client is None:
             figure = {"ms": None, "queries": None, "error": f"no {page.login} login on this database"}
         else:
-            figure = timed(page_work(client, page_url(page, chosen)))
+            figure = timed(page_work(client, page_url(page, chosen, store)))
         figure["pass"] = figure["ms"] is not None and figure["ms"] < TARGET_MS
         found["pages"][page.name] = figure
 
@@ -350,7 +364,8 @@ def measure(*, refresh: bool = True) -> dict:
     # The programme with the most accounts: the street's own card, in the demo and the bench.
     busiest = Account.objects.values("programme_id").annotate(n=Count("*")).order_by("-n").first()
     programme = Programme.objects.get(pk=busiest["programme_id"])
-    clients = logins()
+    store = busiest_store()
+    clients = logins(store)
 
     class Rollback(Exception):
         pass
@@ -362,7 +377,7 @@ def measure(*, refresh: bool = True) -> dict:
                 demo_promotions(programme=programme)
                 analytics_refresh()
                 found["promotions"] = "the demo's promotions, added for the run and rolled back"
-            time_reports(found, programme.pk, clients)
+            time_reports(found, programme.pk, clients, store)
             raise Rollback
     except Rollback:
         pass

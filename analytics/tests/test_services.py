@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Sum
 from django_q.models import Schedule
 
-from analytics.models import Circulation, LotFlow, PointsFlow, Registration, SummaryState, Visit
+from analytics.models import Circulation, Dormancy, LotFlow, PointsFlow, Registration, SummaryState, Visit, VisitDay
 from analytics.tests.helpers import TODAY, buy, days_ago, member_card, noon, on, pay, refresh
 from analytics.verification import summary_problems
 from members.models import Member
@@ -85,6 +85,40 @@ def test_a_refresh_of_today_links_new_visits_to_the_summarised_ones(programme, s
     first, second = Visit.objects.filter(place="").order_by("day")
     assert (first.next_day, second.previous_day, second.gap_days) == (TODAY, days_ago(10), 10)
     assert summary_problems(deep=True)[0] == []
+
+
+def test_a_refresh_of_today_leaves_the_same_rows_as_a_full_rebuild(programme, store, other_store):
+    # given members with visits at both stores before today, summarised up to yesterday
+    cards = [member_card() for _ in range(4)]
+    buy(cards[0], store, days_ago(30))
+    buy(cards[0], other_store, days_ago(12))
+    buy(cards[1], other_store, days_ago(100))
+    buy(cards[1], other_store, days_ago(3))
+    buy(cards[2], store, days_ago(200))
+    buy(cards[3], store, days_ago(1))
+    refresh(days_ago(1))
+    # when they come back today (to the same store, the other one, or for the first time) and today is refreshed
+    buy(cards[0], store, TODAY)
+    buy(cards[1], store, TODAY)
+    buy(cards[1], other_store, TODAY, hour=18)
+    buy(cards[2], store, TODAY)
+    buy(member_card(), other_store, TODAY)
+    refresh()
+    linked_today = _summary_rows()
+    # then the summaries are those a rebuild from the first day makes
+    refresh(first_day=days_ago(200))
+    assert linked_today == _summary_rows()
+    # three came back: each anywhere, to the category (both stores are bakeries) and to a store they knew
+    assert Visit.objects.filter(day__lt=TODAY, next_day=TODAY).count() == 3 * 3
+    assert summary_problems(deep=True)[0] == []
+
+
+def _summary_rows() -> dict:
+    def rows(model, exclude=("id",)):
+        names = [field.attname for field in model._meta.concrete_fields if field.attname not in exclude]
+        return sorted(model.objects.values_list(*names), key=repr)
+
+    return {model.__name__: rows(model) for model in (Visit, VisitDay, Dormancy)}
 
 
 def test_the_state_says_which_days_are_final(programme, store):
