@@ -258,10 +258,34 @@ def _cancel_or_reverse(redemptions, *, at: datetime.datetime) -> int:
     return changed
 
 
-def offers_after_void(*, original_entry: Entry, at: datetime.datetime | None = None) -> int:
-    """A voided till purchase: its benefits not yet paid are cancelled (pay nothing), paid ones reversed."""
+def offers_after_void(
+    *, original_entry: Entry, at: datetime.datetime | None = None, refund_amount_yen: int | None = None
+) -> int:
+    """A voided till purchase: its benefits not yet paid are cancelled (pay nothing), paid ones reversed. A
+    partial refund (refund_amount_yen) keeps a waiting benefit whose purchase still meets the offer's minimum
+    with what remains, recomputed on that amount (the difference given back to the budget)."""
     redemptions = Redemption.objects.filter(source=f"till:{original_entry.pk}")
+    if refund_amount_yen is not None:
+        redemptions = redemptions.exclude(pk__in=_reduce_waiting(redemptions, refund_amount_yen))
     return _cancel_or_reverse(redemptions, at=at or timezone.now())
+
+
+def _reduce_waiting(redemptions, refund_amount_yen: int) -> list[int]:
+    """The waiting benefits that still qualify on what remains of their purchase after a partial refund,
+    reduced to it; their ids."""
+    kept = []
+    for redemption in redemptions.filter(status=Redemption.Status.PENDING).select_for_update().select_related("offer"):
+        remaining = redemption.amount_yen - refund_amount_yen
+        offer = redemption.offer
+        benefit = offer.benefit_for(remaining) if remaining >= max(offer.min_purchase_yen, 1) else 0
+        if benefit <= 0:
+            continue
+        benefit = min(benefit, redemption.benefit)
+        Offer.objects.filter(pk=offer.pk).update(budget_used=F("budget_used") - (redemption.benefit - benefit))
+        redemption.amount_yen, redemption.benefit = remaining, benefit
+        redemption.save(update_fields=["amount_yen", "benefit"])
+        kept.append(redemption.pk)
+    return kept
 
 
 # --- settlement ---------------------------------------------------------------------------------------

@@ -145,6 +145,28 @@ def test_a_voided_purchase_pays_nothing(programme, store):
     assert Activation.objects.get().uses == 0
 
 
+def test_a_partial_refund_keeps_a_benefit_the_rest_of_the_purchase_still_earns(programme, store):
+    # given a 2 % back offer (at least 3,000 yen) on a waiting 10,000 yen purchase
+    member = _member(programme)
+    card = make_card(member=member)
+    offer = make_offer(programme=programme, store=store, benefit_fixed=0, benefit_rate_bp=200, per_member_limit=5)
+    offer_activate(member=member, offer=offer)
+    receipt = till_buy(card, store, amount_yen=10_000)
+    assert Offer.objects.get(pk=offer.pk).budget_used == 200
+    terminal, original = till_terminal_of(store), receipt.posting.entries[0]
+    # when 4,000 yen of it is refunded, the benefit is recomputed on the 6,000 yen left
+    till_void(terminal=terminal, original=original, idempotency_key="refund-1", refund_amount_yen=4_000)
+    redemption = Redemption.objects.get()
+    assert (redemption.status, redemption.amount_yen, redemption.benefit) == (Redemption.Status.PENDING, 6_000, 120)
+    assert Offer.objects.get(pk=offer.pk).budget_used == 120
+    # and when a further refund leaves less than the minimum, nothing is paid
+    till_void(terminal=terminal, original=original, idempotency_key="refund-2", refund_amount_yen=4_000)
+    redemption.refresh_from_db()
+    assert redemption.status == Redemption.Status.CANCELLED
+    assert Offer.objects.get(pk=offer.pk).budget_used == 0
+    assert Activation.objects.get().uses == 0
+
+
 def test_the_budget_stops_qualifying_when_used_up(programme, store):
     offer = make_offer(programme=programme, store=store, budget=1_000)
     members = [_member(programme) for _ in range(3)]
