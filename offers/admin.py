@@ -1,5 +1,6 @@
 """Card-linked offers in the back office: the secretariat creates offers for merchants, publishes and stops
-them, and reads activations, card transactions and redemptions (history, read-only)."""
+them, and reads activations, card transactions and redemptions with what returns took back (history,
+read-only)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from common.privacy import masked
 from common.scoping import register_programme_paths
 from offers import selectors
 from offers.forms import OfferForm
-from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption
+from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption, Reversal
 from offers.services import offer_publish, offer_save, offer_stop
 
 register_programme_paths(
@@ -67,11 +68,27 @@ class ActivationAdmin(ReadOnlyAdmin):
     list_select_related = ["offer", "member"]
 
 
+class ReversalInline(admin.TabularInline):
+    """What returns after payment took back of the benefit (history, read-only)."""
+
+    model = Reversal
+    fields = readonly_fields = ["recorded_at", "benefit", "whole", "fee_yen", "points_entry"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Redemption)
 class RedemptionAdmin(ReadOnlyAdmin):
     list_display = ["offer", "store", "amount_yen", "benefit", "fee_yen", "occurred_at", "due_on", "status"]
     list_filter = ["status"]
     list_select_related = ["offer", "store"]
+    inlines = [ReversalInline]
 
 
 @admin.register(CardTransaction)

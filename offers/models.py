@@ -5,7 +5,8 @@ till or in a card issuer's file, and paid after a waiting period.
 An offer's budget and a member's uses are counters moved by conditional UPDATEs (`used + x <= budget`), so
 concurrent purchases never pass them. A `Redemption` is one qualifying purchase with its benefit: pending
 until its due date, then paid (points through the ledger, funded by the merchant; or yen, a payout line the
-monthly close bills), or cancelled (the purchase voided before) or reversed (returned after).
+monthly close bills), or cancelled (the purchase voided before) or reversed (returned after). A return after
+payment takes back what the rest of the purchase no longer earns: a `Reversal`, whole or in part.
 """
 
 from django.conf import settings
@@ -198,7 +199,7 @@ class Redemption(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, db_index=True)
     reversed_at = models.DateTimeField(_("reversed at"), null=True, blank=True, db_index=True)
-    # The points paid (a bonus entry funded by the merchant), or, reversed, the void taking them back.
+    # The points paid (a bonus entry funded by the merchant); what a return takes back is in its reversals.
     payout_entry = models.ForeignKey(Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
@@ -211,6 +212,30 @@ class Redemption(models.Model):
 
     def __str__(self) -> str:
         return f"{self.offer} {self.benefit:,d}"
+
+
+class Reversal(models.Model):
+    """A paid benefit taken back, whole or in part, by a return after payment (a void or partial refund at
+    the till, a return line in the card file): what the return left of the purchase no longer earns it. The
+    close nets it in the period it was recorded; points are taken back by a void of the bonus paid."""
+
+    redemption = models.ForeignKey(
+        Redemption, on_delete=models.PROTECT, related_name="reversals", verbose_name=_("redemption")
+    )
+    benefit = models.BigIntegerField(_("benefit taken back (yen or points)"))
+    # The whole benefit: the redemption no longer counts, and its fee is given back to the merchant.
+    whole = models.BooleanField(_("whole"), default=False)
+    fee_yen = models.BigIntegerField(_("fee given back (yen, before tax)"), default=0)
+    recorded_at = models.DateTimeField(_("recorded at"), db_index=True)
+    points_entry = models.ForeignKey(Entry, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("offer benefit taken back")
+        verbose_name_plural = _("offer benefits taken back")
+        constraints = [models.CheckConstraint(condition=Q(benefit__gt=0), name="reversal_benefit_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.redemption} −{self.benefit:,d}"
 
 
 class OfferPolicy(models.Model):

@@ -6,12 +6,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
 from members.models import Consent, Member
 from members.selectors import members_consenting
-from offers.models import Activation, Offer, Redemption
+from offers.models import Activation, Offer, Redemption, Reversal
 from points.models import Account, Entry
 from ranks.models import MemberRank
 
@@ -125,6 +125,8 @@ def offer_report(*, offer: Offer) -> OfferReport:
     counted = offer.redemptions.filter(status__in=[Redemption.Status.PENDING, Redemption.Status.PAID])
     totals = counted.aggregate(purchases=Count("pk"), buyers=Count("member", distinct=True), sales=Sum("amount_yen"))
     paid = counted.filter(status=Redemption.Status.PAID).aggregate(benefit=Sum("benefit"), fees=Sum("fee_yen"))
+    # What returns took back of benefits still paid in part.
+    taken_back = Reversal.objects.filter(redemption__in=counted).aggregate(benefit=Sum("benefit"))
     pending = counted.filter(status=Redemption.Status.PENDING).aggregate(benefit=Sum("benefit"))
     return OfferReport(
         offer=offer,
@@ -133,7 +135,7 @@ def offer_report(*, offer: Offer) -> OfferReport:
         purchases=totals["purchases"] or 0,
         buyers=totals["buyers"] or 0,
         sales_yen=totals["sales"] or 0,
-        benefit_paid=paid["benefit"] or 0,
+        benefit_paid=(paid["benefit"] or 0) - (taken_back["benefit"] or 0),
         benefit_pending=pending["benefit"] or 0,
         fees_yen=paid["fees"] or 0,
     )
@@ -151,19 +153,30 @@ class StoreOfferFigures:
 
 def period_offer_figures(*, programme, starts_at, ends_at) -> dict[int, StoreOfferFigures]:
     """Per store, the offers' yen paid back (store-funded offers) and fees (every offer) recorded in
-    [starts_at, ends_at). Points paid are bonus entries funded by the store, which the close already bills
-    from the ledger; only their fees are here."""
+    [starts_at, ends_at): benefits paid, less those taken back by returns (a whole one gives its fee back).
+    Points paid and taken back are bonus entries and their voids, funded by the store, which the close
+    already bills from the ledger; only their fees are here."""
     found: dict[int, StoreOfferFigures] = {}
-    base = Redemption.objects.filter(offer__programme=programme)
-    for sign, field in ((1, "paid_at"), (-1, "reversed_at")):
-        rows = (
-            base.filter(**{f"{field}__gte": starts_at, f"{field}__lt": ends_at})
-            .values("store_id", "offer__benefit", "offer__funder")
-            .annotate(count=Count("pk"), benefit=Sum("benefit"), fees=Sum("fee_yen"))
+    paid = (
+        Redemption.objects.filter(offer__programme=programme, paid_at__gte=starts_at, paid_at__lt=ends_at)
+        .values(shop=F("store_id"), kind=F("offer__benefit"), paid_by=F("offer__funder"))
+        .annotate(count=Count("pk"), benefit=Sum("benefit"), fees=Sum("fee_yen"))
+    )
+    taken_back = (
+        Reversal.objects.filter(
+            redemption__offer__programme=programme, recorded_at__gte=starts_at, recorded_at__lt=ends_at
         )
+        .values(
+            shop=F("redemption__store_id"),
+            kind=F("redemption__offer__benefit"),
+            paid_by=F("redemption__offer__funder"),
+        )
+        .annotate(count=Count("pk", filter=Q(whole=True)), benefit=Sum("benefit"), fees=Sum("fee_yen"))
+    )
+    for sign, rows in ((1, paid), (-1, taken_back)):
         for row in rows:
-            figures = found.setdefault(row["store_id"], StoreOfferFigures())
-            if row["offer__benefit"] == Offer.Benefit.YEN and row["offer__funder"] == "store":
+            figures = found.setdefault(row["shop"], StoreOfferFigures())
+            if row["kind"] == Offer.Benefit.YEN and row["paid_by"] == "store":
                 figures.cashback_yen += sign * row["benefit"]
             figures.redemptions += sign * row["count"]
             figures.fees_yen += sign * row["fees"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,9 +21,9 @@ from audit.services import audit_record
 from common.snapshots import RunningRows
 from members.models import Member
 from offers import selectors
-from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption
+from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption, Reversal
 from points.models import Entry, Funder, Programme
-from points.services import Posting, points_grant
+from points.services import Posting, points_grant, points_take_back
 from stores.models import Store
 
 
@@ -239,53 +239,77 @@ def offers_after_earn(
     return found
 
 
-def _cancel_or_reverse(redemptions, *, at: datetime.datetime) -> int:
-    """Cancel what is still waiting (its use and budget given back); a paid yen benefit is reversed (the
-    close takes it back from the store's bill). Rows locked in primary-key order."""
+def offers_after_void(*, original_entry: Entry, refund_amount_yen: int | None = None) -> int:
+    """A voided or partly refunded till purchase (its void entries already written): each benefit it
+    qualified for is set to what the rest of the purchase earns (see `_after_return`). Read from the ledger,
+    so a retried void changes nothing more."""
+    remaining = 0
+    if refund_amount_yen is not None and original_entry.amount_yen:
+        refunded = Entry.objects.filter(reverses=original_entry).aggregate(yen=Sum("amount_yen"))["yen"] or 0
+        remaining = max(original_entry.amount_yen - refunded, 0)
+    return _after_return(Redemption.objects.filter(source=f"till:{original_entry.pk}"), remaining_yen=remaining)
+
+
+def _after_return(redemptions, *, remaining_yen: int) -> int:
+    """A return left `remaining_yen` of the purchase: each benefit becomes what that amount earns under its
+    offer (nothing below the minimum), never more than it was. Still waiting, it is reduced, or cancelled
+    with its use given back; paid, the difference is taken back (`_take_back`). Either way the difference
+    goes back to the budget. Rows locked in primary-key order; returns how many changed."""
     changed = 0
-    for redemption in redemptions.select_for_update().order_by("pk"):
+    for redemption in redemptions.select_for_update().select_related("offer").order_by("pk"):
+        offer = redemption.offer
+        earns = offer.benefit_for(remaining_yen) if remaining_yen >= max(offer.min_purchase_yen, 1) else 0
         if redemption.status == Redemption.Status.PENDING:
-            redemption.status = Redemption.Status.CANCELLED
-            redemption.save(update_fields=["status"])
-            Activation.objects.filter(pk=redemption.activation_id).update(uses=F("uses") - 1)
-            Offer.objects.filter(pk=redemption.offer_id).update(budget_used=F("budget_used") - redemption.benefit)
+            earns = min(earns, redemption.benefit)
+            if earns == 0:
+                redemption.status = Redemption.Status.CANCELLED
+                Activation.objects.filter(pk=redemption.activation_id).update(uses=F("uses") - 1)
+            elif (earns, remaining_yen) == (redemption.benefit, redemption.amount_yen):
+                continue
+            Offer.objects.filter(pk=offer.pk).update(budget_used=F("budget_used") - (redemption.benefit - earns))
+            redemption.amount_yen, redemption.benefit = remaining_yen, earns or redemption.benefit
+            redemption.save(update_fields=["status", "amount_yen", "benefit"])
             changed += 1
         elif redemption.status == Redemption.Status.PAID:
-            redemption.status = Redemption.Status.REVERSED
-            redemption.reversed_at = at
-            redemption.save(update_fields=["status", "reversed_at"])
-            changed += 1
+            changed += _take_back(redemption, earns=earns, remaining_yen=remaining_yen)
     return changed
 
 
-def offers_after_void(
-    *, original_entry: Entry, at: datetime.datetime | None = None, refund_amount_yen: int | None = None
-) -> int:
-    """A voided till purchase: its benefits not yet paid are cancelled (pay nothing), paid ones reversed. A
-    partial refund (refund_amount_yen) keeps a waiting benefit whose purchase still meets the offer's minimum
-    with what remains, recomputed on that amount (the difference given back to the budget)."""
-    redemptions = Redemption.objects.filter(source=f"till:{original_entry.pk}")
-    if refund_amount_yen is not None:
-        redemptions = redemptions.exclude(pk__in=_reduce_waiting(redemptions, refund_amount_yen))
-    return _cancel_or_reverse(redemptions, at=at or timezone.now())
-
-
-def _reduce_waiting(redemptions, refund_amount_yen: int) -> list[int]:
-    """The waiting benefits that still qualify on what remains of their purchase after a partial refund,
-    reduced to it; their ids."""
-    kept = []
-    for redemption in redemptions.filter(status=Redemption.Status.PENDING).select_for_update().select_related("offer"):
-        remaining = redemption.amount_yen - refund_amount_yen
-        offer = redemption.offer
-        benefit = offer.benefit_for(remaining) if remaining >= max(offer.min_purchase_yen, 1) else 0
-        if benefit <= 0:
-            continue
-        benefit = min(benefit, redemption.benefit)
-        Offer.objects.filter(pk=offer.pk).update(budget_used=F("budget_used") - (redemption.benefit - benefit))
-        redemption.amount_yen, redemption.benefit = remaining, benefit
-        redemption.save(update_fields=["amount_yen", "benefit"])
-        kept.append(redemption.pk)
-    return kept
+def _take_back(redemption: Redemption, *, earns: int, remaining_yen: int) -> int:
+    """A paid benefit of which the rest of its purchase now earns only `earns`: the difference taken back (a
+    Reversal; points by a void of the bonus paid, into debt if they were spent), the whole of it also
+    reverses the redemption, gives the fee back to the merchant and the use back to the member."""
+    offer = redemption.offer
+    taken = redemption.reversals.aggregate(benefit=Sum("benefit"))["benefit"] or 0
+    back = redemption.benefit - taken - min(earns, redemption.benefit - taken)
+    if back <= 0:
+        return 0
+    whole = earns == 0
+    now = timezone.now()
+    entry = None
+    if redemption.payout_entry_id is not None:
+        posting = points_take_back(
+            entry=redemption.payout_entry,
+            points=back,
+            idempotency_key=f"offer-redemption:{redemption.pk}/back:{redemption.reversals.count() + 1}",
+            reason=f"オファー取消: {offer.title}"[:300],
+        )
+        entry = posting.entries[0]
+    Reversal.objects.create(
+        redemption=redemption,
+        benefit=back,
+        whole=whole,
+        fee_yen=redemption.fee_yen if whole else 0,
+        recorded_at=now,
+        points_entry=entry,
+    )
+    Offer.objects.filter(pk=offer.pk).update(budget_used=F("budget_used") - back)
+    redemption.amount_yen = remaining_yen
+    if whole:
+        Activation.objects.filter(pk=redemption.activation_id).update(uses=F("uses") - 1)
+        redemption.status, redemption.reversed_at = Redemption.Status.REVERSED, now
+    redemption.save(update_fields=["status", "amount_yen", "reversed_at"])
+    return 1
 
 
 # --- settlement ---------------------------------------------------------------------------------------
@@ -373,7 +397,11 @@ def card_transaction_import(*, line: CardLine, file_name: str = "") -> tuple[Car
         except IntegrityError:
             return None, "duplicate"
         if original is not None:
-            _cancel_or_reverse(Redemption.objects.filter(source=f"card:{original.transaction_id}"), at=timezone.now())
+            returned = -(original.returns.aggregate(yen=Sum("amount_yen"))["yen"] or 0)
+            _after_return(
+                Redemption.objects.filter(source=f"card:{original.transaction_id}"),
+                remaining_yen=max(original.amount_yen - returned, 0),
+            )
             return card_transaction, "returned"
         linked = PaymentCard.objects.filter(token=line.token).first()
         if linked is None:

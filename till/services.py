@@ -459,7 +459,7 @@ def till_void(
             )
             rally += rallies_after_void(original_entry=each)
             withdrawn += coupons_after_void(original_entry=each)
-            offers_after_void(original_entry=each, at=occurred_at, refund_amount_yen=refund_amount_yen)
+            offers_after_void(original_entry=each, refund_amount_yen=refund_amount_yen)
             lines.append(_line(_programme_of(posting, participations), posting))
         return Receipt(lines, original.card, rally=rally, withdrawn=withdrawn)
 

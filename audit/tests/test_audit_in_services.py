@@ -362,6 +362,8 @@ def _donation_paid(w):
     _donations_close(w)()
     settlement = DonationSettlement.objects.get()
     return lambda: settlement_mark_paid(settlement=settlement, on=datetime.date(2026, 6, 10), staff=w.staff)
+
+
 def _qr_event_save(w):
     from qrpoints.models import QrEvent
     from qrpoints.services import qr_event_save

@@ -201,4 +201,3 @@ def test_the_portals_dashboard_reads_the_replica(lag, client, store):
     assert response.status_code == 200
     assert store.name in response.content.decode()
     assert on_replica.captured_queries
-

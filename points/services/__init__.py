@@ -43,6 +43,7 @@ from points.services.purchases import (
     points_post_earn,
     points_post_spend,
     points_spend,
+    points_take_back,
     points_void,
 )
 from points.services.secretariat import (
@@ -88,6 +89,7 @@ __all__ = [
     "points_grant",
     "points_expire_lapsed",
     "points_spend",
+    "points_take_back",
     "points_void",
     "points_post_sale",
     "points_sell_at_desk",

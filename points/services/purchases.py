@@ -10,7 +10,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from members.models import Card
+from members.models import Card, Member
 from points import errors, sql
 from points.models import Account, Entry, Funder, Lot, Programme, PurchaseCategory
 from points.services.ledger import (
@@ -270,6 +270,44 @@ def points_grant(
     credit_issued(account, entry, points, store=store, earned_at=ctx.occurred_at)
     save_account(account)
     return Posting(account=account, entries=[entry])
+
+
+def points_take_back(*, entry: Entry, points: int, idempotency_key: str, reason: str = "", occurred_at=None) -> Posting:
+    """Take back part or all of a bonus given on its own (points_grant), in the caller's transaction: a void
+    entry reversing it, taken from what is left of the bonus's lot first, then the account's others, the
+    rest held as debt when they were spent (as a void of a purchase does). The store the bonus named is
+    credited back by the close, as for any void of a store-funded bonus. Never more than what is still
+    unreversed of it; a second call with the key changes nothing."""
+    check_whole(points, low=1, high=MAX_POINTS, message=_("Points to take back must be a positive whole number."))
+    if entry.kind != Entry.Kind.BONUS or entry.card_id is not None:
+        raise errors.InvalidOperation(_("Only a bonus given on its own can be taken back."))
+
+    def post() -> Posting:
+        with transaction.atomic():
+            account = lock_accounts([entry.account_id])[entry.account_id]
+            # A merge since moved the member's points to another member: take them back there.
+            account = holding_account(account, member_id=_surviving_member(account.member_id))
+            already = -(Entry.objects.filter(reverses=entry).aggregate(p=Sum("points"))["p"] or 0)
+            if points > entry.points - already:
+                raise errors.InvalidAmount(_("More points than remain of the bonus."))
+            ctx = context(occurred_at=occurred_at, store=entry.store, reason=reason[:300])
+            void = ctx.entry(account=account, kind=Entry.Kind.VOID, points=-points, reverses=entry, key=idempotency_key)
+            debit(account, void, points, allow_debt=True, first=_lots_of(entry, account))
+            save_account(account)
+            return Posting(account=account, entries=[void])
+
+    return idempotent(idempotency_key, post)
+
+
+def _surviving_member(member_id: int) -> int:
+    """The member who holds a member's points now: themselves, or whom they were merged into (followed)."""
+    seen = {member_id}
+    while (merged := Member.objects.filter(pk=member_id).values_list("merged_into", flat=True).first()) is not None:
+        if merged in seen:
+            break
+        seen.add(merged)
+        member_id = merged
+    return member_id
 
 
 def points_spend(
