@@ -3,8 +3,9 @@ till, from a card issuer's file), their cancellation, payment after the waiting 
 
 The budget and each member's uses are counters raised by a conditional UPDATE inside the purchase's
 transaction (`budget_used + benefit <= budget`, `uses < per_member_limit`): the first that fails leaves the
-row as it was, so concurrent purchases never pass either, on any database. Locks: the activation row, then
-the offer row, always in that order.
+row as it was, so concurrent purchases never pass either, on any database. Locks, always in this order: the
+member's card and account (the till's; a points benefit's account when paying or taking back), the
+redemptions, the activation row, the offer row.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from members.models import Member
 from offers import selectors
 from offers.models import Activation, CardTransaction, Offer, OfferPolicy, PaymentCard, Redemption, Reversal
 from points.models import Entry, Funder, Programme
-from points.services import Posting, points_grant, points_take_back
+from points.services import Posting, points_account_lock, points_grant, points_take_back
 from stores.models import Store
 
 
@@ -275,6 +276,15 @@ def _after_return(redemptions, *, remaining_yen: int) -> int:
     return changed
 
 
+def _lock_accounts_paid_into(redemptions) -> None:
+    """Lock the accounts that points benefits are paid into before their redemptions, the till's order (card,
+    account, then the offers' rows): paying, a void at the till and a card file's return of the same purchase
+    then wait for each other in line, never in a circle."""
+    owners = redemptions.filter(offer__benefit=Offer.Benefit.POINTS).values_list("member_id", "offer__programme_id")
+    for member_id, programme_id in sorted(set(owners)):
+        points_account_lock(member_id=member_id, programme=Programme(pk=programme_id))
+
+
 def _take_back(redemption: Redemption, *, earns: int, remaining_yen: int) -> int:
     """A paid benefit of which the rest of its purchase now earns only `earns`: the difference taken back (a
     Reversal; points by a void of the bonus paid, into debt if they were spent), the whole of it also
@@ -324,6 +334,7 @@ def offers_settle_due(*, today: datetime.date | None = None) -> int:
     due = Redemption.objects.filter(status=Redemption.Status.PENDING, due_on__lte=today).values_list("pk", flat=True)
     for pk in list(due.order_by("pk")):
         with transaction.atomic():
+            _lock_accounts_paid_into(Redemption.objects.filter(pk=pk))
             redemption = (
                 Redemption.objects.select_for_update()
                 .select_related("offer__programme", "store")
@@ -398,10 +409,9 @@ def card_transaction_import(*, line: CardLine, file_name: str = "") -> tuple[Car
             return None, "duplicate"
         if original is not None:
             returned = -(original.returns.aggregate(yen=Sum("amount_yen"))["yen"] or 0)
-            _after_return(
-                Redemption.objects.filter(source=f"card:{original.transaction_id}"),
-                remaining_yen=max(original.amount_yen - returned, 0),
-            )
+            redemptions = Redemption.objects.filter(source=f"card:{original.transaction_id}")
+            _lock_accounts_paid_into(redemptions)
+            _after_return(redemptions, remaining_yen=max(original.amount_yen - returned, 0))
             return card_transaction, "returned"
         linked = PaymentCard.objects.filter(token=line.token).first()
         if linked is None:

@@ -153,7 +153,7 @@ def test_a_partial_card_return_after_payment_takes_back_the_difference(programme
 
 
 def test_the_close_gives_back_to_the_store_what_was_taken_back(programme, store):
-    # given a yen offer and a points offer paid in one period, then both purchases voided in the next
+    # given a yen offer and a points offer whose benefits were paid in the previous period
     billing = BillingSettingsFactory(programme=programme, issue_price_bp=10_000)
     cash = make_offer(programme=programme, store=store, waiting_days=0, fee_per_redemption_yen=100)
     points = _points_offer(programme, store, fee_per_redemption_yen=100)
@@ -163,28 +163,19 @@ def test_the_close_gives_back_to_the_store_what_was_taken_back(programme, store)
     receipt = till_buy(make_card(member=member), store, amount_yen=3_000)
     offers_settle_due(today=timezone.localdate())
     year, month = this_period(billing)
-    period_close(programme=programme, year=year, month=month, now=after_period(billing, year, month))
-    first = {line.kind: line.amount_yen for line in Statement.objects.get(store=store).lines.all()}
-    assert (first[Kind.OFFER_CASHBACK], first[Kind.OFFER_FEE], first[Kind.BONUS_STORE]) == (500, 200, 300)
+    Redemption.objects.update(paid_at=timezone.now() - datetime.timedelta(days=62))
 
-    # when the purchase is voided after the close
-    later = after_period(billing, year, month) + datetime.timedelta(hours=1)
+    # when the purchase is voided in this one
     till_void(terminal=till_terminal_of(store), original=receipt.posting.entries[0], idempotency_key="v")
-    Reversal.objects.update(recorded_at=later)
-    Entry.objects.filter(kind=Entry.Kind.VOID).update(recorded_at=later)
 
-    # then the next period's statement takes the cash-back, the fees and the bonus points back
-    next_year, next_month = (year + 1, 1) if month == 12 else (year, month + 1)
-    result = period_close(
-        programme=programme, year=next_year, month=next_month, now=after_period(billing, next_year, next_month)
-    )
+    # then this period's statement takes the cash-back and the fees back, and credits the points' void
+    result = period_close(programme=programme, year=year, month=month, now=after_period(billing, year, month))
     assert result.tie_out["ties_out"] is True, result.tie_out
-    statement = Statement.objects.get(store=store, period__month=next_month)
-    second = {line.kind: line.amount_yen for line in statement.lines.all()}
-    assert second[Kind.OFFER_CASHBACK] == -500
-    assert second[Kind.OFFER_FEE] == -200
+    lines = {line.kind: line.amount_yen for line in Statement.objects.get(store=store).lines.all()}
+    assert (lines[Kind.OFFER_CASHBACK], lines[Kind.OFFER_FEE]) == (-500, -200)
     # the store funded the purchase's points and the benefit's: the void of both is credited to it
-    assert second[Kind.VOID_ISSUED] == -(receipt.posting.entries[0].points + 300)
+    assert lines[Kind.BONUS_STORE] == 300
+    assert lines[Kind.VOID_ISSUED] == -(receipt.posting.entries[0].points + 300)
 
 
 def test_take_back_refuses_more_than_remains_and_a_purchase(programme, store):
