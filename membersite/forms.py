@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members import validation
 from members.models import Card
+from offers.services import PaymentCardError, payment_card_token_checked
 
 
 class EmailForm(forms.Form):
@@ -79,3 +80,24 @@ class DonationForm(forms.Form):
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organisation"].choices = [(o.pk, f"{o.name}（{o.programme.name}）") for o in organisations]
+
+
+class PaymentCardForm(forms.Form):
+    token = forms.CharField(
+        label=_("card token"),
+        max_length=100,
+        help_text=_(
+            "The token your card issuer shows for the card (8 to 64 letters and digits), never the card number."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_token(self):
+        try:
+            return payment_card_token_checked(self.cleaned_data["token"])
+        except PaymentCardError as exc:
+            if exc.code == "card_number" and hasattr(self.data, "copy"):
+                # Not shown back on the page either.
+                self.data = self.data.copy()
+                self.data["token"] = ""
+            raise ValidationError(str(exc)) from None

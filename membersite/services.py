@@ -38,8 +38,8 @@ from members.models import Card, Consent, Member
 from members.selectors import card_number_indexes
 from members.services.consents import consent_record, policy_in_force
 from membersite.models import ApiSession, MemberLogin
-from offers.selectors import MemberOffer, offers_of_member
-from offers.services import OfferError, offer_activate
+from offers.selectors import MemberOffer, MemberPaymentCard, offers_of_member, payment_cards_of_member
+from offers.services import OfferError, PaymentCardError, offer_activate, payment_card_link, payment_card_unlink
 from points import errors
 from points.models import Account
 from qrpoints.services import qr_scan
@@ -433,3 +433,61 @@ def member_offer_activate(*, member: Member, offer_id: int) -> MemberOffer:
     except OfferError as exc:
         raise MemberSiteError(str(exc), code="offer_refused") from exc
     return MemberOffer(found.offer, True, activation.uses)
+
+
+# --- payment cards linked for card-linked offers -------------------------------------------------------------
+
+
+def member_payment_cards(*, member: Member) -> list[MemberPaymentCard]:
+    """The member's linked payment cards, each shown by its token's last four characters."""
+    return payment_cards_of_member(member=member)
+
+
+def member_payment_card_link(*, member: Member, token: str) -> MemberPaymentCard:
+    """Link a payment card's token from the card issuer (offers.services.payment_card_link: a card number is
+    refused and never stored); linking the same token again answers the link the member has."""
+    card = _payment_card_audited(
+        member,
+        gettext_noop("payment card linked on the member site"),
+        lambda: payment_card_link(member=member, token=token),
+    )
+    return MemberPaymentCard(id=card.pk, last4=card.token[-4:], created_at=card.created_at)
+
+
+def member_payment_card_unlink(*, member: Member, payment_card_id: int) -> None:
+    """Remove one of the member's own linked cards; another member's is unknown (not_found)."""
+    _payment_card_audited(
+        member,
+        gettext_noop("payment card removed on the member site"),
+        lambda: payment_card_unlink(member=member, card_id=payment_card_id),
+        card_id=payment_card_id,
+    )
+
+
+def _payment_card_audited(member: Member, summary: str, change, *, card_id: int | None = None):
+    """The change of a linked card and its audit event (the card's id and last four characters, never the
+    token), in one transaction; a refusal as the member site's."""
+    with transaction.atomic():
+        try:
+            card = change()
+        except PaymentCardError as exc:
+            raise _payment_card_refusal(exc) from None
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.ACTION,
+            obj=member,
+            summary=summary,
+            detail={"payment_card": card_id or card.pk, "last4": card.token[-4:]},
+        )
+    return card
+
+
+def _payment_card_refusal(exc: PaymentCardError) -> MemberSiteError:
+    """The offers app's refusal with the member API's code for it."""
+    if exc.code == "not_found":
+        return MemberSiteError(_("Not found."), code="not_found")
+    if exc.code == "card_token_taken":
+        return MemberSiteError(str(exc), code="card_token_taken")
+    if exc.code == "payment_cards_full":
+        return MemberSiteError(str(exc), code="payment_cards_full")
+    return MemberSiteError(str(exc), code="card_token_invalid")

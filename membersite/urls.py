@@ -25,5 +25,7 @@ urlpatterns = [
     path("donations/record.pdf", views.donation_record, name="donation_record"),
     path("qr/<str:token>/", views.qr, name="qr"),
     path("offers/", views.offers, name="offers"),
+    path("payment-cards/", views.payment_cards, name="payment_cards"),
+    path("payment-cards/<int:payment_card_id>/delete/", views.payment_card_delete, name="payment_card_delete"),
     path("withdraw/", views.withdraw, name="withdraw"),
 ]

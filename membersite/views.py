@@ -30,6 +30,7 @@ from membersite.forms import (
     DonationForm,
     EmailForm,
     NewCardForm,
+    PaymentCardForm,
     ProfileForm,
     RegistrationForm,
     WithdrawForm,
@@ -364,3 +365,35 @@ def offers(request):
             messages.success(request, _("Activated: %(title)s") % {"title": activated.offer.title})
         return redirect("my:offers")
     return _render(request, "offers.html", {"offers": services.member_offers(member=request.member)})
+
+
+@member_required
+def payment_cards(request):
+    """The payment cards the member linked for card-linked offers (each by its token's last four characters),
+    and a form to link another by the token from the card issuer."""
+    form = PaymentCardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            card = services.member_payment_card_link(member=request.member, token=form.cleaned_data["token"])
+        except MemberSiteError as exc:
+            form.add_error("token", str(exc))
+        else:
+            messages.success(request, _("The card %(card)s is linked.") % {"card": card.masked})
+            return redirect("my:payment_cards")
+    cards = services.member_payment_cards(member=request.member)
+    return _render(request, "payment_cards.html", {"cards": cards, "form": form})
+
+
+@member_required
+def payment_card_delete(request, payment_card_id: int):
+    """Remove a linked card (a POST); another member's card is 404, whatever the method."""
+    card = next((c for c in services.member_payment_cards(member=request.member) if c.id == payment_card_id), None)
+    if card is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            services.member_payment_card_unlink(member=request.member, payment_card_id=card.id)
+        except MemberSiteError as exc:
+            raise Http404 from exc
+        messages.success(request, _("The card %(card)s is no longer linked.") % {"card": card.masked})
+    return redirect("my:payment_cards")

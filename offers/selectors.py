@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from members.models import Consent, Member
 from members.selectors import members_consenting
-from offers.models import Activation, Offer, Redemption, Reversal
+from offers.models import Activation, Offer, PaymentCard, Redemption, Reversal
 from points.models import Account, Entry
 from ranks.models import MemberRank
 
@@ -196,3 +196,26 @@ def portal_creation_programmes(*, merchant):
 
     allowed = OfferPolicy.objects.filter(portal_creation=True).values("programme_id")
     return Programme.objects.filter(pk__in=allowed, stores__merchant=merchant).distinct().order_by("pk")
+
+
+@dataclass
+class MemberPaymentCard:
+    """A linked card as the member sees it: never the whole token, only its last four characters."""
+
+    id: int
+    last4: str
+    created_at: datetime.datetime
+
+    @property
+    def masked(self) -> str:
+        return f"…{self.last4}"
+
+
+def payment_cards_of_member(*, member: Member) -> list[MemberPaymentCard]:
+    """The member's linked payment cards, oldest first, each shown by its token's last four characters."""
+    return [
+        MemberPaymentCard(id=pk, last4=token[-4:], created_at=created_at)
+        for pk, token, created_at in PaymentCard.objects.filter(member=member)
+        .order_by("created_at", "pk")
+        .values_list("pk", "token", "created_at")
+    ]

@@ -129,10 +129,95 @@ def offer_activate(*, member: Member, offer: Offer, at: datetime.datetime | None
 
 
 def payment_card_link(*, member: Member, token: str) -> PaymentCard:
-    """Link a payment card's token (from the card issuer) to the member."""
-    card, _created = PaymentCard.objects.get_or_create(token=token, defaults={"member": member})
-    if card.member_id != member.pk:
-        raise OfferError(_("This card is linked to another member."))
+    """Link a payment card's token (from the card issuer) to the member. The token is checked first
+    (payment_card_token_checked: a card number is refused and never stored); a token linked to another
+    member is refused without saying whose; the same member linking it again gets the link they have; a
+    member links at most PAYMENT_CARDS_PER_MEMBER cards (their row locked while counting, so concurrent
+    links never pass it)."""
+    token = payment_card_token_checked(token)
+    with transaction.atomic():
+        Member.objects.select_for_update().only("pk").get(pk=member.pk)  # one member's links, one at a time
+        existing = PaymentCard.objects.filter(token=token).first()
+        if existing is not None:
+            if existing.member_id != member.pk:
+                raise _token_taken()
+            return existing
+        if PaymentCard.objects.filter(member=member).count() >= PAYMENT_CARDS_PER_MEMBER:
+            raise PaymentCardError(
+                _("You can link at most %(count)s cards. Remove one you no longer use first.")
+                % {"count": PAYMENT_CARDS_PER_MEMBER},
+                code="payment_cards_full",
+            )
+        try:
+            with transaction.atomic():
+                return PaymentCard.objects.create(member=member, token=token)
+        except IntegrityError:  # linked by another member a moment ago
+            raise _token_taken() from None
+
+
+PAYMENT_CARDS_PER_MEMBER = 5
+TOKEN_LENGTH = (8, 64)
+_TOKEN_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
+# Between the digits of a card number as people type it: spaces and hyphens, half- or full-width.
+_CARD_NUMBER_SEPARATORS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc\uff0d")
+# A run of this many digits or more, once the separators are taken out, is a card number (13 to 19 digits),
+# never a token, and never stored.
+_CARD_NUMBER_DIGITS = 13
+
+
+class PaymentCardError(OfferError):
+    """A card token refused: `code` says why (card_number: a card number typed instead of a token,
+    card_token_invalid, card_token_taken, payment_cards_full, not_found)."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.code = code
+
+
+def _token_taken() -> PaymentCardError:
+    return PaymentCardError(
+        _("This card token cannot be linked: it is already linked to another membership."), code="card_token_taken"
+    )
+
+
+def payment_card_token_checked(token: str) -> str:
+    """The token as stored (spaces around it taken off), or PaymentCardError: anything holding a card number
+    (13 digits or more in a row, with or without spaces or hyphens, full-width too) is refused as one; a token
+    is 8 to 64 letters, digits, _ or -."""
+    token = (token or "").strip()
+    if _looks_like_a_card_number(token):
+        raise PaymentCardError(
+            _("This looks like a card number. Enter the card token from your card issuer, never the card number."),
+            code="card_number",
+        )
+    low, high = TOKEN_LENGTH
+    if not (low <= len(token) <= high and set(token) <= _TOKEN_CHARACTERS):
+        raise PaymentCardError(
+            _("Enter the card token from your card issuer: 8 to 64 letters, digits, hyphens (-) or underscores (_)."),
+            code="card_token_invalid",
+        )
+    return token
+
+
+def _looks_like_a_card_number(text: str) -> bool:
+    run = 0
+    for character in text:
+        if character.isspace() or character in _CARD_NUMBER_SEPARATORS:
+            continue
+        run = run + 1 if character.isdigit() else 0
+        if run >= _CARD_NUMBER_DIGITS:
+            return True
+    return False
+
+
+def payment_card_unlink(*, member: Member, card_id: int) -> PaymentCard:
+    """Remove one of the member's own links (another member's id is not found). The card file's lines of that
+    token match no member from then on; what qualified before stays, and a return still finds its purchase."""
+    with transaction.atomic():
+        card = PaymentCard.objects.select_for_update().filter(member=member, pk=card_id).first()
+        if card is None:
+            raise PaymentCardError(_("No such card."), code="not_found")
+        card.delete()
     return card
 
 

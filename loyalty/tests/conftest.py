@@ -121,7 +121,7 @@ def build_programme(code: str, name: str, staff) -> dict:
     for code in (qr_event, flyer, visit_code):
         qr_scan(member=member, token=token_of(code))
 
-    payment_card = payment_card_link(member=member, token=f"tok-{code}")
+    payment_card = payment_card_link(member=member, token=f"tok-firewall-{programme.pk}")
     card_transaction, _outcome = card_transaction_import(
         line=CardLine(
             token=payment_card.token,

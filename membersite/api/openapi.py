@@ -11,6 +11,7 @@ from membersite.api import schemas
 from membersite.api.errors import ERRORS
 from membersite.api.pipeline import MAX_BODY
 from membersite.api.views import DONATION_LINES, QR_LINES, TICKET_MINUTES
+from offers.services import PAYMENT_CARDS_PER_MEMBER
 
 SIGNED_IN = ("policy_not_agreed",)
 CARD_ID = (
@@ -19,6 +20,15 @@ CARD_ID = (
         "in": "path",
         "required": True,
         "description": "The `id` of one of the member's cards (GET /me/cards).",
+        "schema": {"type": "integer", "minimum": 1},
+    },
+)
+PAYMENT_CARD_ID = (
+    {
+        "name": "payment_card_id",
+        "in": "path",
+        "required": True,
+        "description": "The `id` of one of the member's linked payment cards (GET /me/payment-cards).",
         "schema": {"type": "integer", "minimum": 1},
     },
 )
@@ -346,6 +356,45 @@ OPERATIONS = (
         example={"offer_id": 1},
         answer=schemas.OfferLine,
         errors=(*SIGNED_IN, "not_found", "offer_refused"),
+    ),
+    Operation(
+        method="get",
+        path="/me/payment-cards",
+        operation_id="payment_cards",
+        summary="The member's linked payment cards",
+        description="The payment cards the member linked for card-linked offers: an activated offer also pays on "
+        "a purchase paid with a linked card, matched from the card issuer's file. Each card is shown by the last "
+        "four characters of its token only.",
+        answer=schemas.PaymentCards,
+        errors=SIGNED_IN,
+    ),
+    Operation(
+        method="post",
+        path="/me/payment-cards",
+        operation_id="payment_card_link",
+        summary="Link a payment card",
+        description="Links the card token the card issuer gives for the member's card. A card number (13 digits "
+        "or more, with or without spaces or hyphens) is refused as 400 `invalid_request` and never stored; a "
+        "token linked to another membership is 409 `card_token_taken` (without saying whose); a member links at "
+        f"most {PAYMENT_CARDS_PER_MEMBER} cards (409 `payment_cards_full`). Linking a token the member linked "
+        "before answers that link.",
+        request=schemas.PaymentCardLinkRequest,
+        example={"token": "tok_8f3a2c9e71d4"},
+        answer=schemas.PaymentCardLine,
+        success={201: "Linked (or, for a token the member linked before, that link)."},
+        errors=(*SIGNED_IN, "card_token_taken", "payment_cards_full"),
+    ),
+    Operation(
+        method="delete",
+        path="/me/payment-cards/{payment_card_id}",
+        operation_id="payment_card_unlink",
+        summary="Remove a linked payment card",
+        description="The card's purchases no longer qualify from now; benefits already earned stay. Another "
+        "member's card, like an unknown one, is `not_found`.",
+        answer=None,
+        parameters=PAYMENT_CARD_ID,
+        success={204: "Removed."},
+        errors=(*SIGNED_IN, "not_found"),
     ),
 )
 

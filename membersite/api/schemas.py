@@ -17,7 +17,7 @@ from api.schemas import RankLine, ReceiptCoupon, Strict
 from coupons.models import Coupon
 from donations.models import Donation
 from members.models import Card
-from membersite.forms import CardCodeForm, DonationForm, EmailForm, ProfileForm, WithdrawForm
+from membersite.forms import CardCodeForm, DonationForm, EmailForm, PaymentCardForm, ProfileForm, WithdrawForm
 from qrpoints.services import Outcome
 from qrpoints.tokens import QrKind
 
@@ -384,3 +384,25 @@ class Offers(Strict):
 
 class OfferActivateRequest(Strict):
     offer_id: int = Field(description="The id of one of the offers GET /me/offers lists")
+
+
+# --- payment cards linked for card-linked offers --------------------------------------------------------------
+
+
+class PaymentCardLine(Strict):
+    id: int
+    last4: str = Field(description="The last four characters of the card's token: the token is never shown whole")
+    masked: str = Field(description="The card as the member site shows it (…1234)")
+    created_at: datetime.datetime = Field(description="When the member linked it")
+
+
+class PaymentCards(Strict):
+    payment_cards: list[PaymentCardLine] = Field(description="The member's linked payment cards, oldest first")
+
+
+class PaymentCardLinkRequest(Strict):
+    token: str = Field(
+        max_length=_length_of(PaymentCardForm, "token"),
+        description="The card token the card issuer gives for the card (8 to 64 letters, digits, _ or -); a card "
+        "number is refused and never stored",
+    )

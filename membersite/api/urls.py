@@ -30,6 +30,8 @@ urlpatterns = [
     path("me/qr", methods(get=views.qr_points, post=views.qr_scan), name="qr"),
     path("me/offers", methods(get=views.offers), name="offers"),
     path("me/offers/activations", methods(post=views.offer_activate), name="offer_activations"),
+    path("me/payment-cards", methods(get=views.payment_cards, post=views.payment_card_link), name="payment_cards"),
+    path("me/payment-cards/<str:payment_card_id>", methods(delete=views.payment_card_unlink), name="payment_card"),
     path("openapi.json", openapi.openapi_json, name="openapi"),
     path("docs", openapi.docs, name="docs"),
 ]

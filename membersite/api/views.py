@@ -27,7 +27,15 @@ from membersite import selectors, services
 from membersite.api import schemas
 from membersite.api.errors import invalid, not_found
 from membersite.api.pipeline import address, bearer_key, endpoint, form_cleaned
-from membersite.forms import CardCodeForm, EmailForm, NewCardForm, ProfileForm, RegistrationForm, WithdrawForm
+from membersite.forms import (
+    CardCodeForm,
+    EmailForm,
+    NewCardForm,
+    PaymentCardForm,
+    ProfileForm,
+    RegistrationForm,
+    WithdrawForm,
+)
 from points.models import Account
 from qrpoints.selectors import MemberQrPoints, member_qr_points
 from qrpoints.services import Outcome
@@ -477,3 +485,32 @@ def offers(request, member, data):
 def offer_activate(request, member, data: schemas.OfferActivateRequest):
     """An offer that does not reach the member (another's, or none) is not_found, as any other member's id."""
     return 200, _offer_line(services.member_offer_activate(member=member, offer_id=data.offer_id))
+
+
+# --- payment cards linked for card-linked offers --------------------------------------------------------------
+
+
+def _payment_card_line(card) -> schemas.PaymentCardLine:
+    return schemas.PaymentCardLine(id=card.id, last4=card.last4, masked=card.masked, created_at=card.created_at)
+
+
+@endpoint()
+def payment_cards(request, member, data):
+    cards = services.member_payment_cards(member=member)
+    return 200, schemas.PaymentCards(payment_cards=[_payment_card_line(card) for card in cards])
+
+
+@endpoint(model=schemas.PaymentCardLinkRequest)
+def payment_card_link(request, member, data: schemas.PaymentCardLinkRequest):
+    """The token is checked by the site's form (a card number is refused in the caller's language); a token
+    the member linked before answers that link."""
+    typed = form_cleaned(PaymentCardForm, data.model_dump())
+    return 201, _payment_card_line(services.member_payment_card_link(member=member, token=typed["token"]))
+
+
+@endpoint()
+def payment_card_unlink(request, member, data, *, payment_card_id: str):
+    if not ID.match(payment_card_id):
+        raise not_found()
+    services.member_payment_card_unlink(member=member, payment_card_id=int(payment_card_id))
+    return 204, None

@@ -11,6 +11,8 @@ from membersite import urls as site_urls
 from membersite.api import urls as api_urls
 from membersite.api.openapi import OPERATIONS
 from membersite.tests.helpers import MemberApp, error_of, registered_member, sign_in
+from offers.models import PaymentCard
+from offers.services import payment_card_link
 
 pytestmark = pytest.mark.django_db
 
@@ -34,13 +36,32 @@ def _filled(pattern, ids: dict) -> str:
 def others():
     """Another member's ids, by the name the URLs give them."""
     other = registered_member(name="他人 太郎")
-    return {"card_id": other.cards.get().pk}
+    return {
+        "card_id": other.cards.get().pk,
+        "payment_card_id": payment_card_link(member=other, token="tok_other_member_0001").pk,
+    }
+
+
+def _untouched(others) -> bool:
+    return (
+        Card.objects.get(pk=others["card_id"]).status == Card.Status.ACTIVE
+        and PaymentCard.objects.filter(pk=others["payment_card_id"]).exists()
+    )
 
 
 def test_every_id_taking_url_is_walked():
     # The walks below cover what the URL lists have; a new id-taking URL is walked without a change here.
-    assert {pattern.name for pattern in _id_taking(site_urls.urlpatterns)} == {"card_lost", "card_move"}
-    assert {pattern.name for pattern in _id_taking(api_urls.urlpatterns)} == {"card", "card_lost", "card_move"}
+    assert {pattern.name for pattern in _id_taking(site_urls.urlpatterns)} == {
+        "card_lost",
+        "card_move",
+        "payment_card_delete",
+    }
+    assert {pattern.name for pattern in _id_taking(api_urls.urlpatterns)} == {
+        "card",
+        "card_lost",
+        "card_move",
+        "payment_card",
+    }
 
 
 @pytest.mark.parametrize("pattern", _id_taking(site_urls.urlpatterns), ids=lambda pattern: pattern.name)
@@ -51,7 +72,7 @@ def test_the_sites_id_taking_pages_answer_404_for_another_members_ids(client, ot
     response = getattr(client, method)(f"/my/{_filled(pattern, others)}", {"number": "0" * 16, "code": "x"})
 
     assert response.status_code == 404
-    assert Card.objects.get(pk=others["card_id"]).status == Card.Status.ACTIVE
+    assert _untouched(others)
 
 
 def _example(method: str, route: str) -> dict | None:
@@ -71,7 +92,7 @@ def test_the_apis_id_taking_operations_answer_404_for_another_members_ids(client
     response = app.call(method, _filled(pattern, others), _example(method, str(pattern.pattern)))
 
     assert error_of(response) == (404, "not_found")
-    assert Card.objects.get(pk=others["card_id"]).status == Card.Status.ACTIVE
+    assert _untouched(others)
 
 
 @pytest.mark.parametrize("card_id", ["999999999", "0", "-1", "abc", "99999999999999999999999"])

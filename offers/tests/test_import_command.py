@@ -20,13 +20,13 @@ def test_a_card_file_is_matched_once_and_a_later_return_reverses_the_benefit(tmp
     programme = ProgrammeFactory()
     store = join(StoreFactory(), programme)
     member = joined(consenting(MemberFactory()), programme)
-    payment_card_link(member=member, token="tok_abc")
+    payment_card_link(member=member, token="tok_abc123")
     offer = make_offer(programme=programme, store=store)
     offer_activate(member=member, offer=offer)
     at = timezone.localtime().replace(microsecond=0).isoformat()
     codes = f"{store.merchant.code},{store.code}"
     first = tmp_path / "card-20261204.csv"
-    first.write_text(HEADER + f"tok_abc,{codes},3500,{at},T-001,\ntok_zzz,{codes},9000,{at},T-002,\n")
+    first.write_text(HEADER + f"tok_abc123,{codes},3500,{at},T-001,\ntok_zzz,{codes},9000,{at},T-002,\n")
 
     call_command("import_card_transactions", str(first))
     call_command("import_card_transactions", str(first))  # the same file again changes nothing
@@ -38,7 +38,7 @@ def test_a_card_file_is_matched_once_and_a_later_return_reverses_the_benefit(tmp
     offers_settle_due(today=timezone.localdate() + datetime.timedelta(days=30))
 
     later = tmp_path / "card-20261220.csv"
-    later.write_text(HEADER + f"tok_abc,{codes},-3500,{at},T-010,T-001\n")
+    later.write_text(HEADER + f"tok_abc123,{codes},-3500,{at},T-010,T-001\n")
     call_command("import_card_transactions", str(later))
 
     redemption.refresh_from_db()
