@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from points import tasks
 from points.models import Account, Checkpoint, CheckpointAccount, Entry, Lot, LotUse
 from points.services import points_earn, points_spend
 from points.services.verification import points_verify_ledger
@@ -186,3 +187,18 @@ def test_the_command_says_what_it_read(checkpointed):
     Account.objects.filter(member=checkpointed[0].member).update(balance=1)
     with pytest.raises(CommandError, match="checkpoint stays"):
         call_command("verify_ledger", stdout=StringIO(), stderr=StringIO())
+
+
+def test_the_nightly_task_verifies_deep_from_the_checkpoint_and_moves_it(checkpointed, store):
+    points_earn(card=checkpointed[0], store=store, amount_yen=2_000, idempotency_key="e3")
+    Checkpoint.objects.update(verified_at=timezone.now() - datetime.timedelta(days=1))
+    before = Checkpoint.objects.get()
+
+    assert tasks.verify_ledger().startswith("ledger OK")
+
+    after = Checkpoint.objects.get()
+    assert after.verified_at > before.verified_at and after.deep_entry_through >= before.deep_entry_through
+    Account.objects.filter(member=checkpointed[1].member).update(balance=3)
+    with pytest.raises(RuntimeError, match="balance_equals_entries"):
+        tasks.verify_ledger()
+    assert Checkpoint.objects.get().verified_at == after.verified_at
