@@ -29,8 +29,8 @@ later use names (PostgreSQL refuses to delete a lot or change its size, account,
 one a remainder makes it open, and so read). Not seen until `--full`: a row written by hand with an unused id
 below the checkpoint's (ids come from sequences, so no service does that), and anything on SQLite, where no
 trigger guards the tables. A run costs the accounts, the open lots and what came since, not the history.
-The checkpoint's cut-off is the last entry recorded before the start of the day before the run (Tokyo time),
-with the last lot and lot use of the entries up to it: rows numbered below those committed long before.
+The checkpoint's cut-off is the highest entry recorded before the start of the day before the run (Tokyo time),
+with the highest lot and lot use of the entries up to it: rows numbered below those committed long before.
 
 Apps above points that keep figures derived from the ledger (the analytics summaries) reconcile them
 here too, without points knowing them: each registers a reconciliation (`register_reconciliation`) when
@@ -137,18 +137,14 @@ LOTS = Query(
         LEFT JOIN (SELECT lot_id, SUM(points) AS used FROM points_lotuse GROUP BY lot_id) u ON u.lot_id = l.id
         WHERE l.points - l.remaining <> COALESCE(u.used, 0)
     """,
-    # The lots still open, those formed after the checkpoint and those used since.
+    # The lots still open, those formed after the checkpoint and those used since, each with all its uses.
     since_sql="""
-        WITH x AS (
-            SELECT id FROM points_lot WHERE remaining > 0
-            UNION SELECT id FROM points_lot WHERE id > %(lot)s
-            UNION SELECT lot_id FROM points_lotuse WHERE id > %(lotuse)s)
-        SELECT l.id, l.points AS size, l.remaining, COALESCE(u.used, 0) AS used
+        SELECT l.id, l.points AS size, l.remaining, COALESCE(SUM(u.points), 0) AS used
         FROM points_lot l
-        JOIN x ON x.id = l.id
-        LEFT JOIN (SELECT lot_id, SUM(points) AS used FROM points_lotuse WHERE lot_id IN (SELECT id FROM x)
-                   GROUP BY lot_id) u ON u.lot_id = l.id
-        WHERE l.points - l.remaining <> COALESCE(u.used, 0)
+        LEFT JOIN points_lotuse u ON u.lot_id = l.id
+        WHERE l.remaining > 0 OR l.id > %(lot)s OR l.id IN (SELECT lot_id FROM points_lotuse WHERE id > %(lotuse)s)
+        GROUP BY l.id, l.points, l.remaining
+        HAVING l.points - l.remaining <> COALESCE(SUM(u.points), 0)
     """,
     rules=(
         Rule(
@@ -357,7 +353,7 @@ def ledger_problems(*, deep: bool = False, since: Checkpoint | None = None) -> l
         for query in QUERIES:
             if query.deep and not deep:
                 continue
-            through = _through(since, deep=query.deep) if query.since_sql else None
+            through = verified_through(since, deep=query.deep) if query.since_sql else None
             if through is None:
                 cursor.execute(query.sql)
             else:
@@ -382,7 +378,7 @@ class Through(NamedTuple):
     lotuse: int
 
 
-def _through(checkpoint: Checkpoint | None, *, deep: bool) -> Through | None:
+def verified_through(checkpoint: Checkpoint | None, *, deep: bool) -> Through | None:
     if checkpoint is None:
         return None
     if deep:
@@ -400,23 +396,19 @@ def final_before(now: datetime.datetime | None = None) -> datetime.datetime:
     return today - datetime.timedelta(days=1)
 
 
-def final_through(before: datetime.datetime) -> Through:
-    """The ids up to which the rows are final: the last entry recorded before `before`, and the last lot and lot
-    use of the last entry up to it that has any. Each is found through an index, whatever the ledger's size."""
+def final_through(before: datetime.datetime, after: Through | None = None) -> Through:
+    """The ids up to which the rows are final: the highest entry recorded before `before`, and the highest lot
+    and lot use of an entry up to it (no row numbered below one of these can still be waiting to commit). Only
+    the rows after `after` (the last checkpoint) are searched, through the primary keys: what the run reads
+    anyway. Never below `after`."""
+    after = after or Through(0, 0, 0)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id FROM points_entry WHERE recorded_at < %s ORDER BY recorded_at DESC, id DESC LIMIT 1", [before]
-        )
-        row = cursor.fetchone()
-        entry = row[0] if row else 0
+        cursor.execute("SELECT MAX(id) FROM points_entry WHERE id > %s AND recorded_at < %s", [after.entry, before])
+        entry = cursor.fetchone()[0] or after.entry
         ids = []
-        for table in ("points_lot", "points_lotuse"):
-            cursor.execute(
-                f"SELECT MAX(id) FROM {table} "
-                f"WHERE entry_id = (SELECT MAX(entry_id) FROM {table} WHERE entry_id <= %s)",
-                [entry],
-            )
-            ids.append(cursor.fetchone()[0] or 0)
+        for table, since in (("points_lot", after.lot), ("points_lotuse", after.lotuse)):
+            cursor.execute(f"SELECT MAX(id) FROM {table} WHERE id > %s AND entry_id <= %s", [since, entry])
+            ids.append(cursor.fetchone()[0] or since)
     return Through(entry, *ids)
 
 

@@ -15,7 +15,15 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from points.models import Checkpoint, CheckpointAccount
-from points.verification import Problem, Through, checkpoint, final_before, final_through, ledger_problems
+from points.verification import (
+    Problem,
+    Through,
+    checkpoint,
+    final_before,
+    final_through,
+    ledger_problems,
+    verified_through,
+)
 
 # The figures per account over the entries and lots in a range of ids: (entry from, entry to, lot from, lot to).
 ACCOUNT_FIGURES = """
@@ -55,9 +63,9 @@ def points_verify_ledger(*, deep: bool = False, full: bool = False, now: datetim
     the rows final at `now` if they hold. Returns a Verification."""
     started, began = timezone.now(), time.perf_counter()
     before = final_before(now)
-    # The cut-off is taken before the reading, so that every row up to it is among what the reading sees.
-    through = final_through(before)
     since = None if full else checkpoint()
+    # The cut-off is taken before the reading, so that every row up to it is among what the reading sees.
+    through = final_through(before, verified_through(since, deep=False))
     problems = ledger_problems(deep=deep, since=since)
     moved = False
     if not problems:
