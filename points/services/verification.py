@@ -58,9 +58,11 @@ class Verification:
     seconds: float
 
 
-def points_verify_ledger(*, deep: bool = False, full: bool = False, now: datetime.datetime | None = None):
+def points_verify_ledger(
+    *, deep: bool = False, full: bool = False, now: datetime.datetime | None = None
+) -> Verification:
     """Check the ledger's rules, from the checkpoint unless `full` (or there is none), and move the checkpoint to
-    the rows final at `now` if they hold. Returns a Verification."""
+    the rows final at `now` if they hold."""
     started, began = timezone.now(), time.perf_counter()
     before = final_before(now)
     since = None if full else checkpoint()
