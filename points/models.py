@@ -378,3 +378,48 @@ class LotUse(models.Model):
             "lot": self.lot_id,
             "entry": self.entry_id,
         }
+
+
+class Checkpoint(models.Model):
+    """How far the ledger has been verified (one row): every rule held for the entries, lots and lot uses up to
+    these ids when a verification that read them passed. `manage.py verify_ledger` then reads only what came
+    after (points/verification.py says exactly what it re-reads); `--full` reads everything and rewrites it."""
+
+    # The standard rules (per account, per lot): the rows up to these ids are summed in CheckpointAccount.
+    entry_through = models.BigIntegerField(_("entries verified through id"))
+    lot_through = models.BigIntegerField(_("lots verified through id"))
+    lotuse_through = models.BigIntegerField(_("lot uses verified through id"))
+    # The entries recorded before this moment (the start of the day before the run, Tokyo time) are final.
+    recorded_before = models.DateTimeField(_("entries recorded before"))
+    # The deep rules (per-entry links) held through these ids; empty until a deep verification passed.
+    deep_entry_through = models.BigIntegerField(_("links verified through entry id"), null=True, blank=True)
+    deep_lot_through = models.BigIntegerField(_("links verified through lot id"), null=True, blank=True)
+    deep_lotuse_through = models.BigIntegerField(_("links verified through lot use id"), null=True, blank=True)
+    full_at = models.DateTimeField(_("last full verification"))
+    verified_at = models.DateTimeField(_("last verification"))
+
+    class Meta:
+        verbose_name = _("ledger verification checkpoint")
+        verbose_name_plural = _("ledger verification checkpoints")
+
+    def __str__(self) -> str:
+        return f"entries through #{self.entry_through}"
+
+
+class CheckpointAccount(models.Model):
+    """An account's figures over the rows of the checkpoint: Σ entries, Σ points its entries brought in, Σ sizes
+    of its lots."""
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, primary_key=True, related_name="+", verbose_name=_("account")
+    )
+    total = models.BigIntegerField(_("sum of entries"))
+    credited = models.BigIntegerField(_("points brought in"))
+    size = models.BigIntegerField(_("sum of lot sizes"))
+
+    class Meta:
+        verbose_name = _("account at the verification checkpoint")
+        verbose_name_plural = _("accounts at the verification checkpoint")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}: {self.total}"

@@ -2,6 +2,7 @@ import itertools
 
 import factory
 from django.contrib.auth import get_user_model
+from django.db import connection
 
 from members import services as member_services
 from members.models import Card
@@ -35,3 +36,13 @@ def make_card(*, member=None, card_type=Card.CardType.TRANSIT_IC) -> Card:
 def make_staff(username="staff"):
     user, _ = get_user_model().objects.get_or_create(username=username, defaults={"is_staff": True})
     return user
+
+
+def trigger_disabled(table: str, trigger: str) -> None:
+    """On PostgreSQL, switch a guarding trigger off for the rest of the test's transaction, as only someone
+    bypassing it could, to damage the ledger on purpose."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no foreign-key check may be pending for ALTER TABLE
+            cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")

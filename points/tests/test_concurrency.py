@@ -11,7 +11,7 @@ from django.db import IntegrityError, InternalError, ProgrammingError, connectio
 
 from lifecycle.services import member_merge
 from points import errors
-from points.models import Account, Entry
+from points.models import Account, Entry, Lot
 from points.services import points_earn, points_spend
 from points.tests.factories import ProgrammeFactory, StoreFactory, join, make_card, make_staff
 from points.verification import ledger_problems
@@ -158,3 +158,21 @@ def test_database_refuses_to_change_or_delete_an_entry(setup):
             with transaction.atomic(), connection.cursor() as cursor:
                 cursor.execute(statement, [entry.pk])
     assert Entry.objects.get(pk=entry.pk).points == 10
+
+
+def test_database_refuses_to_change_what_a_lot_is_or_delete_it_but_lets_it_be_spent(setup):
+    _programme, store, card = setup
+    entry = points_earn(card=card, store=store, amount_yen=1_000, idempotency_key=str(uuid.uuid4())).entries[0]
+    lot = Lot.objects.get(entry=entry)
+
+    for statement in (
+        "UPDATE points_lot SET points = 11 WHERE id = %s",
+        "UPDATE points_lot SET account_id = account_id + 1 WHERE id = %s",
+        "UPDATE points_lot SET purchased = TRUE WHERE id = %s",
+        "DELETE FROM points_lot WHERE id = %s",
+    ):
+        with pytest.raises((IntegrityError, InternalError, ProgrammingError), match="may change"):
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(statement, [lot.pk])
+    Lot.objects.filter(pk=lot.pk).update(remaining=4)
+    assert Lot.objects.values_list("points", "remaining").get(pk=lot.pk) == (10, 4)
