@@ -67,7 +67,9 @@ def outstanding_points(
     which the lines do not include; lines minus debt equals the ledger sum.
     `purchased`: only the points bought for money (True), or only the free ones (False).
     """
-    params: list = [at, at]
+    # As the ORM would pass it (SQLite stores UTC text: an aware Tokyo time would compare as text, wrongly).
+    moment = connection.ops.adapt_datetimefield_value(at)
+    params: list = [moment, moment]
     programme_filter = ""
     if programme_ids is not None:
         ids = sorted(programme_ids) or [0]

@@ -403,7 +403,11 @@ def final_through(before: datetime.datetime, after: Through | None = None) -> Th
     anyway. Never below `after`."""
     after = after or Through(0, 0, 0)
     with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(id) FROM points_entry WHERE id > %s AND recorded_at < %s", [after.entry, before])
+        cursor.execute(
+            "SELECT MAX(id) FROM points_entry WHERE id > %s AND recorded_at < %s",
+            # As the ORM passes a moment: SQLite compares the stored UTC text.
+            [after.entry, connection.ops.adapt_datetimefield_value(before)],
+        )
         entry = cursor.fetchone()[0] or after.entry
         ids = []
         for table, since in (("points_lot", after.lot), ("points_lotuse", after.lotuse)):
