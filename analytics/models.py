@@ -309,13 +309,19 @@ class Registration(MemberAttributes):
 
 class SummaryState(models.Model):
     """How far the summaries go: one row. `final_through` is the last day refreshed after it had ended (its
-    rows no longer change); `covered_until` the moment the latest refresh read the ledger up to."""
+    rows no longer change); `covered_until` the moment the latest refresh read the ledger up to;
+    `reconciled_through` the last day verify_ledger found right."""
 
     first_day = models.DateField(_("first day summarised"), null=True, blank=True)
     final_through = models.DateField(_("final through"), null=True, blank=True)
     covered_until = models.DateTimeField(_("ledger read up to"), null=True, blank=True)
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
     seconds = models.FloatField(_("seconds taken"), default=0)
+    # The last final day verify_ledger found to reconcile with the ledger: later runs read only the days after
+    # it. A refresh that rewrites a day up to it moves it back.
+    reconciled_through = models.DateField(_("reconciled through"), null=True, blank=True)
+    # Counts the refreshes that rewrote final days, so that a verification read before one records nothing.
+    final_rewrites = models.PositiveIntegerField(_("final days rewritten"), default=0)
 
     class Meta:
         verbose_name = _("state of the summaries")

@@ -62,8 +62,15 @@ def analytics_refresh(*, first_day: datetime.date | None = None, now=None) -> Re
                 state.final_through + datetime.timedelta(days=1) if state.final_through else ledger_first_day()
             ) or today
         first_day = min(first_day, today)
+        final_through = state.final_through
         _refresh(first_day, today)
         _extend(state, first_day, today)
+        if final_through is not None and first_day <= final_through:
+            # Final days were rewritten: the next verification reads them again, and one reading now records
+            # nothing.
+            state.final_rewrites += 1
+            if state.reconciled_through is not None and first_day <= state.reconciled_through:
+                state.reconciled_through = first_day - datetime.timedelta(days=1)
         state.covered_until = now
         state.refreshed_at = timezone.now()
         state.seconds = round(time.perf_counter() - started, 3)
@@ -133,3 +140,13 @@ def _refresh(first_day: datetime.date, last_day: datetime.date) -> None:
         cursor.execute(sql.visit_days_insert(), days * 2)
         cursor.execute(sql.dormancy_insert(), days * 2)
         cursor.execute(sql.registrations_insert(ranked=ranked), moments * 2)
+
+
+def analytics_reconciled(*, through: datetime.date, rewrites: int) -> None:
+    """Record that the final summaries up to this day reconcile with the ledger (verify_ledger, after a passing
+    reading), unless a refresh has rewritten final days since the reading began (`rewrites`, as it read it)."""
+    with transaction.atomic():
+        state = _locked_state()
+        if state.final_rewrites == rewrites and state.final_through is not None and through <= state.final_through:
+            state.reconciled_through = max(state.reconciled_through or through, through)
+            state.save(update_fields=["reconciled_through"])

@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from analytics.models import SummaryState
+from analytics.services import analytics_reconciled
 from analytics.sql import local_day, moment, month_start, registrations_joined
 from points.verification import SAMPLE, Problem, Rule
 from stores.selectors import local_midnight
@@ -186,17 +187,33 @@ RULES = {
 }
 
 
-def summary_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
-    """The reconciliation verify_ledger runs: (problems, notes)."""
+def summary_problems(*, deep: bool = False, full: bool = False) -> tuple[list[Problem], list[str]]:
+    """The reconciliation verify_ledger runs: (problems, notes). The final days after the last one found
+    right (`SummaryState.reconciled_through`), or all of them with `full`; the months from the first of the
+    first day's month. A passing reading records the last day it read."""
     state = SummaryState.objects.order_by("pk").first()
     if state is None or state.first_day is None or state.final_through is None:
         return [], ["no summaries final yet (manage.py refresh_analytics)"]
     first, last = state.first_day, state.final_through
-    notes = [f"summaries final from {first} to {last}"]
+    if not full and state.reconciled_through is not None and state.reconciled_through >= first:
+        first = state.reconciled_through + datetime.timedelta(days=1)
+    read = f"read from {first}" if first <= last else "all reconciled before"
+    notes = [f"summaries final from {state.first_day} to {last}; {read}"]
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     if last < yesterday:
         notes.append(f"summaries are {(yesterday - last).days} day(s) behind: is the nightly refresh running?")
+    if first > last:
+        return [], notes
+    found = _problems(state, first, last, deep=deep)
+    if not found:
+        analytics_reconciled(through=last, rewrites=state.final_rewrites)
+    return found, notes
+
+
+def _problems(state: SummaryState, first: datetime.date, last: datetime.date, *, deep: bool) -> list[Problem]:
     days = [first, last]
+    # A month is checked once whole, so from the first of the first day's month.
+    months_from = max(first.replace(day=1), state.first_day)
     moments = [moment(local_midnight(first)), moment(local_midnight(last + datetime.timedelta(days=1)))]
     day = local_day("e.recorded_at")
     problems = [
@@ -216,7 +233,7 @@ def summary_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
             RULES["months"],
             [
                 row
-                for row in _rows(MONTHS.format(month=month_start("day")), _whole_months(first, last))
+                for row in _rows(MONTHS.format(month=month_start("day")), _whole_months(months_from, last))
                 if row["days"] != row["month"]
             ],
             ("day", "programme_id", "kind"),
@@ -253,7 +270,7 @@ def summary_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
     ]
     if deep:
         problems.append(_found(RULES["links"], _rows(VISIT_LINKS, days), ("id",)))
-    return [problem for problem in problems if problem], notes
+    return [problem for problem in problems if problem]
 
 
 def rule_names(*, deep: bool = False) -> list[str]:

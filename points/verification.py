@@ -425,8 +425,9 @@ def checkpoint() -> Checkpoint | None:
 
 @dataclass(frozen=True)
 class Reconciliation:
-    """A check an app registers: `problems(deep=...)` returns the Problems it finds, and its notes (what it
-    compared, what it could not yet) go to `notes`."""
+    """A check an app registers: `problems(deep=..., full=...)` returns the Problems it finds (`full`: all it
+    keeps, not only what came since its last passing reading), and its notes (what it compared, what it could
+    not yet) go to `notes`."""
 
     name: str
     problems: Callable[..., tuple[list[Problem], list[str]]]
@@ -436,15 +437,15 @@ _reconciliations: dict[str, Reconciliation] = {}
 
 
 def register_reconciliation(name: str, problems: Callable[..., tuple[list[Problem], list[str]]]) -> None:
-    """Have verify_ledger also run `problems(deep=...)`, which returns (problems, notes)."""
+    """Have verify_ledger also run `problems(deep=..., full=...)`, which returns (problems, notes)."""
     _reconciliations[name] = Reconciliation(name, problems)
 
 
-def reconciliation_problems(*, deep: bool = False) -> tuple[list[Problem], list[str]]:
+def reconciliation_problems(*, deep: bool = False, full: bool = False) -> tuple[list[Problem], list[str]]:
     """What the registered reconciliations find, with their notes."""
     problems, notes = [], []
     for reconciliation in _reconciliations.values():
-        found, said = reconciliation.problems(deep=deep)
+        found, said = reconciliation.problems(deep=deep, full=full)
         problems += found
         notes += [f"{reconciliation.name}: {note}" for note in said]
     return problems, notes

@@ -208,3 +208,48 @@ def test_refreshing_twice_changes_nothing(programme, store, other_store):
     after = list(PointsFlow.objects.values_list("period", "day", "grain", "kind", "points", "members").order_by())
     assert sorted(before) == sorted(after)
     assert datetime.date(2026, 5, 1) in {row[1] for row in after}
+
+
+def test_verification_reads_only_the_days_after_those_it_found_right(programme, store):
+    # given summaries found right through yesterday
+    buy(member_card(), store, days_ago(3))
+    refresh()
+    assert summary_problems()[0] == []
+    state = SummaryState.objects.get()
+    assert state.reconciled_through == state.final_through
+    # when a day already reconciled drifts from the ledger
+    PointsFlow.objects.filter(period="D", grain="A").update(points=999)
+    # then a default reading does not read it again, a full one does
+    problems, notes = summary_problems()
+    assert problems == [] and "all reconciled before" in notes[0]
+    names = {problem.rule.name for problem in summary_problems(full=True)[0]}
+    assert "analytics_points_match_ledger" in names
+    # and verify_ledger --full fails on it
+    with pytest.raises(CommandError, match="reconciliation failed"):
+        call_command("verify_ledger", "--full", stdout=StringIO(), stderr=StringIO())
+
+
+def test_a_refresh_that_rewrites_reconciled_days_has_them_read_again(programme, store):
+    buy(member_card(), store, days_ago(3))
+    refresh()
+    summary_problems()
+    PointsFlow.objects.filter(period="D", grain="A").update(points=999)
+    # when those days are summarised again (a rebuild from an earlier day)
+    with on(TODAY, 23):
+        call_command("refresh_analytics", "--from", days_ago(5).isoformat(), stdout=StringIO())
+    state = SummaryState.objects.get()
+    assert state.reconciled_through == days_ago(6) and state.final_rewrites == 1
+    # then the next default reading reads them, and finds them right
+    problems, notes = summary_problems()
+    assert problems == [] and f"read from {days_ago(5)}" in notes[0]
+
+
+def test_a_reading_overtaken_by_a_rewrite_records_nothing(programme, store):
+    from analytics.services import analytics_reconciled
+
+    buy(member_card(), store, days_ago(3))
+    refresh()
+    state = SummaryState.objects.get()
+    # a reading that began before a rewrite of final days
+    analytics_reconciled(through=state.final_through, rewrites=state.final_rewrites - 1)
+    assert SummaryState.objects.get().reconciled_through is None

@@ -27,7 +27,7 @@ class Command(BaseCommand):
     def handle(self, *args, deep=False, full=False, **options):
         verification = points_verify_ledger(deep=deep, full=full)
         started = time.perf_counter()
-        derived, notes = reconciliation_problems(deep=deep)
+        derived, notes = reconciliation_problems(deep=deep, full=full)
         reconciled = time.perf_counter() - started
         for problem in verification.problems + derived:
             self.stderr.write(self.style.ERROR(str(problem)))
