@@ -64,6 +64,7 @@ SEEDED_TABLES = (
     "members_consent",
 )
 MARKER = "bench.growth seed "
+LOADING = "bench.growth loading "
 LEDGER_TABLES = ("points_entry", "points_lot", "points_lotuse")
 
 
@@ -74,14 +75,28 @@ def count_entries(database: str) -> int:
     return execute(database, "SELECT count(*) FROM points_entry")[0][0]
 
 
-def marker(database: str) -> dict | None:
-    """The seed's figures left on the database by a completed seed, or None."""
+def marker(database: str) -> tuple[str, dict] | None:
+    """(MARKER, the seed's figures) left on the database by a completed seed, (LOADING, what a seed under
+    way needs to go on) while one runs, else None."""
     found = execute(
         "postgres", f"SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = '{database}'"
     )
-    if not found or not (found[0][0] or "").startswith(MARKER):
-        return None
-    return json.loads(found[0][0][len(MARKER) :])
+    text = (found[0][0] if found else None) or ""
+    for prefix in (MARKER, LOADING):
+        if text.startswith(prefix):
+            return prefix, json.loads(text[len(prefix) :])
+    return None
+
+
+def mark(database: str, prefix: str, state: dict) -> None:
+    import psycopg
+    from psycopg import sql
+
+    from bench import database_url
+
+    with psycopg.connect(database_url("postgres"), autocommit=True) as connection:
+        text = prefix + json.dumps(state)
+        connection.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(database), sql.Literal(text)))
 
 
 def migrate(database: str) -> None:
@@ -104,69 +119,85 @@ def ensure_small(figures: dict) -> None:
 
 
 def ensure_large(figures: dict, *, reseed: bool = False) -> None:
-    """loyalty_bench_10m with at least TARGET_ENTRIES entries: reused when marked and full, else seeded."""
-    found = None if reseed else marker(DATABASE)
-    if found:
+    """loyalty_bench_10m with at least TARGET_ENTRIES entries: reused when marked and full, else seeded (a seed
+    that stopped half-way goes on from its last whole pass)."""
+    state = None if reseed else marker(DATABASE)
+    if state and state[0] == MARKER:
         migrate(DATABASE)
         entries = count_entries(DATABASE)
         if entries >= TARGET_ENTRIES:
-            say(f"== {DATABASE}: reused ({entries:,} entries; seeded in {found['seed_seconds']:.0f} s earlier)")
-            figures.update({f"growth_10m_{key}": value for key, value in found.items()})
+            say(f"== {DATABASE}: reused ({entries:,} entries; seeded in {state[1]['seed_seconds']:.0f} s earlier)")
+            figures.update({f"growth_10m_{key}": value for key, value in state[1].items()})
             return
-    say(f"== {DATABASE}: a fresh database, migrated, seeded to {TARGET_ENTRIES:,} entries in passes")
-    recreate_database(DATABASE)
-    migrate(DATABASE)
-    started = time.perf_counter()
-    dropped = drop_indexes(DATABASE)
-    say(f"   {len(dropped)} indexes dropped for the load")
+        state = None
+    if state:
+        loading = state[1]
+        say(f"== {DATABASE}: the seed goes on after {len(loading['passes'])} passes")
+        # A pass that failed leaves its rows dead: the next ones reuse the room.
+        execute(DATABASE, f"VACUUM {', '.join(SEEDED_TABLES)}")
+    else:
+        say(f"== {DATABASE}: a fresh database, migrated, seeded to {TARGET_ENTRIES:,} entries in passes")
+        recreate_database(DATABASE)
+        migrate(DATABASE)
+        loading = {"indexes": drop_indexes(DATABASE), "passes": [], "members": 0}
+        say(f"   {len(loading['indexes'])} indexes dropped for the load")
+        mark(DATABASE, LOADING, loading)
     # Superuser only, as the bench connects: no foreign-key trigger runs for the load's rows.
     load_env = {"PGOPTIONS": "-c session_replication_role=replica"}
-    passes, entries, seeded_members = [], 0, 0
+    entries = count_entries(DATABASE)
     while entries < TARGET_ENTRIES:
         members = PASS_MEMBERS
         if entries:
             # The last pass: as many members as the entries still missing need, and a few more.
-            wanted = (TARGET_ENTRIES - entries) / entries * seeded_members
+            wanted = (TARGET_ENTRIES - entries) / entries * loading["members"]
             members = min(PASS_MEMBERS, max(math.ceil(wanted * 1.1), PASS_MEMBERS // 50))
         seconds = foundation.seed_pass(members, MONTHS, database=DATABASE, env=load_env)
-        seeded_members += members
         entries = count_entries(DATABASE)
-        passes.append(round(seconds, 1))
-        say(f"   pass {len(passes)}: {members:,} members in {seconds:.0f} s; {entries:,} entries now")
-    load_seconds = time.perf_counter() - started
+        loading["passes"].append(round(seconds, 1))
+        loading["members"] += members
+        mark(DATABASE, LOADING, loading)
+        say(f"   pass {len(loading['passes'])}: {members:,} members in {seconds:.0f} s; {entries:,} entries now")
+    load_seconds = sum(loading["passes"])
     index_started = time.perf_counter()
-    build_indexes(DATABASE, dropped)
+    build_indexes(DATABASE, loading["indexes"])
     index_seconds = time.perf_counter() - index_started
-    say(f"   {len(dropped)} indexes built in {index_seconds:.0f} s")
+    say(f"   {len(loading['indexes'])} indexes built in {index_seconds:.0f} s")
     vacuum_started = time.perf_counter()
     execute(DATABASE, "VACUUM ANALYZE")
     vacuum_seconds = time.perf_counter() - vacuum_started
     seeded = {
-        "seed_seconds": round(time.perf_counter() - started, 1),
+        "seed_seconds": round(load_seconds + index_seconds + vacuum_seconds, 1),
         "seed_load_seconds": round(load_seconds, 1),
-        "seed_passes_seconds": passes,
+        "seed_passes_seconds": loading["passes"],
         "seed_index_seconds": round(index_seconds, 1),
         "seed_vacuum_seconds": round(vacuum_seconds, 1),
+        "seed_members": loading["members"],
         "seed_entries": entries,
         "seed_entries_per_s": round(entries / load_seconds),
     }
-    execute("postgres", f"COMMENT ON DATABASE \"{DATABASE}\" IS '{MARKER}{json.dumps(seeded)}'")
+    mark(DATABASE, MARKER, seeded)
     figures.update({f"growth_10m_{key}": value for key, value in seeded.items()})
     say(
-        f"   seeded in {seeded['seed_seconds']:.0f} s: load {load_seconds:.0f} s ({seeded['seed_entries_per_s']:,} "
-        f"entries per second), indexes {index_seconds:.0f} s, VACUUM ANALYZE {vacuum_seconds:.0f} s"
+        f"   seeded in {seeded['seed_seconds']:.0f} s: passes {load_seconds:.0f} s "
+        f"({seeded['seed_entries_per_s']:,} entries per second), indexes {index_seconds:.0f} s, "
+        f"VACUUM ANALYZE {vacuum_seconds:.0f} s"
     )
 
 
-def drop_indexes(database: str) -> list[str]:
-    """Drop the seeded tables' indexes that back no constraint; returns their definitions."""
+def loose_indexes(database: str) -> list[tuple[str, str]]:
+    """The seeded tables' indexes that back no constraint: (name, definition)."""
     tables = ", ".join(f"'{table}'::regclass" for table in SEEDED_TABLES)
-    found = execute(
+    return execute(
         database,
         "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i "
         f"WHERE i.indrelid IN ({tables}) "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)",
     )
+
+
+def drop_indexes(database: str) -> list[str]:
+    """Drop the seeded tables' indexes that back no constraint; returns their definitions."""
+    found = loose_indexes(database)
     for name, _definition in found:
         execute(database, f'DROP INDEX "{name}"')
     return [definition for _name, definition in found]
