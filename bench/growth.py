@@ -8,9 +8,11 @@ How the figures are made:
   the load only, the indexes of the seeded tables that back no constraint are dropped and built again
   afterwards, and the seed's connection runs with session_replication_role = replica, which skips the
   foreign-key checks (the seed's rows name each other by ids it handed out itself; verify_ledger checks
-  the ledger after). Both are what a bulk load does; neither changes a row. The database is then marked
-  (a comment on it with the seed's figures); a later run reuses a marked database that still holds
-  10,000,000 entries (after `migrate`), and `--reseed` (or BENCH_GROWTH_RESEED=1) seeds it afresh.
+  the ledger after). Both are what a bulk load does; neither changes a row. While it seeds, a comment on
+  the database keeps the dropped indexes' definitions and the passes done, so a seed that stopped goes on
+  from its last whole pass; at the end the comment holds the seed's figures, and a later run reuses a
+  database so marked that still holds 10,000,000 entries (after `migrate`). `--reseed` (or
+  BENCH_GROWTH_RESEED=1) seeds it afresh.
 - in each database, in one subprocess under Django with the production settings (DEBUG off), the same way:
   (a) earns: POST /api/v1/earn through the test client (bench/till_cpu.py's Till) on random known cards,
       EARN_WARMUP to warm up, then EARNS measured in turns: wall and CPU per earn (Python, and the
@@ -283,11 +285,22 @@ def report(figures: dict, small: dict, large: dict) -> None:
         ratio = round(ten / one, 2) if isinstance(one, (int, float)) and isinstance(ten, (int, float)) and one else None
         figures[f"growth_1m_{key}"], figures[f"growth_10m_{key}"], figures[f"growth_ratio_{key}"] = one, ten, ratio
         say(f"   {label:48} {_shown(one, unit):>12} | {_shown(ten, unit):>12} | {_shown(ratio, 'x'):>7}")
-    for key in ("members_typical", "members_most", "close_period", "close_ties_out", "promotions_active"):
+    for key in (
+        "members_typical",
+        "members_most",
+        "close_period",
+        "close_ties_out",
+        "promotions_active",
+        "recorded_at_correlation",
+    ):
         figures[f"growth_1m_{key}"], figures[f"growth_10m_{key}"] = small.get(key), large.get(key)
     say(
         f"   members: typical {small['members_typical']} | {large['members_typical']}; "
         f"most entries {small['members_most']} | {large['members_most']}; month closed {large['close_period']}"
+    )
+    say(
+        "   physical order of the ledger by recorded_at (pg_stats correlation; 1 as appended over time): "
+        f"{small.get('recorded_at_correlation')} | {large.get('recorded_at_correlation')}"
     )
     figures["growth_explain"] = explain_findings(small["explain"], large["explain"])
 
@@ -555,6 +568,11 @@ def measure_reference(figures: dict) -> None:
             f"WHERE c.relname IN ({tables})"
         )
         table_bytes, index_bytes = cursor.fetchone()
+        # How closely the ledger's physical order follows recorded_at (1: as appended over time; the seed
+        # writes member by member, so about 0): a month's entries are together on disk, or spread over it.
+        cursor.execute("SELECT correlation FROM pg_stats WHERE tablename = 'points_entry' AND attname = 'recorded_at'")
+        found = cursor.fetchone()
+        figures["recorded_at_correlation"] = round(found[0], 3) if found and found[0] is not None else None
     figures["bytes_per_entry"] = round((table_bytes + index_bytes) / figures["entries"])
     figures["table_bytes_per_entry"] = round(table_bytes / figures["entries"])
     figures["index_bytes_per_entry"] = round(index_bytes / figures["entries"])
