@@ -285,15 +285,10 @@ def report(figures: dict, small: dict, large: dict) -> None:
         ratio = round(ten / one, 2) if isinstance(one, (int, float)) and isinstance(ten, (int, float)) and one else None
         figures[f"growth_1m_{key}"], figures[f"growth_10m_{key}"], figures[f"growth_ratio_{key}"] = one, ten, ratio
         say(f"   {label:48} {_shown(one, unit):>12} | {_shown(ten, unit):>12} | {_shown(ratio, 'x'):>7}")
-    for key in (
-        "members_typical",
-        "members_most",
-        "close_period",
-        "close_ties_out",
-        "promotions_active",
-        "recorded_at_correlation",
-    ):
-        figures[f"growth_1m_{key}"], figures[f"growth_10m_{key}"] = small.get(key), large.get(key)
+    # The rest of each side's figures (statements per page, WAL quartiles, ...) as they came.
+    for key in sorted(set(small) | set(large)):
+        if key != "explain" and f"growth_1m_{key}" not in figures:
+            figures[f"growth_1m_{key}"], figures[f"growth_10m_{key}"] = small.get(key), large.get(key)
     say(
         f"   members: typical {small['members_typical']} | {large['members_typical']}; "
         f"most entries {small['members_most']} | {large['members_most']}; month closed {large['close_period']}"
