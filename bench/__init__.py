@@ -28,13 +28,17 @@ def django_env(database: str) -> dict[str, str]:
     return {**os.environ, "DATABASE_URL": database_url(database), "DJANGO_DEBUG": "1"}
 
 
-def manage(database: str, *args: str, timeout: float = 3600) -> tuple[subprocess.CompletedProcess, float]:
-    """Run `manage.py <args>` against a database; returns the finished process and its wall-clock seconds."""
+def manage(
+    database: str, *args: str, timeout: float = 3600, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess, float]:
+    """Run `manage.py <args>` against a database; returns the finished process and its wall-clock seconds.
+
+    `env` adds to (or overrides) the development environment."""
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],
         cwd=ROOT,
-        env=django_env(database),
+        env={**django_env(database), **(env or {})},
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -87,3 +91,11 @@ def finish(figures: dict, started: float) -> int:
     say(f"== done in {figures['bench_seconds']:.0f} s")
     print(json.dumps(figures, ensure_ascii=False), flush=True)
     return 1 if figures.get("errors") else 0
+
+
+def alone(issue: str, name: str, run, **kwargs) -> int:
+    """One section run by itself (`python -m bench.<name>`): its figures, the closing line and the JSON line."""
+    started = time.perf_counter()
+    figures: dict = {"issue": issue}
+    section(figures, name, run, **kwargs)
+    return finish(figures, started)

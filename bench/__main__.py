@@ -62,6 +62,14 @@ Then bringing an old system over (issue 15; details in bench/legacy.py): 1,000,0
 members, with their cards and ranks, imported from generated CSV files into a database of its own by
 `manage.py import_legacy` (target 300 s), after its dry run; verify_ledger must hold afterwards.
 
+Last, the ledger's growth (issue 19; details in bench/growth.py): a database of its own with over
+10,000,000 entries (`loyalty_bench_10m`, seeded once with seed_demo's COPY load and reused while it is
+full; `python -m bench.growth --reseed` seeds it again) next to the 1,000,000 of `loyalty_bench`, measured
+the same way in both: an earn's time in the database, statements, CPU and WAL; the member site's home and
+history for a typical member and the one with most entries; a close of one month against the month's plain
+aggregate; `manage.py verify_ledger` (and --deep); bytes per entry; and EXPLAIN (ANALYZE, BUFFERS) of those
+statements, listing any that scans a big table or reads more than twice the buffers at 10M.
+
 The output ends with one JSON line holding every figure.
 """
 
@@ -70,7 +78,19 @@ from __future__ import annotations
 import sys
 import time
 
-from bench import analytics, billing, campaigns, finish, foundation, legacy, ranks, section, terminal_api, till_cpu
+from bench import (
+    analytics,
+    billing,
+    campaigns,
+    finish,
+    foundation,
+    growth,
+    legacy,
+    ranks,
+    section,
+    terminal_api,
+    till_cpu,
+)
 
 
 def main() -> int:
@@ -85,6 +105,7 @@ def main() -> int:
     section(figures, "billing", billing.run)
     section(figures, "campaigns", campaigns.run, small=small)
     section(figures, "legacy", legacy.run)
+    section(figures, "growth", growth.run)
     return finish(figures, started)
 
 

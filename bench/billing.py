@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from bench import finish, manage, probe, say, section
+from bench import alone, manage, probe, say
 from bench.pg import execute, recreate_database
 
 DATABASE = "loyalty_bench_close"
@@ -134,18 +134,31 @@ def probe_main() -> None:
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
     from django.utils import timezone
 
-    from bench.probe_verify import best_of
-    from billing.models import BillingSettings, Period
     from billing.periods import period_containing
-    from billing.services import close as close_module
-    from billing.services import documents, period_close, period_reopen
     from points.models import Programme
 
     settings.MEDIA_ROOT = tempfile.mkdtemp(prefix="bench-close-")
-    programme = Programme.objects.get()
+    today = timezone.localdate()
+    year, month = period_containing(today.replace(day=1) - datetime.timedelta(days=1), closing_day=0)
+    figures = close_timed(programme=Programme.objects.get(), year=year, month=month)
+    print(json.dumps(figures), flush=True)
+
+
+def close_timed(*, programme, year: int, month: int, pdfs: bool = True) -> dict:
+    """`period_close` of one period (under Django), timed as this section times it: billing settings with
+    fees for the programme if it has none; a period left closed by an earlier run reopened first; the close
+    cold, then the plain aggregate of the period's entries (best of 3 after a warm-up), then, after
+    `period_reopen`, the close again. The close proper excludes rendering the PDFs, timed apart (`pdfs`
+    False: none are rendered). The period is left closed."""
+    from django.db import connection
+
+    from bench.probe_verify import best_of
+    from billing.models import BillingSettings, Period
+    from billing.services import close as close_module
+    from billing.services import documents, period_close, period_reopen
+
     BillingSettings.objects.get_or_create(
         programme=programme,
         defaults={
@@ -156,71 +169,66 @@ def probe_main() -> None:
             "transaction_fee_yen": 5,
         },
     )
-    today = timezone.localdate()
-    year, month = period_containing(today.replace(day=1) - datetime.timedelta(days=1), closing_day=0)
     rendering = {"seconds": 0.0, "count": 0}
     real = documents.documents_render_missing
 
     def timed(**kwargs):
         started = time.perf_counter()
-        count = real(**kwargs)
+        count = real(**kwargs) if pdfs else 0
         rendering["seconds"] += time.perf_counter() - started
         rendering["count"] += count
         return count
 
     # The close calls it by the name it imported.
     documents.documents_render_missing = close_module.documents_render_missing = timed
-    # Run again on the same database (python -m bench.billing --probe), start from an open period.
-    for closed in Period.objects.filter(programme=programme, year=year, month=month, status=Period.Status.CLOSED):
-        period_reopen(period=closed, staff=None, reason="bench: run again")
+    try:
+        # Run again on the same database (python -m bench.billing --probe), start from an open period.
+        for closed in Period.objects.filter(programme=programme, year=year, month=month, status=Period.Status.CLOSED):
+            period_reopen(period=closed, staff=None, reason="bench: run again")
 
-    def close() -> tuple[float, object]:
-        before = rendering["seconds"]
-        started = time.perf_counter()
-        result = period_close(programme=programme, year=year, month=month)
-        return time.perf_counter() - started - (rendering["seconds"] - before), result
+        def close() -> tuple[float, object]:
+            before = rendering["seconds"]
+            started = time.perf_counter()
+            result = period_close(programme=programme, year=year, month=month)
+            return time.perf_counter() - started - (rendering["seconds"] - before), result
 
-    cold, result = close()
-    pdf_seconds, pdf_count = rendering["seconds"], rendering["count"]
-    bounds = (result.period.starts_at, result.period.ends_at)
+        cold, result = close()
+        pdf_seconds, pdf_count = rendering["seconds"], rendering["count"]
+        bounds = (result.period.starts_at, result.period.ends_at)
 
-    def plain() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT store_id, kind, SUM(points), COUNT(*) FROM points_entry "
-                "WHERE recorded_at >= %s AND recorded_at < %s GROUP BY store_id, kind",
-                bounds,
-            )
-            cursor.fetchall()
+        def plain() -> None:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT store_id, kind, SUM(points), COUNT(*) FROM points_entry "
+                    "WHERE recorded_at >= %s AND recorded_at < %s GROUP BY store_id, kind",
+                    bounds,
+                )
+                cursor.fetchall()
 
-    plain_s = best_of(plain)
-    period_reopen(period=result.period, staff=None, reason="bench: close again warm")
-    # The second close renders its PDFs again (new statements); only its close proper is kept.
-    warm, again = close()
-    print(
-        json.dumps(
-            {
-                "close_plain_aggregate_seconds": round(plain_s, 4),
-                "close_cold_seconds": round(cold, 3),
-                "close_seconds": round(warm, 3),
-                "close_statements": again.statements,
-                "close_ties_out": again.tie_out.get("ties_out"),
-                "pdf_seconds": round(pdf_seconds, 2),
-                "pdfs_per_second": round(pdf_count / pdf_seconds, 1) if pdf_seconds else None,
-            }
-        ),
-        flush=True,
-    )
+        plain_s = best_of(plain)
+        period_reopen(period=result.period, staff=None, reason="bench: close again warm")
+        # The second close renders its PDFs again (new statements); only its close proper is kept.
+        warm, again = close()
+    finally:
+        documents.documents_render_missing = close_module.documents_render_missing = real
+    return {
+        "close_plain_aggregate_seconds": round(plain_s, 4),
+        "close_cold_seconds": round(cold, 3),
+        "close_seconds": round(warm, 3),
+        "close_statements": again.statements,
+        "close_ties_out": again.tie_out.get("ties_out"),
+        "pdf_seconds": round(pdf_seconds, 2),
+        "pdfs_per_second": round(pdf_count / pdf_seconds, 1) if pdf_seconds and pdf_count else None,
+        "close_period": f"{year}-{month:02d}",
+        "close_period_pk": again.period.pk,
+    }
 
 
 def main() -> int:
     if "--probe" in sys.argv:
         probe_main()
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "monthly close"}
-    section(figures, "billing", run)
-    return finish(figures, started)
+    return alone("monthly close", "billing", run)
 
 
 if __name__ == "__main__":

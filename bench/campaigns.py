@@ -49,7 +49,7 @@ import os
 import sys
 import time
 
-from bench import finish, manage, probe, say, section, terminal_api
+from bench import alone, manage, probe, say, terminal_api
 from bench.pg import execute
 
 DATABASE = terminal_api.DATABASE
@@ -598,10 +598,7 @@ def main() -> int:
     if options.forecast:
         forecast_main()
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "campaigns"}
-    section(figures, "campaigns", run, small=options.small)
-    return finish(figures, started)
+    return alone("campaigns", "campaigns", run, small=options.small)
 
 
 if __name__ == "__main__":

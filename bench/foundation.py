@@ -29,7 +29,7 @@ def prepare() -> None:
 
 def seed(figures: dict) -> None:
     say(f"== seed_demo --members {MEMBERS} --months {MONTHS}")
-    seconds = _seed_pass(MEMBERS, MONTHS)
+    seconds = seed_pass(MEMBERS, MONTHS)
     entries = count("points_entry")
     figures["seed_seconds"] = round(seconds, 1)
     figures["seed_entries_per_s"] = round(entries / seconds)
@@ -39,7 +39,7 @@ def seed(figures: dict) -> None:
         say(
             f"   {entries:,} entries is short of {TARGET_ENTRIES:,}: topping up with a second pass of {extra:,} members"
         )
-        seconds = _seed_pass(extra, MONTHS)
+        seconds = seed_pass(extra, MONTHS)
         figures["top_up"] = {"members": extra, "seconds": round(seconds, 1)}
     # What autovacuum would soon do after a bulk load; the admin's query plans depend on it.
     execute(DATABASE, "VACUUM ANALYZE")
@@ -55,8 +55,10 @@ def seed(figures: dict) -> None:
     )
 
 
-def _seed_pass(members: int, months: int) -> float:
-    done, seconds = manage(DATABASE, "seed_demo", "--members", str(members), "--months", str(months), "--seed", "1")
+def seed_pass(members: int, months: int, *, database: str = DATABASE, env: dict[str, str] | None = None) -> float:
+    """One `seed_demo` run, its output echoed; returns its wall-clock seconds."""
+    args = ("seed_demo", "--members", str(members), "--months", str(months), "--seed", "1")
+    done, seconds = manage(database, *args, env=env)
     if done.returncode:
         raise RuntimeError("seed_demo failed: " + " | ".join(done.stderr.strip().splitlines()[-5:]))
     for line in done.stdout.strip().splitlines():

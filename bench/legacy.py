@@ -30,7 +30,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from bench import finish, manage, say, section
+from bench import alone, manage, say
 from bench.pg import execute, recreate_database
 
 DATABASE = os.environ.get("BENCH_LEGACY_DATABASE", "loyalty_bench_legacy")
@@ -264,10 +264,7 @@ def main() -> int:
     if "--setup" in sys.argv:
         setup_main()
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "legacy import"}
-    section(figures, "legacy", run)
-    return finish(figures, started)
+    return alone("legacy import", "legacy", run)
 
 
 if __name__ == "__main__":

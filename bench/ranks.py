@@ -22,7 +22,7 @@ import json
 import sys
 import time
 
-from bench import finish, probe, say, section, terminal_api
+from bench import alone, probe, say, terminal_api
 
 TARGET_RATIO = 3
 LADDER = (("レギュラー", 0, 100), ("シルバー", 30_000, 120), ("ゴールド", 100_000, 150))
@@ -140,10 +140,7 @@ def main() -> int:
     if options.measure:
         print(json.dumps(measure()), flush=True)
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "ranks"}
-    section(figures, "ranks", run, small=options.small)
-    return finish(figures, started)
+    return alone("ranks", "ranks", run, small=options.small)
 
 
 if __name__ == "__main__":

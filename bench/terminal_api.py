@@ -68,7 +68,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import ROOT, database_url, finish, manage, probe, say, section
+from bench import ROOT, alone, database_url, manage, probe, say
 from bench.pg import execute, pgbench_tps, recreate_database
 
 DATABASE = "loyalty_bench"
@@ -622,10 +622,7 @@ def main() -> int:
     if options.till:
         till_main()
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "terminal API"}
-    section(figures, "terminal_api", run, small=options.small)
-    return finish(figures, started)
+    return alone("terminal API", "terminal_api", run, small=options.small)
 
 
 if __name__ == "__main__":

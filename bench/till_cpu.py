@@ -53,7 +53,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from bench import finish, probe, say, section, terminal_api
+from bench import alone, probe, say, terminal_api
 
 WARMUP = 300
 EARNS = 2_000
@@ -375,10 +375,7 @@ def main() -> int:
     if options.measure:
         measure_main(WARMUP, EARNS)
         return 0
-    started = time.perf_counter()
-    figures: dict = {"issue": "till CPU"}
-    section(figures, "till_cpu", run, small=options.small)
-    return finish(figures, started)
+    return alone("till CPU", "till_cpu", run, small=options.small)
 
 
 if __name__ == "__main__":

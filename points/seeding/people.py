@@ -23,7 +23,7 @@ def _luhn_digit(digits: str) -> str:
 
 
 class People:
-    """Invents people and card numbers; never the same phone or card number twice in one run."""
+    """Invents people and card numbers; never the same phone twice in one run, nor a card number already held."""
 
     def __init__(self, *, rng: random.Random, ids: Ids, now: datetime.datetime):
         self.rng = rng
@@ -31,7 +31,9 @@ class People:
         self.now = now
         self.today = now.date()
         self._phones: set[str] = set()
-        self._numbers: set[str] = set()
+        # Blind indexes of the card numbers already held, so that a second run on the same street (a
+        # million members in passes: some 10^11 programme card numbers) never draws one of them again.
+        self._numbers: set[str] = set(Card.objects.values_list("number_bidx", flat=True))
 
     def member(self, *, registered: bool, joined_at: datetime.datetime) -> Member:
         rng = self.rng
@@ -107,15 +109,16 @@ class People:
                 body = f"9810{self.rng.randrange(10**11):011d}"
                 raw = body + _luhn_digit(body)
             number = member_services.card_number_normalise(number=raw, card_type=card_type)
-            if number not in self._numbers:
-                self._numbers.add(number)
+            index = member_services.card_number_index(number)
+            if index not in self._numbers:
+                self._numbers.add(index)
                 break
         return Card(
             id=self.ids.take(Card),
             member_id=member_id,
             card_type=card_type,
             number=number,
-            number_bidx=member_services.card_number_index(number),
+            number_bidx=index,
             number_last4=number[-4:],
             status=Card.Status.ACTIVE,
             first_seen_store_code=store_code,

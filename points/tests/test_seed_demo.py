@@ -147,3 +147,24 @@ def test_the_summary_reports_counts_and_rate_without_personal_data(seeded):
 
     assert "200 (" in seeded and "entries per second" in seeded
     assert not any(phone in seeded for phone in phones)
+
+
+def test_a_card_number_already_held_is_never_drawn_again(seeded):
+    import random
+
+    from points.seeding.loader import Ids
+    from points.seeding.people import People
+
+    held = Card.objects.filter(card_type=Card.CardType.PROGRAMME).order_by("pk").first()
+    drawn = random.Random(5)
+    # The first programme card number this generator draws is the one held; the next is new.
+    body = held.number[:-1][4:]
+    draws = iter([int(body), drawn.randrange(10**11)])
+    rng = random.Random(5)
+    rng.randrange = lambda *args: next(draws)
+    people = People(rng=rng, ids=Ids([Card]), now=timezone.now())
+
+    card = people.card(member_id=held.member_id, card_type=Card.CardType.PROGRAMME, created_at=timezone.now())
+
+    assert card.number != held.number
+    assert card.number_bidx != held.number_bidx
