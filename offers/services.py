@@ -378,6 +378,10 @@ def _take_back(redemption: Redemption, *, earns: int, remaining_yen: int) -> int
     taken = redemption.reversals.aggregate(benefit=Sum("benefit"))["benefit"] or 0
     back = redemption.benefit - taken - min(earns, redemption.benefit - taken)
     if back <= 0:
+        # The rest still earns all of what is paid: only the purchase is smaller (the report's sales).
+        if remaining_yen != redemption.amount_yen:
+            redemption.amount_yen = remaining_yen
+            redemption.save(update_fields=["amount_yen"])
         return 0
     whole = earns == 0
     now = timezone.now()

@@ -191,3 +191,19 @@ def test_take_back_refuses_more_than_remains_and_a_purchase(programme, store):
     with pytest.raises(errors.InvalidOperation):
         points_take_back(entry=receipt.posting.entries[0], points=1, idempotency_key="k3")
     assert -sum(Entry.objects.filter(reverses=bonus).values_list("points", flat=True)) == 100
+
+
+def test_a_small_refund_after_payment_that_still_earns_it_all_takes_nothing_back(programme, store):
+    # given a fixed 300-point benefit (at least 3,000 yen) paid on 5,000 yen
+    member = _member(programme)
+    offer = _points_offer(programme, store)
+    offer_activate(member=member, offer=offer)
+    receipt = till_buy(make_card(member=member), store, amount_yen=5_000)
+    offers_settle_due(today=timezone.localdate())
+    # when 1,000 yen is refunded, the 4,000 left still earns the whole benefit
+    original = receipt.posting.entries[0]
+    till_void(terminal=till_terminal_of(store), original=original, idempotency_key="r", refund_amount_yen=1_000)
+    redemption = Redemption.objects.get()
+    assert (redemption.status, redemption.amount_yen) == (Redemption.Status.PAID, 4_000)
+    assert not Reversal.objects.exists()
+    assert selectors.offer_report(offer=offer).sales_yen == 4_000
