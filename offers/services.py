@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -375,7 +375,8 @@ def _take_back(redemption: Redemption, *, earns: int, remaining_yen: int) -> int
     Reversal; points by a void of the bonus paid, into debt if they were spent), the whole of it also
     reverses the redemption, gives the fee back to the merchant and the use back to the member."""
     offer = redemption.offer
-    taken = redemption.reversals.aggregate(benefit=Sum("benefit"))["benefit"] or 0
+    before = redemption.reversals.aggregate(benefit=Sum("benefit"), count=Count("pk"))
+    taken = before["benefit"] or 0
     back = redemption.benefit - taken - min(earns, redemption.benefit - taken)
     if back <= 0:
         # The rest still earns all of what is paid: only the purchase is smaller (the report's sales).
@@ -390,7 +391,7 @@ def _take_back(redemption: Redemption, *, earns: int, remaining_yen: int) -> int
         posting = points_take_back(
             entry=redemption.payout_entry,
             points=back,
-            idempotency_key=f"offer-redemption:{redemption.pk}/back:{redemption.reversals.count() + 1}",
+            idempotency_key=f"offer-redemption:{redemption.pk}/back:{before['count'] + 1}",
             reason=f"オファー取消: {offer.title}"[:300],
         )
         entry = posting.entries[0]

@@ -249,7 +249,14 @@ def test_a_reading_overtaken_by_a_rewrite_records_nothing(programme, store):
 
     buy(member_card(), store, days_ago(3))
     refresh()
-    state = SummaryState.objects.get()
-    # a reading that began before a rewrite of final days
-    analytics_reconciled(through=state.final_through, rewrites=state.final_rewrites - 1)
+    # given a reading that began before final days were summarised again
+    began = SummaryState.objects.get()
+    with on(TODAY, 23):
+        call_command("refresh_analytics", "--from", days_ago(5).isoformat(), stdout=StringIO())
+    # when it ends and records what it read
+    analytics_reconciled(through=began.final_through, rewrites=began.final_rewrites)
+    # then nothing is recorded; a reading begun after the rewrite records
     assert SummaryState.objects.get().reconciled_through is None
+    now = SummaryState.objects.get()
+    analytics_reconciled(through=now.final_through, rewrites=now.final_rewrites)
+    assert SummaryState.objects.get().reconciled_through == now.final_through
