@@ -483,7 +483,11 @@ def _payment_card_audited(member: Member, summary: str, change, *, card_id: int 
 
 
 def _payment_card_refusal(exc: PaymentCardError) -> MemberSiteError:
-    """The offers app's refusal with the member API's code for it (a card number is an invalid token there)."""
+    """The offers app's refusal with the member API's code for it."""
     if exc.code == "not_found":
         return MemberSiteError(_("Not found."), code="not_found")
-    return MemberSiteError(str(exc), code="card_token_invalid" if exc.code == "card_number" else exc.code)
+    if exc.code == "card_token_taken":
+        return MemberSiteError(str(exc), code="card_token_taken")
+    if exc.code == "payment_cards_full":
+        return MemberSiteError(str(exc), code="payment_cards_full")
+    return MemberSiteError(str(exc), code="card_token_invalid")
